@@ -1,0 +1,191 @@
+"""Japanese data conventions: 和暦, 年度, number normalisation and encoding sniffing.
+
+A Japanese fiscal year (年度) runs from 1 April to 31 March and is labelled by
+the calendar year in which it starts: FY2025 = 令和7年度 = 2025-04-01 … 2026-03-31.
+
+>>> parse_fiscal_year("令和７年度")
+2025
+>>> parse_fiscal_year("R07")
+2025
+>>> parse_number("△1,234")
+-1234.0
+>>> fiscal_year_label(2025)
+'2025年度'
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from pathlib import Path
+
+__all__ = [
+    "ERA_OFFSETS",
+    "PLACEHOLDERS",
+    "fiscal_year_label",
+    "fiscal_year_of",
+    "normalize_text",
+    "parse_fiscal_year",
+    "parse_number",
+    "read_text",
+    "sniff_encoding",
+    "wareki_label",
+]
+
+#: Western year = era year + offset.
+ERA_OFFSETS: dict[str, int] = {"令和": 2018, "平成": 1988, "昭和": 1925}
+_ERA_LETTERS = {"R": "令和", "H": "平成", "S": "昭和"}
+
+#: Strings that government tables use for "no value" (nil, not available, secret).
+PLACEHOLDERS: frozenset[str] = frozenset(
+    {"", "-", "－", "―", "‐", "—", "…", "...", "x", "X", "χ", "*", "***", "NA", "N/A"}
+)
+
+_FY_PATTERNS = [
+    # 2025, 2025年度, FY2025, FY 2025, 2025年
+    re.compile(r"^(?:FY)?\s*(?P<year>\d{4})\s*(?:年度|年)?$", re.IGNORECASE),
+    # 令和7年度, 令和元年度, R7, R07, R7年度, H30
+    re.compile(
+        r"^(?P<era>令和|平成|昭和|[RHS])\s*(?P<eyear>\d{1,2}|元)\s*(?:年度|年)?$",
+        re.IGNORECASE,
+    ),
+]
+
+
+def normalize_text(value: object) -> str:
+    """NFKC-normalise and strip a cell (full-width digits and letters become ASCII).
+
+    >>> normalize_text("　ＦＹ２０２５ ")
+    'FY2025'
+    """
+    if value is None:
+        return ""
+    return unicodedata.normalize("NFKC", str(value)).strip()
+
+
+def parse_fiscal_year(value: object) -> int:
+    """Parse a 年度 written as 2025, FY2025, R7, R07, 令和7年度 (full-width too).
+
+    Raises
+    ------
+    ValueError
+        With a Japanese message when the value is not a recognisable fiscal year.
+    """
+    if isinstance(value, bool):
+        raise ValueError(f"「{value}」は年度として解釈できません")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    text = normalize_text(value).replace(" ", "")
+    for pattern in _FY_PATTERNS:
+        match = pattern.match(text)
+        if not match:
+            continue
+        if match.groupdict().get("year"):
+            return int(match["year"])
+        era = _ERA_LETTERS.get(match["era"].upper(), match["era"])
+        era_year = 1 if match["eyear"] == "元" else int(match["eyear"])
+        if era_year < 1:
+            break
+        return ERA_OFFSETS[era] + era_year
+    raise ValueError(
+        f"「{value}」は年度として解釈できません"
+        "（2025、FY2025、R7、令和7年度 のいずれかの形で入力してください）"
+    )
+
+
+def fiscal_year_of(date: dt.date) -> int:
+    """The 年度 a date belongs to (April–March).
+
+    >>> fiscal_year_of(dt.date(2026, 3, 31))
+    2025
+    """
+    return date.year if date.month >= 4 else date.year - 1
+
+
+def fiscal_year_label(fiscal_year: int) -> str:
+    """The one label style used on charts and tables: ``2025年度``."""
+    return f"{fiscal_year}年度"
+
+
+def wareki_label(fiscal_year: int) -> str:
+    """令和/平成 label of a fiscal year (the era in force on 1 April).
+
+    >>> wareki_label(2019), wareki_label(2025)
+    ('令和元年度', '令和7年度')
+    """
+    # FY2019 starts 2019-04-01, still 平成31; by custom it is called 令和元年度.
+    for era in ("令和", "平成", "昭和"):
+        era_year = fiscal_year - ERA_OFFSETS[era]
+        if era_year >= 1:
+            return f"{era}{'元' if era_year == 1 else era_year}年度"
+    raise ValueError(f"{fiscal_year}年度は和暦に変換できません")
+
+
+def parse_number(value: object) -> float | None:
+    """Parse a number as Japanese spreadsheets write it.
+
+    Accepts thousands separators, full-width digits, and △/▲ as a minus sign.
+    A blank cell or a placeholder (－, …, x) gives ``None``.
+
+    >>> parse_number("５，２１６，０００")
+    5216000.0
+    >>> parse_number("▲ 3.5"), parse_number("－")
+    (-3.5, None)
+
+    Raises
+    ------
+    ValueError
+        With a Japanese message when the text is not a number.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ValueError(f"「{value}」を数値に変換できません")
+    if isinstance(value, int | float):
+        return None if value != value else float(value)  # NaN → None
+    raw = str(value)
+    text = normalize_text(raw)
+    if text in PLACEHOLDERS or raw.strip() in PLACEHOLDERS:
+        return None
+    negative = text[0] in "△▲"
+    if negative:
+        text = text[1:].strip()
+    text = text.replace(",", "").replace(" ", "")
+    try:
+        number = float(text)
+    except ValueError:
+        raise ValueError(
+            f"「{raw}」を数値に変換できません（単位や文字は書かずに数値だけを入力してください）"
+        ) from None
+    return -number if negative else number
+
+
+def sniff_encoding(data: bytes) -> str:
+    """Guess the encoding of a text file from Japanese Windows or Excel.
+
+    BOM → ``utf-8-sig``; valid UTF-8 → ``utf-8``; else ``cp932`` (a superset of
+    Shift_JIS that also has ①, ㈱ and 髙).
+
+    Raises
+    ------
+    UnicodeDecodeError
+        When the data is neither UTF-8 nor CP932.
+    """
+    if data.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    try:
+        data.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        data.decode("cp932")  # raises when it is neither
+        return "cp932"
+
+
+def read_text(path: str | Path) -> tuple[str, str]:
+    """Read a text file with :func:`sniff_encoding`; returns ``(text, encoding)``."""
+    data = Path(path).read_bytes()
+    encoding = sniff_encoding(data)
+    return data.decode(encoding), encoding
