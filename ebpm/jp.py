@@ -176,6 +176,10 @@ def sniff_encoding(data: bytes) -> str:
     """
     if data.startswith(b"\xef\xbb\xbf"):
         return "utf-8-sig"
+    if b"\x00" in data:  # UTF-16 or binary: no text file of ours contains NUL
+        raise UnicodeDecodeError(
+            "utf-8", data, data.index(b"\x00"), data.index(b"\x00") + 1, "NUL byte"
+        )
     try:
         data.decode("utf-8")
         return "utf-8"

@@ -84,7 +84,11 @@ def validate(frame: pl.DataFrame, suite: Suite, label: str | None = None) -> lis
         data = data.with_columns(pl.lit(label or suite.name).alias(FILE))
     if ROW not in data.columns:
         data = data.with_columns(pl.lit(None, dtype=pl.Int64).alias(ROW))
-    expectations = [check.make(gxe) for check in suite.checks]
+    expectations = []
+    for index, check in enumerate(suite.checks):
+        expectation = check.make(gxe)
+        expectation.meta = {"check": index}  # GX does not keep the suite's order in results
+        expectations.append(expectation)
     gx_suite = gx.ExpectationSuite(name=f"{suite.name}_suite", expectations=expectations)
     batch = _batch_definition(suite.name).get_batch(
         batch_parameters={"dataframe": data.to_pandas(use_pyarrow_extension_array=True)}
@@ -94,7 +98,8 @@ def validate(frame: pl.DataFrame, suite: Suite, label: str | None = None) -> lis
     files = data[FILE].to_list()
     rows = data[ROW].to_list()
     errors: list[InputError] = []
-    for check, outcome in zip(suite.checks, result.results, strict=True):
+    for outcome in result.results:
+        check = suite.checks[outcome.expectation_config.meta["check"]]
         if outcome.success:
             continue
         if outcome.exception_info.get("raised_exception"):
@@ -110,15 +115,20 @@ def validate(frame: pl.DataFrame, suite: Suite, label: str | None = None) -> lis
                     continue
                 seen.add(index)
                 value = data[check.column][index] if check.column else None
-                errors.append(InputError(files[index], check.message(value), rows[index], check.column))
+                errors.append(
+                    InputError(files[index], check.message(value), rows[index], check.column)
+                )
         else:
             observed = found.get("observed_value")
-            errors.append(InputError(label or suite.name, check.message(observed), None, check.column))
+            errors.append(
+                InputError(label or suite.name, check.message(observed), None, check.column)
+            )
     errors.sort(key=lambda e: (e.file, e.row or 0, e.column or ""))
     return errors
 
 
 # --- suites ----------------------------------------------------------------------------
+
 
 def _unique(column: str, what: str) -> Check:
     return Check(
@@ -144,21 +154,35 @@ def tree_suites(field_ids: Sequence[int], strategy_ids: Sequence[str]) -> dict[s
             "strategy",
             [
                 _unique("strategy_id", "戦略番号"),
-                _in_set("field_id", field_ids, "fields.csv にない分野番号です", "fields.csv の field_id を使ってください"),
+                _in_set(
+                    "field_id",
+                    field_ids,
+                    "fields.csv にない分野番号です",
+                    "fields.csv の field_id を使ってください",
+                ),
             ],
         ),
         "tactic": Suite(
             "tactic",
             [
                 _unique("tactic_id", "戦術番号"),
-                _in_set("strategy_id", strategy_ids, "strategies.csv にない戦略番号です", "strategies.csv の strategy_id を使ってください"),
+                _in_set(
+                    "strategy_id",
+                    strategy_ids,
+                    "strategies.csv にない戦略番号です",
+                    "strategies.csv の strategy_id を使ってください",
+                ),
             ],
         ),
     }
 
 
 def _percent(column: str) -> pl.Expr:
-    return pl.when(pl.col("unit").is_in(list(PERCENT_UNITS))).then(pl.col(column)).alias(f"{column}_percent")
+    return (
+        pl.when(pl.col("unit").is_in(list(PERCENT_UNITS)))
+        .then(pl.col(column))
+        .alias(f"{column}_percent")
+    )
 
 
 def definition_suite(strategy_ids: Sequence[str]) -> Suite:
@@ -170,29 +194,59 @@ def definition_suite(strategy_ids: Sequence[str]) -> Suite:
             Check(
                 lambda gxe: gxe.ExpectCompoundColumnsToBeUnique(column_list=["kpi_id", "revision"]),
                 "kpi_id",
-                lambda v: f"指標「{v}」に同じ改訂番号（revision）の定義が複数あります（改訂したときは revision を増やしてください）",
+                lambda v: (
+                    f"指標「{v}」に同じ改訂番号（revision）の定義が複数あります（改訂したときは revision を増やしてください）"
+                ),
             ),
-            _in_set("strategy_id", strategy_ids, "strategies.csv にない戦略番号です", "strategies.csv の strategy_id を使ってください"),
-            _in_set("aggregation_label", ["単", "累"], "単年度/累計の区分ではありません", "「単」か「累」を入力してください"),
-            _in_set("direction", ["increase", "decrease", "maintain"], "目標の方向ではありません", "increase・decrease・maintain のいずれかを入力してください"),
-            _in_set("target_basis", ["final_year", "period_average"], "目標の判定方法ではありません", "final_year か period_average を入力してください"),
+            _in_set(
+                "strategy_id",
+                strategy_ids,
+                "strategies.csv にない戦略番号です",
+                "strategies.csv の strategy_id を使ってください",
+            ),
+            _in_set(
+                "aggregation_label",
+                ["単", "累"],
+                "単年度/累計の区分ではありません",
+                "「単」か「累」を入力してください",
+            ),
+            _in_set(
+                "direction",
+                ["increase", "decrease", "maintain"],
+                "目標の方向ではありません",
+                "increase・decrease・maintain のいずれかを入力してください",
+            ),
+            _in_set(
+                "target_basis",
+                ["final_year", "period_average"],
+                "目標の判定方法ではありません",
+                "final_year か period_average を入力してください",
+            ),
             Check(
-                lambda gxe: gxe.ExpectColumnValuesToBeBetween(column="base_fy", min_value=2000, max_value=2100),
+                lambda gxe: gxe.ExpectColumnValuesToBeBetween(
+                    column="base_fy", min_value=2000, max_value=2100
+                ),
                 "base_fy",
                 lambda v: f"基準年度「{v}」が範囲外です（2000〜2100 の西暦年度で入力してください）",
             ),
             Check(
-                lambda gxe: gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="target_fy", column_B="base_fy"),
+                lambda gxe: gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                    column_A="target_fy", column_B="base_fy"
+                ),
                 "target_fy",
                 lambda v: f"目標年度「{v}」が基準年度より後になっていません",
             ),
             Check(
-                lambda gxe: gxe.ExpectColumnValuesToBeBetween(column="base_value_percent", min_value=0, max_value=100),
+                lambda gxe: gxe.ExpectColumnValuesToBeBetween(
+                    column="base_value_percent", min_value=0, max_value=100
+                ),
                 "base_value",
                 lambda v: f"「{v}」: {percent_msg}",
             ),
             Check(
-                lambda gxe: gxe.ExpectColumnValuesToBeBetween(column="target_value_percent", min_value=0, max_value=100),
+                lambda gxe: gxe.ExpectColumnValuesToBeBetween(
+                    column="target_value_percent", min_value=0, max_value=100
+                ),
                 "target_value",
                 lambda v: f"「{v}」: {percent_msg}",
             ),
@@ -208,9 +262,13 @@ def current_definition_suite(kpi_ids: Sequence[str]) -> Suite:
         [
             _unique("kpi_id", "現行定義が複数ある指標"),
             Check(
-                lambda gxe: gxe.ExpectColumnDistinctValuesToEqualSet(column="kpi_id", value_set=list(kpi_ids)),
+                lambda gxe: gxe.ExpectColumnDistinctValuesToEqualSet(
+                    column="kpi_id", value_set=list(kpi_ids)
+                ),
                 "kpi_id",
-                lambda v: "現行の定義（valid_from が今日以前）がない指標があります（kpi_definitions.csv の valid_from を確かめてください）",
+                lambda v: (
+                    "現行の定義（valid_from が今日以前）がない指標があります（kpi_definitions.csv の valid_from を確かめてください）"
+                ),
             ),
         ],
     )
@@ -221,24 +279,43 @@ def actuals_suite(kpi_ids: Sequence[str], first_fy: int, last_fy: int) -> Suite:
     return Suite(
         "kpi_actual",
         [
-            _in_set("kpi_id", kpi_ids, "登録されていない指標です", f"指標ID（{min(kpi_ids)}〜{max(kpi_ids)}）か公表どおりの指標名を入力してください"),
-            Check(
-                lambda gxe: gxe.ExpectColumnValuesToBeBetween(column="fiscal_year", min_value=first_fy, max_value=last_fy),
-                "fiscal_year",
-                lambda v: f"{v}年度は計画の期間外です（{first_fy}〜{last_fy}年度の実績を入力してください）",
-            ),
-            Check(
-                lambda gxe: gxe.ExpectCompoundColumnsToBeUnique(column_list=["kpi_id", "fiscal_year"]),
+            _in_set(
                 "kpi_id",
-                lambda v: f"指標「{v}」の同じ年度の実績が複数あります（1指標・1年度につき1行にしてください）",
+                kpi_ids,
+                "登録されていない指標です",
+                f"指標ID（{min(kpi_ids)}〜{max(kpi_ids)}）か公表どおりの指標名を入力してください",
             ),
             Check(
-                lambda gxe: gxe.ExpectColumnValuesToBeBetween(column="value_percent", min_value=0, max_value=100),
+                lambda gxe: gxe.ExpectColumnValuesToBeBetween(
+                    column="fiscal_year", min_value=first_fy, max_value=last_fy
+                ),
+                "fiscal_year",
+                lambda v: (
+                    f"{v}年度は計画の期間外です（{first_fy}〜{last_fy}年度の実績を入力してください）"
+                ),
+            ),
+            Check(
+                lambda gxe: gxe.ExpectCompoundColumnsToBeUnique(
+                    column_list=["kpi_id", "fiscal_year"]
+                ),
+                "kpi_id",
+                lambda v: (
+                    f"指標「{v}」の同じ年度の実績が複数あります（1指標・1年度につき1行にしてください）"
+                ),
+            ),
+            Check(
+                lambda gxe: gxe.ExpectColumnValuesToBeBetween(
+                    column="value_percent", min_value=0, max_value=100
+                ),
                 "value",
-                lambda v: f"割合「{v}」が 0〜100 の範囲外です（% の指標は 0〜100 の数値で入力してください）",
+                lambda v: (
+                    f"割合「{v}」が 0〜100 の範囲外です（% の指標は 0〜100 の数値で入力してください）"
+                ),
             ),
             Check(
-                lambda gxe: gxe.ExpectColumnValuesToBeBetween(column="value_count_fraction", min_value=0, max_value=0),
+                lambda gxe: gxe.ExpectColumnValuesToBeBetween(
+                    column="value_count_fraction", min_value=0, max_value=0
+                ),
                 "value",
                 lambda v: "件数・人数・回数・枚数は 0 以上の整数で入力してください",
             ),

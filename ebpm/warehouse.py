@@ -51,7 +51,9 @@ class BuildSummary:
     files: int
 
 
-def connect(db_path: str | Path | None = None, *, read_only: bool = True) -> duckdb.DuckDBPyConnection:
+def connect(
+    db_path: str | Path | None = None, *, read_only: bool = True
+) -> duckdb.DuckDBPyConnection:
     """Open the warehouse, read-only unless asked otherwise.
 
     Read-only connections share the file, so notebooks never block each other or a
@@ -65,7 +67,9 @@ def connect(db_path: str | Path | None = None, *, read_only: bool = True) -> duc
     return duckdb.connect(str(path), read_only=read_only)
 
 
-def query(sql: str, db_path: str | Path | None = None, params: list[object] | None = None) -> pl.DataFrame:
+def query(
+    sql: str, db_path: str | Path | None = None, params: list[object] | None = None
+) -> pl.DataFrame:
     """Run one read-only query and return a polars frame (opens and closes a connection)."""
     with connect(db_path) as con:
         return con.sql(sql, params=params).pl() if params else con.sql(sql).pl()
@@ -78,7 +82,9 @@ Loader = Callable[[Path], tuple[dict[str, pl.DataFrame], list[InputError]]]
 EXTRA_LOADERS: dict[str, Loader] = {}
 
 
-def _read_strategy(raw_dir: Path, today: dt.date) -> tuple[dict[str, pl.DataFrame], list[InputError]]:
+def _read_strategy(
+    raw_dir: Path, today: dt.date
+) -> tuple[dict[str, pl.DataFrame], list[InputError]]:
     from ebpm import validation
 
     kpi_dir = raw_dir / "kpi"
@@ -88,7 +94,11 @@ def _read_strategy(raw_dir: Path, today: dt.date) -> tuple[dict[str, pl.DataFram
         path = kpi_dir / file_name
         label = f"kpi/{file_name}"
         if not path.exists():
-            errors.append(InputError(label, "ファイルがありません（リポジトリの data/raw/kpi/ から復元してください）"))
+            errors.append(
+                InputError(
+                    label, "ファイルがありません（リポジトリの data/raw/kpi/ から復元してください）"
+                )
+            )
             continue
         frame, file_errors = read_table(path, columns, label)
         errors.extend(file_errors)
@@ -97,13 +107,17 @@ def _read_strategy(raw_dir: Path, today: dt.date) -> tuple[dict[str, pl.DataFram
         return {}, errors
 
     fields, strategies = frames["fields.csv"], frames["strategies.csv"]
-    suites = validation.tree_suites(fields["field_id"].to_list(), strategies["strategy_id"].to_list())
+    suites = validation.tree_suites(
+        fields["field_id"].to_list(), strategies["strategy_id"].to_list()
+    )
     errors += validation.validate(fields, suites["field"])
     errors += validation.validate(strategies, suites["strategy"])
     errors += validation.validate(frames["tactics.csv"], suites["tactic"])
 
     definitions = frames["kpi_definitions.csv"]
-    errors += validation.validate(definitions, validation.definition_suite(strategies["strategy_id"].to_list()))
+    errors += validation.validate(
+        definitions, validation.definition_suite(strategies["strategy_id"].to_list())
+    )
     if errors:
         return {}, errors
     definitions = definitions.with_columns(
@@ -113,7 +127,8 @@ def _read_strategy(raw_dir: Path, today: dt.date) -> tuple[dict[str, pl.DataFram
     in_force = definitions.filter(pl.col("valid_from") <= today)
     current = in_force.filter(pl.col("revision") == pl.col("revision").max().over("kpi_id"))
     errors += validation.validate(
-        current, validation.current_definition_suite(definitions["kpi_id"].unique().sort().to_list())
+        current,
+        validation.current_definition_suite(definitions["kpi_id"].unique().sort().to_list()),
     )
     definitions = definitions.join(
         current.select("kpi_id", "revision", pl.lit(True).alias("is_current")),
@@ -128,7 +143,9 @@ def _read_strategy(raw_dir: Path, today: dt.date) -> tuple[dict[str, pl.DataFram
     }, errors
 
 
-def _read_kpi_actuals(raw_dir: Path, definitions: pl.DataFrame) -> tuple[pl.DataFrame, list[InputError]]:
+def _read_kpi_actuals(
+    raw_dir: Path, definitions: pl.DataFrame
+) -> tuple[pl.DataFrame, list[InputError]]:
     from ebpm import validation
 
     actuals, errors = read_actuals(table_files(raw_dir / "kpi" / "actuals"), raw_dir)
@@ -147,7 +164,9 @@ def _read_kpi_actuals(raw_dir: Path, definitions: pl.DataFrame) -> tuple[pl.Data
     return actuals.drop("unit"), errors
 
 
-def read_all(raw_dir: Path, today: dt.date | None = None) -> tuple[dict[str, pl.DataFrame], list[Provenance]]:
+def read_all(
+    raw_dir: Path, today: dt.date | None = None
+) -> tuple[dict[str, pl.DataFrame], list[Provenance]]:
     """Read and validate every raw table; raises BuildError listing every problem."""
     today = today or dt.date.today()
     try:
@@ -170,14 +189,23 @@ def read_all(raw_dir: Path, today: dt.date | None = None) -> tuple[dict[str, pl.
 
 # --- writing ----------------------------------------------------------------------------
 
+
 def _provenance_frame(records: list[Provenance]) -> pl.DataFrame:
     return pl.DataFrame(
         [r.as_row() for r in records],
         schema={
-            "path": pl.String, "sha256": pl.String, "size_bytes": pl.Int64, "title": pl.String,
-            "publisher": pl.String, "licence": pl.String, "retrieved_at": pl.Date,
-            "is_sample": pl.Boolean, "url": pl.String, "processing": pl.String,
-            "credit": pl.String, "notes": pl.String,
+            "path": pl.String,
+            "sha256": pl.String,
+            "size_bytes": pl.Int64,
+            "title": pl.String,
+            "publisher": pl.String,
+            "licence": pl.String,
+            "retrieved_at": pl.Date,
+            "is_sample": pl.Boolean,
+            "url": pl.String,
+            "processing": pl.String,
+            "credit": pl.String,
+            "notes": pl.String,
         },
     )
 
@@ -192,7 +220,13 @@ KPI_PROGRESS_SQL = """
 CREATE VIEW kpi_current AS SELECT * FROM kpi_definition WHERE is_current;
 
 CREATE VIEW kpi_progress AS
-WITH years AS (SELECT DISTINCT fiscal_year FROM kpi_actual),
+WITH years AS (
+    -- every year of the plan, plus any later year with actuals
+    SELECT DISTINCT fiscal_year FROM kpi_actual
+    UNION
+    SELECT unnest(range((SELECT min(base_fy) + 1 FROM kpi_current),
+                        (SELECT max(target_fy) + 1 FROM kpi_current)))::INTEGER
+),
 grid AS (
     SELECT d.*, y.fiscal_year AS fy,
         d.target_basis = 'period_average' AND y.fiscal_year >= d.target_period_start_fy AS in_period

@@ -1,0 +1,82 @@
+"""ebpm — evidence-based policy making toolkit for 大船渡市 (Ofunato City) DX strategy.
+
+The public API is re-exported here and loaded on first use, so ``import ebpm`` and the
+``ebpm`` command stay fast (Great Expectations and Altair are imported only when needed).
+
+>>> import ebpm
+>>> ebpm.parse_fiscal_year("令和7年度")
+2025
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_EXPORTS: dict[str, str] = {
+    # paths
+    "ROOT": "paths",
+    "RAW": "paths",
+    "PROCESSED": "paths",
+    "WAREHOUSE": "paths",
+    "REPORT": "paths",
+    # Japanese conventions
+    "parse_fiscal_year": "jp",
+    "parse_number": "jp",
+    "fiscal_year_label": "jp",
+    "fiscal_year_of": "jp",
+    "wareki_label": "jp",
+    "read_text": "jp",
+    "sniff_encoding": "jp",
+    "normalize_text": "jp",
+    # KPIs and their evaluation
+    "KPI": "kpi",
+    "GradeBands": "kpi",
+    "Progress": "kpi",
+    "DEFAULT_BANDS": "kpi",
+    "GRADES": "kpi",
+    "evaluate": "kpi",
+    "progress_ratio": "kpi",
+    "expected_value": "kpi",
+    "elapsed_share": "kpi",
+    # warehouse
+    "build": "warehouse",
+    "connect": "warehouse",
+    "query": "warehouse",
+    "BuildError": "readers",
+    "InputError": "readers",
+    "load_kpis": "status",
+    "progress_table": "status",
+    "latest_fiscal_year": "status",
+    # provenance
+    "Provenance": "manifest",
+    "source_line": "manifest",
+    "scan_raw": "manifest",
+}
+
+__all__ = sorted([*_EXPORTS, "__version__"])
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'ebpm' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"ebpm.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ebpm.jp import *  # noqa: F403
+    from ebpm.kpi import *  # noqa: F403
+    from ebpm.manifest import *  # noqa: F403
+    from ebpm.paths import *  # noqa: F403
+    from ebpm.readers import BuildError, InputError
+    from ebpm.status import *  # noqa: F403
+    from ebpm.warehouse import *  # noqa: F403

@@ -1,0 +1,3 @@
+from ebpm.cli import main
+
+raise SystemExit(main())

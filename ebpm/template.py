@@ -1,0 +1,110 @@
+"""The blank Excel template that data stewards copy to enter a year's actuals."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from ebpm import paths
+from ebpm.readers import ACTUALS_COLUMNS, STRATEGY_COLUMNS, read_table
+
+__all__ = ["TEMPLATE", "make_actuals_template", "write_actuals_template"]
+
+TEMPLATE = Path(__file__).with_name("templates") / "actuals_template.xlsx"
+
+#: Header cells of the template: the Japanese alias of each actuals column.
+HEADERS = [column.aliases[1] for column in ACTUALS_COLUMNS]
+
+_HELP = [
+    ("列", "入力する内容", "例"),
+    ("指標ID", "指標ID（K01〜K15）または公表どおりの指標名", "K09"),
+    ("年度", "実績の年度。2025、FY2025、R7、令和7年度 のどれでも可（4月〜翌年3月）", "令和7年度"),
+    (
+        "実績値",
+        "数値だけ（単位は書かない）。5,216,000 や全角数字、△/▲（マイナス）も可",
+        "4,500,000",
+    ),
+    ("標本数", "アンケート指標の回答者数（任意）", "795"),
+    ("出典", "数値の出どころ（任意）", "総務課 集計表"),
+    ("備考", "補足（任意）", ""),
+    ("サンプル", "研修用の架空データなら TRUE、実データなら空欄か FALSE", ""),
+    ("", "", ""),
+    (
+        "保存のしかた",
+        "このファイルをコピーして入力し、data/raw/kpi/actuals/ に置いてから ebpm build を実行します。",
+        "",
+    ),
+    ("", "同じフォルダの SOURCES.toml に、ファイル名・作成した課・日付を書き足してください。", ""),
+    ("", "誤りがあると、ファイル名・行・列と直し方が表示され、ウェアハウスは更新されません。", ""),
+]
+
+
+def make_actuals_template(out: Path, raw_dir: Path | None = None) -> Path:
+    """Write a fresh template with a KPI list taken from ``kpi_definitions.csv``."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font, PatternFill
+
+    raw = raw_dir or paths.RAW
+    definitions, _ = read_table(
+        raw / "kpi" / "kpi_definitions.csv",
+        STRATEGY_COLUMNS["kpi_definitions.csv"],
+        "kpi_definitions.csv",
+    )
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "実績"
+    sheet.append(HEADERS)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="DDEBF7")
+    for letter, width in zip("ABCDEFG", (10, 12, 14, 10, 24, 24, 10), strict=True):
+        sheet.column_dimensions[letter].width = width
+    sheet.freeze_panes = "A2"
+
+    guide = book.create_sheet("入力方法")
+    for row in _HELP:
+        guide.append(row)
+    guide.column_dimensions["B"].width = 80
+
+    kpis = book.create_sheet("指標一覧")
+    kpis.append(
+        [
+            "指標ID",
+            "指標名（公表どおり）",
+            "単/累",
+            "単位",
+            "基準値",
+            "基準年度",
+            "目標値",
+            "目標年度",
+        ]
+    )
+    for row in (
+        definitions.sort("kpi_id", "revision")
+        .unique("kpi_id", keep="last", maintain_order=True)
+        .iter_rows(named=True)
+    ):
+        kpis.append(
+            [
+                row["kpi_id"],
+                row["name"],
+                row["aggregation_label"],
+                row["unit_corrected"] or row["unit"],
+                row["base_value"],
+                row["base_fy"],
+                row["target_value"],
+                row["target_fy"],
+            ]
+        )
+    kpis.column_dimensions["B"].width = 60
+    out.parent.mkdir(parents=True, exist_ok=True)
+    book.save(out)
+    return out
+
+
+def write_actuals_template(out: Path) -> Path:
+    """Copy the shipped template to ``out`` (refuses to overwrite)."""
+    if out.exists():
+        raise FileExistsError(f"{out} はすでにあります（別の名前を指定してください）")
+    shutil.copyfile(TEMPLATE, out)
+    return out

@@ -1,0 +1,142 @@
+"""The `ebpm` command as users run it."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ebpm import paths
+from ebpm.kpi import KPI, evaluate
+from ebpm.status import load_kpis, progress_table
+
+DEFINITIONS = paths.RAW / "kpi" / "kpi_definitions.csv"
+
+
+def ebpm(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "ebpm", *args], capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def published() -> list[dict[str, str]]:
+    with DEFINITIONS.open(encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_status_json_lists_all_15_kpis_as_published(built_db, published):
+    result = ebpm("status", "--db", str(built_db), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)
+    assert len(rows) == 15
+    for row, source in zip(rows, published, strict=True):
+        assert row["kpi_id"] == source["kpi_id"]
+        assert row["name"] == source["name"]
+        assert row["unit"] == source["unit"]
+        assert row["aggregation"] == {"単": "single_year", "累": "cumulative"}[source["aggregation"]]
+        assert row["direction"] == source["direction"]
+        assert (row["base_fy"], row["base_value"]) == (int(source["base_fy"]), float(source["base_value"]))
+        assert (row["target_fy"], row["target_value"]) == (int(source["target_fy"]), float(source["target_value"]))
+        assert row["fiscal_year"] == 2025  # the latest year with actuals
+        assert row["is_sample"] is True
+
+
+def test_published_facts(built_db):
+    rows = {r["kpi_id"]: r for r in progress_table(2025, built_db).to_dicts()}
+    assert rows["K09"]["name"] == "コピー用紙購入枚数" and rows["K09"]["base_value"] == 5_216_000
+    assert rows["K10"]["target_basis"] == "period_average" and rows["K10"]["target_note"] == "※推進期間の平均"
+    assert rows["K11"]["base_fy"] == 2024 and rows["K11"]["base_note"] == "※R6.5月時点"
+    assert (rows["K14"]["unit"], rows["K14"]["unit_corrected"]) == ("人", "回")
+    assert rows["K07"]["direction"] == "maintain"
+    assert sum(r["aggregation"] == "cumulative" for r in rows.values()) == 7
+
+
+@pytest.mark.parametrize("fiscal_year", [2024, 2025, 2026])
+def test_view_agrees_with_pure_functions(built_db, fiscal_year):
+    """The SQL view and ebpm.kpi.evaluate give the same numbers for every KPI."""
+    from ebpm.warehouse import query
+
+    kpis: dict[str, KPI] = {k.kpi_id: k for k in load_kpis(built_db)}
+    actuals = query("SELECT kpi_id, fiscal_year, value FROM kpi_actual", built_db)
+    table = progress_table(fiscal_year, built_db)
+    assert table.height == 15
+    for row in table.iter_rows(named=True):
+        own = {r["fiscal_year"]: r["value"] for r in actuals.filter(actuals["kpi_id"] == row["kpi_id"]).iter_rows(named=True)}
+        expected = evaluate(kpis[row["kpi_id"]], own, fiscal_year)
+        assert row["grade"] == expected.grade, row["kpi_id"]
+        assert row["reason"] == expected.reason, row["kpi_id"]
+        for key in ("actual", "expected", "progress", "pace", "elapsed"):
+            want = getattr(expected, key)
+            assert (row[key] is None) == (want is None), (row["kpi_id"], key)
+            if want is not None:
+                assert row[key] == pytest.approx(want, rel=1e-12), (row["kpi_id"], key)
+
+
+def test_status_grades_for_sample_year(built_db):
+    grades = dict(progress_table(2025, built_db).select("kpi_id", "grade").iter_rows())
+    assert grades == {
+        "K01": "概ね順調", "K02": "遅れ", "K03": "順調", "K04": "順調", "K05": "順調",
+        "K06": "悪化", "K07": "遅れ", "K08": "概ね順調", "K09": "概ね順調", "K10": "概ね順調",
+        "K11": "順調", "K12": "概ね順調", "K13": "順調", "K14": "概ね順調", "K15": "遅れ",
+    }
+
+
+def test_status_table_and_csv(built_db):
+    table = ebpm("status", "--db", str(built_db), "--fy", "令和6年度")
+    assert table.returncode == 0
+    assert "2024年度の評価" in table.stdout and "評価区分：順調 ペース≧1" in table.stdout
+    assert "コピー用紙購入枚数" in table.stdout and "研修用サンプルデータ" in table.stdout
+    out = ebpm("status", "--db", str(built_db), "--fy", "R8", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(out.stdout)))
+    assert len(rows) == 15
+    assert {r["grade"] for r in rows if r["kpi_id"] != "K10"} == {"評価不能"}
+    # The overtime KPI is judged on the available FY2025–FY2027 average, here FY2025 alone.
+    overtime = next(r for r in rows if r["kpi_id"] == "K10")
+    assert (overtime["actual"], overtime["actual_basis"], overtime["actual_years"]) == ("120.0", "period_average", "2025")
+    assert rows[0]["fiscal_year"] == "2026"
+
+
+def test_status_without_warehouse(tmp_path):
+    result = ebpm("status", "--db", str(tmp_path / "none.duckdb"))
+    assert result.returncode == 1
+    assert "先に `ebpm build` を実行してください" in result.stderr
+
+
+def test_build_failure_exit_code_and_message(tmp_path, raw):
+    (raw / "kpi" / "actuals" / "sample_fy2024_fy2025.csv").write_bytes(b"")
+    db = tmp_path / "wh.duckdb"
+    result = ebpm("build", "--raw", str(raw), "--db", str(db))
+    assert result.returncode == 1
+    assert "ウェアハウスは更新していません" in result.stderr
+    assert "kpi/actuals/sample_fy2024_fy2025.csv: ファイルが空です" in result.stderr
+    assert not db.exists()
+
+
+def test_template_command(tmp_path):
+    out = tmp_path / "入力.xlsx"
+    assert ebpm("template", str(out)).returncode == 0
+    import polars as pl
+
+    assert pl.read_excel(out, sheet_name="実績").columns == ["指標ID", "年度", "実績値", "標本数", "出典", "備考", "サンプル"]
+    again = ebpm("template", str(out))
+    assert again.returncode != 0
+
+
+def test_shipped_template_lists_current_kpis(tmp_path):
+    import polars as pl
+
+    from ebpm.template import TEMPLATE, make_actuals_template
+
+    fresh = make_actuals_template(tmp_path / "t.xlsx")
+    for sheet in ("実績", "入力方法", "指標一覧"):
+        assert pl.read_excel(TEMPLATE, sheet_name=sheet).equals(pl.read_excel(fresh, sheet_name=sheet)), sheet
+
+
+def test_help_lists_commands():
+    result = ebpm("--help")
+    for command in ("build", "status", "template", "lab"):
+        assert command in result.stdout
