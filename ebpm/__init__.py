@@ -77,6 +77,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from ebpm.kpi import *  # noqa: F403
     from ebpm.manifest import *  # noqa: F403
     from ebpm.paths import *  # noqa: F403
-    from ebpm.readers import BuildError, InputError
+    from ebpm.readers import BuildError as BuildError, InputError as InputError
     from ebpm.status import *  # noqa: F403
     from ebpm.warehouse import *  # noqa: F403

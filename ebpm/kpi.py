@@ -165,7 +165,9 @@ def elapsed_share(base_fy: int, target_fy: int, fiscal_year: int) -> float:
     return (fiscal_year - base_fy) / (target_fy - base_fy)
 
 
-def expected_value(base: float, target: float, base_fy: int, target_fy: int, fiscal_year: int) -> float:
+def expected_value(
+    base: float, target: float, base_fy: int, target_fy: int, fiscal_year: int
+) -> float:
     """E(y) = B + (T − B)·(y − y0)/(yT − y0), the value on the straight path to the target.
 
     >>> expected_value(26, 90, 2023, 2027, 2025)
@@ -174,7 +176,9 @@ def expected_value(base: float, target: float, base_fy: int, target_fy: int, fis
     return base + (target - base) * elapsed_share(base_fy, target_fy, fiscal_year)
 
 
-def judged_actual(kpi: KPI, actuals: Mapping[int, float], fiscal_year: int) -> tuple[float | None, str, tuple[int, ...]]:
+def judged_actual(
+    kpi: KPI, actuals: Mapping[int, float], fiscal_year: int
+) -> tuple[float | None, str, tuple[int, ...]]:
     """The value a KPI is judged on in ``fiscal_year``: ``(value, basis, years used)``.
 
     For a period-average target, the mean of the available actuals from the period's
@@ -240,10 +244,16 @@ def evaluate(
         progress = None if actual is None else actual / kpi.target_value
         pace = None
     else:
-        expected = expected_value(kpi.base_value, kpi.target_value, kpi.base_fy, kpi.target_fy, fiscal_year)
-        progress = None if actual is None else progress_ratio(actual, kpi.base_value, kpi.target_value)
+        expected = expected_value(
+            kpi.base_value, kpi.target_value, kpi.base_fy, kpi.target_fy, fiscal_year
+        )
+        progress = (
+            None if actual is None else progress_ratio(actual, kpi.base_value, kpi.target_value)
+        )
         pace = None if progress is None or elapsed <= 0 else progress / elapsed
-    grade, reason = grade_of(kpi.direction, actual, kpi.target_value, progress, pace, elapsed, bands)
+    grade, reason = grade_of(
+        kpi.direction, actual, kpi.target_value, progress, pace, elapsed, bands
+    )
     return Progress(
         kpi_id=kpi.kpi_id,
         fiscal_year=fiscal_year,

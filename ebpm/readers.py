@@ -71,16 +71,20 @@ class Column:
     required: bool = True
 
 
-def _text(value: str) -> str:
-    return jp.normalize_text(value)
+def _code(value: str) -> str:
+    code = jp.normalize_text(value)
+    if not code:
+        raise ValueError("空欄です（値を入力してください）")
+    return code
 
 
 def _optional_text(value: str) -> str | None:
-    return jp.normalize_text(value) or None
+    # Names are kept as published (no NFKC: it would turn 「～」 into 「~」).
+    return value.strip() or None
 
 
 def _required_text(value: str) -> str:
-    text = jp.normalize_text(value)
+    text = value.strip()
     if not text:
         raise ValueError("空欄です（値を入力してください）")
     return text
@@ -133,15 +137,23 @@ def _date(value: str) -> object:
     try:
         return dt.date.fromisoformat(text[:10])
     except ValueError:
-        raise ValueError(f"「{value}」は日付ではありません（2025-02-01 の形で入力してください）") from None
+        raise ValueError(
+            f"「{value}」は日付ではありません（2025-02-01 の形で入力してください）"
+        ) from None
 
 
 #: The actuals format for data stewards; the first alias is the canonical header.
 ACTUALS_COLUMNS: tuple[Column, ...] = (
-    Column("kpi_id", ("kpi_id", "指標ID", "KPI", "指標", "指標名"), _required_text, pl.String()),
+    Column("kpi_id", ("kpi_id", "指標ID", "KPI", "指標", "指標名"), _code, pl.String()),
     Column("fiscal_year", ("fiscal_year", "年度"), _fiscal_year, pl.Int32()),
     Column("value", ("value", "実績値", "値"), _number, pl.Float64()),
-    Column("sample_size", ("sample_size", "標本数", "回答数", "回答者数"), _optional_int, pl.Int64(), False),
+    Column(
+        "sample_size",
+        ("sample_size", "標本数", "回答数", "回答者数"),
+        _optional_int,
+        pl.Int64(),
+        False,
+    ),
     Column("source", ("source", "出典"), _optional_text, pl.String(), False),
     Column("note", ("note", "備考"), _optional_text, pl.String(), False),
     Column("is_sample", ("is_sample", "サンプル"), _bool, pl.Boolean(), False),
@@ -183,7 +195,9 @@ STRATEGY_COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("target_fy", ("target_fy",), _fiscal_year, pl.Int32()),
         Column("target_value", ("target_value",), _number, pl.Float64()),
         Column("target_basis", ("target_basis",), _required_text, pl.String()),
-        Column("target_period_start_fy", ("target_period_start_fy",), _optional_int, pl.Int32(), False),
+        Column(
+            "target_period_start_fy", ("target_period_start_fy",), _optional_int, pl.Int32(), False
+        ),
         Column("target_period_end_fy", ("target_period_end_fy",), _optional_int, pl.Int32(), False),
         Column("target_note", ("target_note",), _optional_text, pl.String(), False),
         Column("is_survey", ("is_survey",), _bool, pl.Boolean()),
@@ -196,35 +210,64 @@ def _read_cells(path: Path, label: str) -> pl.DataFrame:
     """Every cell as text, plus the Excel-style row number; raises BuildError."""
     data = path.read_bytes()
     if not data.strip(b"\xef\xbb\xbf \t\r\n"):
-        raise BuildError([InputError(label, "ファイルが空です（見出し行とデータ行を入力してください）")])
+        raise BuildError(
+            [InputError(label, "ファイルが空です（見出し行とデータ行を入力してください）")]
+        )
     if path.suffix.lower() == ".xlsx":
         if not data.startswith(b"PK"):
-            raise BuildError([InputError(label, "Excel（.xlsx）形式のファイルではありません（Excel で開き「Excel ブック」として保存し直してください）")])
+            raise BuildError(
+                [
+                    InputError(
+                        label,
+                        "Excel（.xlsx）形式のファイルではありません（Excel で開き「Excel ブック」として保存し直してください）",
+                    )
+                ]
+            )
         try:
             frame = pl.read_excel(io.BytesIO(data), infer_schema_length=0)
         except Exception as error:  # calamine reports many shapes of broken files
-            raise BuildError([InputError(label, f"Excel ファイルを読めません（{error}）")]) from None
+            raise BuildError(
+                [InputError(label, f"Excel ファイルを読めません（{error}）")]
+            ) from None
     else:
         try:
             encoding = jp.sniff_encoding(data)
         except UnicodeDecodeError:
-            raise BuildError([InputError(label, "文字コードを判別できません（UTF-8 か Shift_JIS（CP932）で保存し直してください）")]) from None
+            raise BuildError(
+                [
+                    InputError(
+                        label,
+                        "文字コードを判別できません（UTF-8 か Shift_JIS（CP932）で保存し直してください）",
+                    )
+                ]
+            ) from None
         text = data.decode(encoding)
         try:
             frame = pl.read_csv(io.StringIO(text), infer_schema=False, truncate_ragged_lines=False)
         except pl.exceptions.PolarsError as error:
-            raise BuildError([InputError(label, f"CSV として読めません（列の数がそろっているか確かめてください: {error}）")]) from None
+            raise BuildError(
+                [
+                    InputError(
+                        label,
+                        f"CSV として読めません（列の数がそろっているか確かめてください: {error}）",
+                    )
+                ]
+            ) from None
     frame = frame.rename({c: jp.normalize_text(c) for c in frame.columns})
     frame = frame.with_row_index(ROW, offset=2).with_columns(pl.col(ROW).cast(pl.Int64))
     value_columns = [c for c in frame.columns if c != ROW]
     blank = pl.all_horizontal(pl.col(value_columns).fill_null("").str.strip_chars() == "")
     frame = frame.filter(~blank)
     if frame.height == 0:
-        raise BuildError([InputError(label, "データ行がありません（見出しの下に1行以上入力してください）")])
+        raise BuildError(
+            [InputError(label, "データ行がありません（見出しの下に1行以上入力してください）")]
+        )
     return frame
 
 
-def read_table(path: Path, columns: Sequence[Column], label: str) -> tuple[pl.DataFrame, list[InputError]]:
+def read_table(
+    path: Path, columns: Sequence[Column], label: str
+) -> tuple[pl.DataFrame, list[InputError]]:
     """Read a raw table and convert it; returns the frame and every cell error.
 
     The frame keeps ``_file`` and ``_row`` so later checks can point at the cell.
@@ -241,7 +284,10 @@ def read_table(path: Path, columns: Sequence[Column], label: str) -> tuple[pl.Da
         if header is None and column.required:
             expected = "」か「".join(column.aliases[:3])
             errors.append(
-                InputError(label, f"必要な列「{expected}」がありません（見出し行に列を追加してください。今ある列: {', '.join(c for c in cells.columns if c != ROW)}）")
+                InputError(
+                    label,
+                    f"必要な列「{expected}」がありません（見出し行に列を追加してください。今ある列: {', '.join(c for c in cells.columns if c != ROW)}）",
+                )
             )
         picked[column.name] = header
     if errors:
@@ -270,7 +316,8 @@ def table_files(folder: Path) -> list[Path]:
     if not folder.exists():
         return []
     return sorted(
-        p for p in folder.iterdir()
+        p
+        for p in folder.iterdir()
         if p.suffix.lower() in TABLE_SUFFIXES and not p.name.startswith(("~$", "."))
     )
 

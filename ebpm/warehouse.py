@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from ebpm import paths
+from ebpm import jp, paths
 from ebpm.kpi import DEFAULT_BANDS, GradeBands
 from ebpm.manifest import ManifestError, Provenance, scan_raw
 from ebpm.readers import (
@@ -153,7 +153,9 @@ def _read_kpi_actuals(
         return actuals, errors
     current = definitions.filter("is_current")
     # Stewards may write the published KPI name instead of its ID.
-    by_name = dict(zip(current["name"].to_list(), current["kpi_id"].to_list(), strict=True))
+    by_name = {
+        jp.normalize_text(n): i for n, i in zip(current["name"], current["kpi_id"], strict=True)
+    }
     actuals = actuals.with_columns(pl.col("kpi_id").replace(by_name)).join(
         current.select("kpi_id", "unit"), on="kpi_id", how="left"
     )

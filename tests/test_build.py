@@ -53,6 +53,7 @@ def failing_build(raw: Path, db: Path) -> list[str]:
 
 # --- bad input: one test per class ------------------------------------------------------
 
+
 def test_undecodable_encoding(raw, warehouse):
     # 0x81 starts a two-byte CP932 character, and 0x20 cannot end one; not UTF-8 either.
     add_actuals(raw, "bad.csv", HEADER.encode() + b"K01,2025,\x81\x20,,,,\n")
@@ -73,7 +74,9 @@ def test_unknown_kpi(raw, warehouse):
 def test_unparseable_year(raw, warehouse):
     add_actuals(raw, "x.csv", HEADER + "K01,2025,5,,,,true\nK01,来年,6,,,,true\n")
     [message] = failing_build(raw, warehouse)
-    assert message.startswith("kpi/actuals/x.csv 3行目 fiscal_year列: 「来年」は年度として解釈できません")
+    assert message.startswith(
+        "kpi/actuals/x.csv 3行目 fiscal_year列: 「来年」は年度として解釈できません"
+    )
 
 
 def test_year_outside_plan(raw, warehouse):
@@ -107,7 +110,10 @@ def test_duplicate_row_across_files(raw, warehouse):
     # FY2025 of K09 is already in the sample file: a second value is ambiguous.
     add_actuals(raw, "x.csv", HEADER + "K09,2025,4600000,,,,true\n")
     messages = failing_build(raw, warehouse)
-    assert "kpi/actuals/x.csv 2行目 kpi_id列: 指標「K09」の同じ年度の実績が複数あります（1指標・1年度につき1行にしてください）" in messages
+    assert (
+        "kpi/actuals/x.csv 2行目 kpi_id列: 指標「K09」の同じ年度の実績が複数あります（1指標・1年度につき1行にしてください）"
+        in messages
+    )
     assert any(m.startswith("kpi/actuals/sample_fy2024_fy2025.csv 19行目") for m in messages)
 
 
@@ -136,7 +142,10 @@ def test_header_only_file(raw, warehouse):
 def test_fraction_of_a_count(raw, warehouse):
     add_actuals(raw, "x.csv", HEADER + "K03,2026,40.5,,,,true\n")
     [message] = failing_build(raw, warehouse)
-    assert message == "kpi/actuals/x.csv 2行目 value列: 件数・人数・回数・枚数は 0 以上の整数で入力してください"
+    assert (
+        message
+        == "kpi/actuals/x.csv 2行目 value列: 件数・人数・回数・枚数は 0 以上の整数で入力してください"
+    )
 
 
 def test_file_without_provenance(raw, warehouse):
@@ -146,7 +155,9 @@ def test_file_without_provenance(raw, warehouse):
 
 
 def test_every_error_is_reported_at_once(raw, warehouse):
-    add_actuals(raw, "x.csv", HEADER + "K99,2026,1,,,,true\nK01,来年,1,,,,true\nK02,2026,abc,,,,true\n")
+    add_actuals(
+        raw, "x.csv", HEADER + "K99,2026,1,,,,true\nK01,来年,1,,,,true\nK02,2026,abc,,,,true\n"
+    )
     messages = failing_build(raw, warehouse)
     # Cell errors are all listed; content checks (the unknown K99) run once cells parse.
     assert [m.split(":")[0] for m in messages] == [
@@ -157,7 +168,9 @@ def test_every_error_is_reported_at_once(raw, warehouse):
 
 def test_broken_definition_keeps_warehouse(raw, warehouse):
     definitions = raw / "kpi" / "kpi_definitions.csv"
-    definitions.write_text(definitions.read_text().replace(",maintain,", ",keep,"), encoding="utf-8")
+    definitions.write_text(
+        definitions.read_text().replace(",maintain,", ",keep,"), encoding="utf-8"
+    )
     [message] = failing_build(raw, warehouse)
     assert message == (
         "kpi/kpi_definitions.csv 8行目 direction列: 「keep」は目標の方向ではありません"
@@ -167,18 +180,20 @@ def test_broken_definition_keeps_warehouse(raw, warehouse):
 
 # --- good input in every accepted form ---------------------------------------------------
 
+
 def actual(db: Path, kpi_id: str, fy: int) -> tuple:
     with duckdb.connect(str(db), read_only=True) as con:
         return con.sql(
             "SELECT value, sample_size, is_sample, source_file, source_row FROM kpi_actual "
-            "WHERE kpi_id = $k AND fiscal_year = $fy", params={"k": kpi_id, "fy": fy}
+            "WHERE kpi_id = $k AND fiscal_year = $fy",
+            params={"k": kpi_id, "fy": fy},
         ).fetchall()[0]
 
 
 def test_cp932_file_with_japanese_headers_and_forms(raw, tmp_path):
     text = (
         "指標ID,年度,実績値,回答者数,出典,備考,サンプル\n"
-        "K09,令和８年度,\"４，１００，０００\",,総務課,髙橋 ①,FALSE\n"
+        'K09,令和８年度,"４，１００，０００",,総務課,髙橋 ①,FALSE\n'
         "1人あたり時間外勤務等年間平均時間数,FY2026,１１２.５,,総務課,,\n"
         "K02,R08,49.1,780,市民意識調査,,はい\n"
     )
@@ -214,27 +229,53 @@ def test_utf8_bom_and_xlsx(raw, tmp_path):
 
 def test_provenance_recorded_for_every_raw_file(built_db):
     with duckdb.connect(str(built_db), read_only=True) as con:
-        rows = con.sql("SELECT path, sha256, size_bytes, title, publisher, licence, retrieved_at, is_sample FROM provenance").pl()
+        rows = con.sql(
+            "SELECT path, sha256, size_bytes, title, publisher, licence, retrieved_at, is_sample FROM provenance"
+        ).pl()
     assert "kpi/kpi_definitions.csv" in rows["path"].to_list()
     assert rows["sha256"].str.len_chars().eq(64).all()
-    assert rows.filter(rows["path"] == "kpi/actuals/sample_fy2024_fy2025.csv")["is_sample"].item() is True
+    assert (
+        rows.filter(rows["path"] == "kpi/actuals/sample_fy2024_fy2025.csv")["is_sample"].item()
+        is True
+    )
     assert rows.filter(rows["path"] == "kpi/kpi_definitions.csv")["is_sample"].item() is False
-    assert rows.null_count().select("title", "publisher", "licence", "retrieved_at").sum_horizontal().item() == 0
+    assert (
+        rows.null_count()
+        .select("title", "publisher", "licence", "retrieved_at")
+        .sum_horizontal()
+        .item()
+        == 0
+    )
 
 
 def test_definitions_keep_history(raw, tmp_path):
     # A later revision must not erase the earlier one; the current one is used.
     definitions = raw / "kpi" / "kpi_definitions.csv"
     lines = definitions.read_text(encoding="utf-8").splitlines()
-    revised = next(line for line in lines if line.startswith("K05,")).replace("K05,1,2025-02-01", "K05,2,2026-04-01").replace(",2000,", ",2500,")
-    future = next(line for line in lines if line.startswith("K06,")).replace("K06,1,2025-02-01", "K06,2,2099-04-01")
+    revised = (
+        next(line for line in lines if line.startswith("K05,"))
+        .replace("K05,1,2025-02-01", "K05,2,2026-04-01")
+        .replace(",2000,", ",2500,")
+    )
+    future = next(line for line in lines if line.startswith("K06,")).replace(
+        "K06,1,2025-02-01", "K06,2,2099-04-01"
+    )
     definitions.write_text("\n".join([*lines, revised, future]) + "\n", encoding="utf-8")
     db = tmp_path / "wh.duckdb"
     build(raw, db)
     with duckdb.connect(str(db), read_only=True) as con:
-        history = con.sql("SELECT kpi_id, revision, target_value, is_current FROM kpi_definition WHERE kpi_id IN ('K05','K06') ORDER BY ALL").fetchall()
-        current = con.sql("SELECT target_value FROM kpi_progress WHERE kpi_id = 'K05' AND fiscal_year = 2025").fetchall()
-    assert history == [("K05", 1, 2000.0, False), ("K05", 2, 2500.0, True), ("K06", 1, 56.9, True), ("K06", 2, 56.9, False)]
+        history = con.sql(
+            "SELECT kpi_id, revision, target_value, is_current FROM kpi_definition WHERE kpi_id IN ('K05','K06') ORDER BY ALL"
+        ).fetchall()
+        current = con.sql(
+            "SELECT target_value FROM kpi_progress WHERE kpi_id = 'K05' AND fiscal_year = 2025"
+        ).fetchall()
+    assert history == [
+        ("K05", 1, 2000.0, False),
+        ("K05", 2, 2500.0, True),
+        ("K06", 1, 56.9, True),
+        ("K06", 2, 56.9, False),
+    ]
     assert current == [(2500.0,)]
 
 
@@ -253,10 +294,20 @@ def test_concurrent_readers_during_rebuild(raw, tmp_path):
             n += 1
         print(n)
     """)
-    readers = [subprocess.Popen([sys.executable, "-c", reader], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    readers = [
+        subprocess.Popen(
+            [sys.executable, "-c", reader],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
     rebuild = subprocess.run(
         [sys.executable, "-m", "ebpm", "build", "--raw", str(raw), "--db", str(db)],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     results = [r.communicate(timeout=60) for r in readers]
     assert rebuild.returncode == 0, rebuild.stderr

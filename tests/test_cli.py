@@ -7,7 +7,6 @@ import io
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -19,7 +18,9 @@ DEFINITIONS = paths.RAW / "kpi" / "kpi_definitions.csv"
 
 
 def ebpm(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "ebpm", *args], capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "ebpm", *args], capture_output=True, text=True, timeout=120
+    )
 
 
 @pytest.fixture(scope="module")
@@ -37,10 +38,18 @@ def test_status_json_lists_all_15_kpis_as_published(built_db, published):
         assert row["kpi_id"] == source["kpi_id"]
         assert row["name"] == source["name"]
         assert row["unit"] == source["unit"]
-        assert row["aggregation"] == {"単": "single_year", "累": "cumulative"}[source["aggregation"]]
+        assert (
+            row["aggregation"] == {"単": "single_year", "累": "cumulative"}[source["aggregation"]]
+        )
         assert row["direction"] == source["direction"]
-        assert (row["base_fy"], row["base_value"]) == (int(source["base_fy"]), float(source["base_value"]))
-        assert (row["target_fy"], row["target_value"]) == (int(source["target_fy"]), float(source["target_value"]))
+        assert (row["base_fy"], row["base_value"]) == (
+            int(source["base_fy"]),
+            float(source["base_value"]),
+        )
+        assert (row["target_fy"], row["target_value"]) == (
+            int(source["target_fy"]),
+            float(source["target_value"]),
+        )
         assert row["fiscal_year"] == 2025  # the latest year with actuals
         assert row["is_sample"] is True
 
@@ -48,7 +57,10 @@ def test_status_json_lists_all_15_kpis_as_published(built_db, published):
 def test_published_facts(built_db):
     rows = {r["kpi_id"]: r for r in progress_table(2025, built_db).to_dicts()}
     assert rows["K09"]["name"] == "コピー用紙購入枚数" and rows["K09"]["base_value"] == 5_216_000
-    assert rows["K10"]["target_basis"] == "period_average" and rows["K10"]["target_note"] == "※推進期間の平均"
+    assert (
+        rows["K10"]["target_basis"] == "period_average"
+        and rows["K10"]["target_note"] == "※推進期間の平均"
+    )
     assert rows["K11"]["base_fy"] == 2024 and rows["K11"]["base_note"] == "※R6.5月時点"
     assert (rows["K14"]["unit"], rows["K14"]["unit_corrected"]) == ("人", "回")
     assert rows["K07"]["direction"] == "maintain"
@@ -65,7 +77,10 @@ def test_view_agrees_with_pure_functions(built_db, fiscal_year):
     table = progress_table(fiscal_year, built_db)
     assert table.height == 15
     for row in table.iter_rows(named=True):
-        own = {r["fiscal_year"]: r["value"] for r in actuals.filter(actuals["kpi_id"] == row["kpi_id"]).iter_rows(named=True)}
+        own = {
+            r["fiscal_year"]: r["value"]
+            for r in actuals.filter(actuals["kpi_id"] == row["kpi_id"]).iter_rows(named=True)
+        }
         expected = evaluate(kpis[row["kpi_id"]], own, fiscal_year)
         assert row["grade"] == expected.grade, row["kpi_id"]
         assert row["reason"] == expected.reason, row["kpi_id"]
@@ -79,9 +94,21 @@ def test_view_agrees_with_pure_functions(built_db, fiscal_year):
 def test_status_grades_for_sample_year(built_db):
     grades = dict(progress_table(2025, built_db).select("kpi_id", "grade").iter_rows())
     assert grades == {
-        "K01": "概ね順調", "K02": "遅れ", "K03": "順調", "K04": "順調", "K05": "順調",
-        "K06": "悪化", "K07": "遅れ", "K08": "概ね順調", "K09": "概ね順調", "K10": "概ね順調",
-        "K11": "順調", "K12": "概ね順調", "K13": "順調", "K14": "概ね順調", "K15": "遅れ",
+        "K01": "概ね順調",
+        "K02": "遅れ",
+        "K03": "順調",
+        "K04": "順調",
+        "K05": "順調",
+        "K06": "悪化",
+        "K07": "遅れ",
+        "K08": "概ね順調",
+        "K09": "概ね順調",
+        "K10": "概ね順調",
+        "K11": "順調",
+        "K12": "概ね順調",
+        "K13": "順調",
+        "K14": "概ね順調",
+        "K15": "遅れ",
     }
 
 
@@ -96,7 +123,11 @@ def test_status_table_and_csv(built_db):
     assert {r["grade"] for r in rows if r["kpi_id"] != "K10"} == {"評価不能"}
     # The overtime KPI is judged on the available FY2025–FY2027 average, here FY2025 alone.
     overtime = next(r for r in rows if r["kpi_id"] == "K10")
-    assert (overtime["actual"], overtime["actual_basis"], overtime["actual_years"]) == ("120.0", "period_average", "2025")
+    assert (overtime["actual"], overtime["actual_basis"], overtime["actual_years"]) == (
+        "120.0",
+        "period_average",
+        "2025",
+    )
     assert rows[0]["fiscal_year"] == "2026"
 
 
@@ -121,7 +152,15 @@ def test_template_command(tmp_path):
     assert ebpm("template", str(out)).returncode == 0
     import polars as pl
 
-    assert pl.read_excel(out, sheet_name="実績").columns == ["指標ID", "年度", "実績値", "標本数", "出典", "備考", "サンプル"]
+    assert pl.read_excel(out, sheet_name="実績").columns == [
+        "指標ID",
+        "年度",
+        "実績値",
+        "標本数",
+        "出典",
+        "備考",
+        "サンプル",
+    ]
     again = ebpm("template", str(out))
     assert again.returncode != 0
 
@@ -133,7 +172,9 @@ def test_shipped_template_lists_current_kpis(tmp_path):
 
     fresh = make_actuals_template(tmp_path / "t.xlsx")
     for sheet in ("実績", "入力方法", "指標一覧"):
-        assert pl.read_excel(TEMPLATE, sheet_name=sheet).equals(pl.read_excel(fresh, sheet_name=sheet)), sheet
+        assert pl.read_excel(TEMPLATE, sheet_name=sheet).equals(
+            pl.read_excel(fresh, sheet_name=sheet)
+        ), sheet
 
 
 def test_help_lists_commands():

@@ -8,21 +8,69 @@ import pytest
 
 from ebpm.kpi import KPI, GradeBands, evaluate
 
-COPY_PAPER = KPI(kpi_id="K09", name="コピー用紙購入枚数", strategy_id="3-1", aggregation="single_year",
-                 unit="枚", direction="decrease", base_fy=2023, base_value=5_216_000,
-                 target_fy=2027, target_value=3_652_000)
-OVERTIME = KPI(kpi_id="K10", name="1人あたり時間外勤務等年間平均時間数", strategy_id="3-1",
-               aggregation="single_year", unit="時間", direction="decrease", base_fy=2023,
-               base_value=129, target_fy=2027, target_value=100, target_basis="period_average",
-               target_period_start_fy=2025, target_period_end_fy=2027)
-GENAI_2023 = KPI(kpi_id="X", name="生成AI", strategy_id="3-2", aggregation="single_year", unit="%",
-                 direction="increase", base_fy=2023, base_value=26, target_fy=2027, target_value=90)
-ONLINE = KPI(kpi_id="K03", name="行政手続のオンライン対応手続数", strategy_id="1-2",
-             aggregation="cumulative", unit="件", direction="increase", base_fy=2023,
-             base_value=33, target_fy=2027, target_value=43)
-LITERACY = KPI(kpi_id="K07", name="デジタルリテラシー講座等の開催回数", strategy_id="1-4",
-               aggregation="single_year", unit="回", direction="maintain", base_fy=2023,
-               base_value=20, target_fy=2027, target_value=20)
+COPY_PAPER = KPI(
+    kpi_id="K09",
+    name="コピー用紙購入枚数",
+    strategy_id="3-1",
+    aggregation="single_year",
+    unit="枚",
+    direction="decrease",
+    base_fy=2023,
+    base_value=5_216_000,
+    target_fy=2027,
+    target_value=3_652_000,
+)
+OVERTIME = KPI(
+    kpi_id="K10",
+    name="1人あたり時間外勤務等年間平均時間数",
+    strategy_id="3-1",
+    aggregation="single_year",
+    unit="時間",
+    direction="decrease",
+    base_fy=2023,
+    base_value=129,
+    target_fy=2027,
+    target_value=100,
+    target_basis="period_average",
+    target_period_start_fy=2025,
+    target_period_end_fy=2027,
+)
+GENAI_2023 = KPI(
+    kpi_id="X",
+    name="生成AI",
+    strategy_id="3-2",
+    aggregation="single_year",
+    unit="%",
+    direction="increase",
+    base_fy=2023,
+    base_value=26,
+    target_fy=2027,
+    target_value=90,
+)
+ONLINE = KPI(
+    kpi_id="K03",
+    name="行政手続のオンライン対応手続数",
+    strategy_id="1-2",
+    aggregation="cumulative",
+    unit="件",
+    direction="increase",
+    base_fy=2023,
+    base_value=33,
+    target_fy=2027,
+    target_value=43,
+)
+LITERACY = KPI(
+    kpi_id="K07",
+    name="デジタルリテラシー講座等の開催回数",
+    strategy_id="1-4",
+    aggregation="single_year",
+    unit="回",
+    direction="maintain",
+    base_fy=2023,
+    base_value=20,
+    target_fy=2027,
+    target_value=20,
+)
 
 
 def test_copy_paper_decrease_half_way():
@@ -38,7 +86,7 @@ def test_copy_paper_decrease_half_way():
 def test_never_a_over_t():
     # T/A would be 81 %: the gap closed is what counts.
     r = evaluate(COPY_PAPER, {2025: 4_500_000}, 2025)
-    assert 3_652_000 / 4_500_000 == pytest.approx(0.8116, abs=1e-4)
+    assert pytest.approx(0.8116, abs=1e-4) == 3_652_000 / 4_500_000
     assert r.progress < 0.5
 
 
@@ -115,8 +163,18 @@ def test_missing_actual():
 
 
 def test_no_time_elapsed_cannot_be_paced():
-    genai = KPI(kpi_id="K11", name="生成AI", strategy_id="3-2", aggregation="single_year", unit="%",
-                direction="increase", base_fy=2024, base_value=26, target_fy=2027, target_value=90)
+    genai = KPI(
+        kpi_id="K11",
+        name="生成AI",
+        strategy_id="3-2",
+        aggregation="single_year",
+        unit="%",
+        direction="increase",
+        base_fy=2024,
+        base_value=26,
+        target_fy=2027,
+        target_value=90,
+    )
     r = evaluate(genai, {2024: 34}, 2024)
     assert r.pace is None and r.grade == "評価不能" and "基準年度" in r.reason
     later = evaluate(genai, {2025: 52}, 2025)  # elapsed 1/3
@@ -134,16 +192,49 @@ def test_band_edges_are_configurable():
 
 def test_result_carries_components():
     row = evaluate(COPY_PAPER, {2025: 4_500_000}, 2025).as_dict()
-    for key in ("base_value", "target_value", "actual", "base_fy", "target_fy", "fiscal_year",
-                "progress", "expected", "pace", "elapsed", "band_on_track", "band_mostly", "grade"):
+    for key in (
+        "base_value",
+        "target_value",
+        "actual",
+        "base_fy",
+        "target_fy",
+        "fiscal_year",
+        "progress",
+        "expected",
+        "pace",
+        "elapsed",
+        "band_on_track",
+        "band_mostly",
+        "grade",
+    ):
         assert key in row
     assert math.isclose(row["elapsed"], 0.5)
 
 
 def test_definition_guards():
     with pytest.raises(ValueError, match="維持目標"):
-        KPI(kpi_id="Z", name="z", strategy_id="1-1", aggregation="single_year", unit="回",
-            direction="maintain", base_fy=2023, base_value=20, target_fy=2027, target_value=25)
+        KPI(
+            kpi_id="Z",
+            name="z",
+            strategy_id="1-1",
+            aggregation="single_year",
+            unit="回",
+            direction="maintain",
+            base_fy=2023,
+            base_value=20,
+            target_fy=2027,
+            target_value=25,
+        )
     with pytest.raises(ValueError, match="目標年度"):
-        KPI(kpi_id="Z", name="z", strategy_id="1-1", aggregation="single_year", unit="回",
-            direction="increase", base_fy=2027, base_value=1, target_fy=2027, target_value=2)
+        KPI(
+            kpi_id="Z",
+            name="z",
+            strategy_id="1-1",
+            aggregation="single_year",
+            unit="回",
+            direction="increase",
+            base_fy=2027,
+            base_value=1,
+            target_fy=2027,
+            target_value=2,
+        )

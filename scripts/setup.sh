@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Create .venv and install ebpm with pinned versions; does nothing when already up to date.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON="${PYTHON:-python3}"
+if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+  echo "エラー: Python 3.11 以上が必要です（今の $PYTHON: $("$PYTHON" --version 2>&1)）。" >&2
+  echo "        PYTHON=/path/to/python3.11 bash $0 のように指定してください。" >&2
+  exit 1
+fi
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+
+stamp=.venv/.ebpm-installed
+want="$(cat pyproject.toml constraints.txt | sha256sum | cut -d' ' -f1)"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "依存パッケージをインストールしています（初回は数分かかります）…" >&2
+  .venv/bin/python -m pip install -q --upgrade pip
+  .venv/bin/python -m pip install -q -c constraints.txt -e ".[dev]"
+  echo "$want" > "$stamp"
+fi
+
+# JupyterLab in Japanese by default (the language pack is installed from pyproject).
+settings=.venv/share/jupyter/lab/settings
+mkdir -p "$settings"
+[ -f "$settings/overrides.json" ] || cat > "$settings/overrides.json" <<'JSON'
+{
+  "@jupyterlab/translation-extension:plugin": {"locale": "ja_JP"}
+}
+JSON
