@@ -77,6 +77,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ebpm.kpi import *  # noqa: F403
     from ebpm.manifest import *  # noqa: F403
     from ebpm.paths import *  # noqa: F403
-    from ebpm.readers import BuildError as BuildError, InputError as InputError
+    from ebpm.readers import BuildError as BuildError
+    from ebpm.readers import InputError as InputError
     from ebpm.status import *  # noqa: F403
     from ebpm.warehouse import *  # noqa: F403
