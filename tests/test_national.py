@@ -1,0 +1,367 @@
+"""National data under data/raw/national: committed values, provenance and the loader's checks."""
+
+from __future__ import annotations
+
+import shutil
+import tomllib
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from ebpm.codes import PREFECTURES, to_six
+from ebpm.govtables import read_gov_table
+from ebpm.manifest import scan_raw, source_line
+from ebpm.national import MUNICIPALITY_FILE, POPULATION_FILE, load_national
+
+NATIONAL = Path(__file__).resolve().parents[1] / "data" / "raw" / "national"
+COASTAL_CITIES = ["03202", "03203", "03207", "03210", "03211"]
+PEERS = ["01214", "01223", "04203", "04205", "07209"]
+YEARS = list(range(1970, 2011, 5))
+
+
+def real_file(realdata: Path, name: str) -> Path:
+    path = realdata / name
+    if not path.exists():
+        pytest.skip(f"{name} がないため省略")
+    return path
+
+
+@pytest.fixture(scope="module")
+def national() -> dict[str, pl.DataFrame]:
+    return load_national(NATIONAL)
+
+
+@pytest.fixture
+def copy(tmp_path: Path) -> Path:
+    """A writable copy of data/raw/national."""
+    target = tmp_path / "national"
+    shutil.copytree(NATIONAL, target)
+    return target
+
+
+def replace_in(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- committed data
+
+
+def test_municipality_table_dtypes(national: dict[str, pl.DataFrame]) -> None:
+    assert national["municipality"].schema == pl.Schema(
+        {
+            "area_code": pl.String,
+            "lg_code": pl.String,
+            "prefecture": pl.String,
+            "name": pl.String,
+            "name_kana": pl.String,
+            "is_city": pl.Boolean,
+        }
+    )
+
+
+def test_all_33_iwate_municipalities_and_5_peers(national: dict[str, pl.DataFrame]) -> None:
+    municipality = national["municipality"]
+    iwate = municipality.filter(pl.col("prefecture") == "岩手県")
+    assert iwate.height == 33
+    # 14 市, 15 町, 4 村 (滝沢市 since 2014)
+    assert iwate["is_city"].sum() == 14
+    assert iwate.filter(pl.col("name").str.ends_with("町")).height == 15
+    assert iwate.filter(pl.col("name").str.ends_with("村")).height == 4
+    assert sorted(municipality.filter(pl.col("prefecture") != "岩手県")["area_code"]) == PEERS
+
+
+def test_ofunato_row(national: dict[str, pl.DataFrame]) -> None:
+    ofunato = national["municipality"].filter(pl.col("area_code") == "03203").row(0, named=True)
+    assert ofunato == {
+        "area_code": "03203",
+        "lg_code": "032034",
+        "prefecture": "岩手県",
+        "name": "大船渡市",
+        "name_kana": "おおふなとし",
+        "is_city": True,
+    }
+
+
+def test_every_lg_code_carries_its_check_digit(national: dict[str, pl.DataFrame]) -> None:
+    for area_code, lg_code, prefecture in (
+        national["municipality"].select("area_code", "lg_code", "prefecture").iter_rows()
+    ):
+        assert to_six(area_code) == lg_code
+        assert PREFECTURES[area_code[:2]] == prefecture
+
+
+def test_population_table_dtypes(national: dict[str, pl.DataFrame]) -> None:
+    assert national["population"].schema == pl.Schema(
+        {
+            "area_code": pl.String,
+            "name": pl.String,
+            "prefecture": pl.String,
+            "year": pl.Int32,
+            "population": pl.Int64,
+            "source_id": pl.String,
+            "note": pl.String,
+        }
+    )
+
+
+def test_population_covers_1970_to_2010_for_each_area(national: dict[str, pl.DataFrame]) -> None:
+    population = national["population"]
+    assert population.height == 11 * 9
+    assert sorted(population["area_code"].unique()) == sorted(["03000", *COASTAL_CITIES, *PEERS])
+    years = population.group_by("area_code").agg(pl.col("year").sort())
+    assert all(row == YEARS for row in years["year"].to_list())
+
+
+def test_ofunato_population_as_printed(national: dict[str, pl.DataFrame]) -> None:
+    ofunato = national["population"].filter(pl.col("area_code") == "03203")
+    by_year = dict(ofunato.select("year", "population").iter_rows())
+    # 国勢調査 人口総数, Excel row 229 of file01.xls (checked with xlrd cell access)
+    assert by_year[1970] == 48816
+    assert by_year[2010] == 40737
+    assert by_year == {
+        1970: 48816,
+        1975: 49675,
+        1980: 50132,
+        1985: 49041,
+        1990: 47219,
+        1995: 46277,
+        2000: 45160,
+        2005: 43331,
+        2010: 40737,
+    }
+
+
+def test_iwate_total(national: dict[str, pl.DataFrame]) -> None:
+    iwate = national["population"].filter(pl.col("area_code") == "03000")
+    assert iwate["name"].unique().to_list() == ["岩手県"]
+    assert dict(iwate.select("year", "population").iter_rows())[1970] == 1371383
+    assert dict(iwate.select("year", "population").iter_rows())[2010] == 1330147
+
+
+def test_every_row_has_a_source_id_and_note(national: dict[str, pl.DataFrame]) -> None:
+    population = national["population"]
+    assert set(population["source_id"]) == {
+        "census_population_1970_2010_by_2014_municipality",
+        "census_population_timeseries_prefectures",
+    }
+    assert population["note"].null_count() == 0
+    assert population.filter(pl.col("area_code") != "03000")["note"].str.contains("2014年4月").all()
+
+
+def test_sources_toml_describes_both_files() -> None:
+    with (NATIONAL / "SOURCES.toml").open("rb") as handle:
+        sources = tomllib.load(handle)
+    assert set(sources) == {MUNICIPALITY_FILE, POPULATION_FILE}
+    for entry in sources.values():
+        for key in ("title", "publisher", "licence", "url", "retrieved_at", "processing", "notes"):
+            assert entry[key], key
+        assert entry["is_sample"] is False
+    assert "政府標準利用規約（第2.0版）" in sources[POPULATION_FILE]["licence"]
+    assert sources[POPULATION_FILE]["url"] == "不明"
+
+
+def test_manifest_reads_the_provenance() -> None:
+    records = {record.path: record for record in scan_raw(NATIONAL)}
+    assert set(records) == {MUNICIPALITY_FILE, POPULATION_FILE}
+    assert source_line([records[POPULATION_FILE]]) == (
+        "出典：「国勢調査 人口総数（1970〜2010年）」（総務省統計局）を加工して作成"
+    )
+
+
+# --------------------------------------------------------------------------- against the originals
+
+
+def test_population_equals_the_official_xls(
+    realdata: Path, national: dict[str, pl.DataFrame]
+) -> None:
+    path = real_file(realdata, "kanazawar002__file01.xls")
+    table = read_gov_table(path, header_label="市区町村名", code_column="市区町村コード")
+    official = table.unpivot(
+        index=["area_code", "市区町村名"],
+        on=[f"人口総数（人）_{year}年" for year in YEARS],
+        variable_name="column",
+        value_name="official",
+    ).with_columns(pl.col("column").str.extract(r"_(\d{4})年").cast(pl.Int32).alias("year"))
+    committed = national["population"].filter(pl.col("area_code") != "03000")
+    joined = committed.join(official, on=["area_code", "year"], how="left")
+    assert joined["official"].null_count() == 0
+    assert (joined["population"] == joined["official"]).all()
+    assert (joined["prefecture"] + " " + joined["name"] == joined["市区町村名"]).all()
+
+
+def test_iwate_total_equals_estat_and_the_sum_of_33_municipalities(
+    realdata: Path, national: dict[str, pl.DataFrame]
+) -> None:
+    """Why the note says 2014 boundaries: the 33 municipalities add up to the prefecture."""
+    xls = read_gov_table(
+        real_file(realdata, "kanazawar002__file01.xls"),
+        header_label="市区町村名",
+        code_column="市区町村コード",
+    )
+    feh = read_gov_table(
+        real_file(realdata, "kanazawar002__FEH_00200521_241003100519.csv"),
+        header_label="tab_code",
+    )
+    committed = dict(
+        national["population"]
+        .filter(pl.col("area_code") == "03000")
+        .select("year", "population")
+        .iter_rows()
+    )
+    iwate_municipalities = xls.filter(pl.col("area_code").str.starts_with("03"))
+    assert iwate_municipalities.height == 33
+    for year in YEARS:
+        estat = feh.filter(
+            (pl.col("area_code") == "03000")
+            & (pl.col("time_code") == f"{year}000000")
+            & (pl.col("表章項目") == "人口")
+            & (pl.col("男女_時系列") == "総数")
+        )["value"].item()
+        assert committed[year] == estat
+        assert iwate_municipalities[f"人口総数（人）_{year}年"].sum() == estat
+
+
+def test_municipalities_agree_with_the_code_list(
+    realdata: Path, national: dict[str, pl.DataFrame]
+) -> None:
+    path = real_file(realdata, "localgovjp__localgovjp-utf8.csv")
+    code_list = pl.read_csv(path, infer_schema=False)
+    joined = national["municipality"].join(
+        code_list.select(pl.col("lgcode").alias("lg_code"), "pref", "city", "citykana"),
+        on="lg_code",
+        how="left",
+    )
+    assert joined["city"].null_count() == 0
+    assert (joined["name"] == joined["city"]).all()
+    assert (joined["prefecture"] == joined["pref"]).all()
+    assert (joined["name_kana"] == joined["citykana"]).all()
+
+
+# --------------------------------------------------------------------------- the loader's checks
+
+
+def test_data_raw_folder_is_accepted(copy: Path) -> None:
+    assert load_national(copy.parent)["municipality"].height == 38
+
+
+def test_missing_file(copy: Path) -> None:
+    (copy / POPULATION_FILE).unlink()
+    with pytest.raises(FileNotFoundError, match=r"population_census\.csv がありません"):
+        load_national(copy)
+
+
+def test_missing_column(copy: Path) -> None:
+    replace_in(copy / MUNICIPALITY_FILE, "lg_code,", "code6,")
+    with pytest.raises(ValueError, match=r"municipalities\.csv: 列 lg_code がありません"):
+        load_national(copy)
+
+
+def test_wrong_check_digit_names_file_line_and_column(copy: Path) -> None:
+    # line 1 is the header; 大船渡市 is on line 6
+    replace_in(copy / MUNICIPALITY_FILE, "03203,032034,", "03203,032035,")
+    with pytest.raises(ValueError) as caught:
+        load_national(copy)
+    assert str(caught.value) == (
+        "municipalities.csv に誤りが 1 件あります:\n"
+        "  6行目 lg_code列: 「032035」は area_code「03203」の6桁コードと合いません"
+        "（正しくは 032034）"
+    )
+
+
+def test_leading_zero_lost_in_excel_is_repaired(copy: Path) -> None:
+    replace_in(copy / MUNICIPALITY_FILE, "03203,032034,", "3203,32034,")
+    ofunato = load_national(copy)["municipality"].filter(pl.col("name") == "大船渡市")
+    assert ofunato.select("area_code", "lg_code").row(0) == ("03203", "032034")
+
+
+def test_prefecture_must_match_the_code(copy: Path) -> None:
+    replace_in(copy / MUNICIPALITY_FILE, "03203,032034,岩手県", "03203,032034,宮城県")
+    with pytest.raises(
+        ValueError, match="6行目 prefecture列: 「宮城県」は団体コード 03203 の都道府県（岩手県）"
+    ):
+        load_national(copy)
+
+
+def test_duplicate_code(copy: Path) -> None:
+    path = copy / MUNICIPALITY_FILE
+    path.write_text(
+        path.read_text(encoding="utf-8") + "03203,032034,岩手県,大船渡市,おおふなとし,true\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ValueError, match="area_code列: 団体コードが重複しています"):
+        load_national(copy)
+
+
+def test_is_city_must_be_true_or_false(copy: Path) -> None:
+    replace_in(copy / MUNICIPALITY_FILE, "おおふなとし,true", "おおふなとし,市")
+    with pytest.raises(ValueError, match="is_city列: 「市」は true か false"):
+        load_national(copy)
+
+
+def test_population_not_a_number(copy: Path) -> None:
+    replace_in(
+        copy / POPULATION_FILE,
+        "03203,大船渡市,岩手県,1970,48816,",
+        "03203,大船渡市,岩手県,1970,約4.9万,",
+    )
+    with pytest.raises(ValueError) as caught:
+        load_national(copy)
+    message = str(caught.value)
+    assert message.startswith("population_census.csv に誤りが 1 件あります:")
+    assert "行目 population列: 「約4.9万」を整数に変換できません" in message
+
+
+def test_population_with_thousands_separator_is_accepted(copy: Path) -> None:
+    replace_in(copy / POPULATION_FILE, "1970,48816,", '1970,"48,816",')
+    population = load_national(copy)["population"]
+    assert (
+        population.filter((pl.col("area_code") == "03203") & (pl.col("year") == 1970))[
+            "population"
+        ].item()
+        == 48816
+    )
+
+
+def test_unknown_area_code(copy: Path) -> None:
+    replace_in(copy / POPULATION_FILE, "03203,大船渡市,岩手県,1970,", "03204,大船渡市,岩手県,1970,")
+    with pytest.raises(ValueError, match=r"団体コード 03204 が municipalities\.csv にありません"):
+        load_national(copy)
+
+
+def test_name_must_match_the_municipality_table(copy: Path) -> None:
+    replace_in(
+        copy / POPULATION_FILE, "03203,大船渡市,岩手県,1970,", "03203,陸前高田市,岩手県,1970,"
+    )
+    with pytest.raises(ValueError, match="name列: 「陸前高田市」は団体コード 03203 の「大船渡市」"):
+        load_national(copy)
+
+
+def test_year_must_be_a_census_year(copy: Path) -> None:
+    replace_in(copy / POPULATION_FILE, "03203,大船渡市,岩手県,1970,", "03203,大船渡市,岩手県,1971,")
+    with pytest.raises(ValueError, match="year列: 1971 は国勢調査の年"):
+        load_national(copy)
+
+
+def test_duplicate_area_and_year(copy: Path) -> None:
+    replace_in(copy / POPULATION_FILE, "03203,大船渡市,岩手県,1975,", "03203,大船渡市,岩手県,1970,")
+    with pytest.raises(ValueError, match="同じ団体コード・調査年の行が重複しています"):
+        load_national(copy)
+
+
+def test_bad_check_digit_in_population(copy: Path) -> None:
+    replace_in(
+        copy / POPULATION_FILE, "03203,大船渡市,岩手県,1970,", "032035,大船渡市,岩手県,1970,"
+    )
+    with pytest.raises(ValueError, match="area_code列: 「032035」は検査数字"):
+        load_national(copy)
+
+
+def test_note_column_is_optional(copy: Path) -> None:
+    path = copy / POPULATION_FILE
+    frame = pl.read_csv(path, infer_schema=False).drop("note")
+    frame.write_csv(path)
+    population = load_national(copy)["population"]
+    assert population["note"].null_count() == population.height
