@@ -50,6 +50,16 @@ _EXPORTS: dict[str, str] = {
     "load_kpis": "status",
     "progress_table": "status",
     "latest_fiscal_year": "status",
+    # national data and codes
+    "normalize_code": "codes",
+    "to_six": "codes",
+    "check_digit": "codes",
+    "attach_codes": "codes",
+    "match_municipality": "codes",
+    "read_gov_table": "govtables",
+    "load_national": "national",
+    # report
+    "write_report": "report",
     # provenance
     "Provenance": "manifest",
     "source_line": "manifest",

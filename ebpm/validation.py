@@ -342,3 +342,128 @@ def actuals_suite(kpi_ids: Sequence[str], first_fy: int, last_fy: int) -> Suite:
             .alias("value_count_fraction"),
         ),
     )
+
+
+def _between(column: str, low: float | None, high: float | None, message: str) -> Check:
+    return Check(
+        lambda gxe: gxe.ExpectColumnValuesToBeBetween(column=column, min_value=low, max_value=high),
+        column,
+        lambda v: f"「{v}」: {message}",
+    )
+
+
+def _not_null(column: str, what: str) -> Check:
+    return Check(
+        lambda gxe: gxe.ExpectColumnValuesToNotBeNull(column=column),
+        column,
+        lambda v: f"{what}が空欄です",
+    )
+
+
+def _regex(column: str, pattern: str, message: str) -> Check:
+    return Check(
+        lambda gxe: gxe.ExpectColumnValuesToMatchRegex(column=column, regex=pattern),
+        column,
+        lambda v: f"「{v}」: {message}",
+    )
+
+
+def _all_sample(column: str = "is_sample") -> Check:
+    return Check(
+        lambda gxe: gxe.ExpectColumnValuesToBeInSet(column=column, value_set=[True]),
+        column,
+        lambda v: "研修用サンプルデータには is_sample = true が必要です",
+    )
+
+
+def national_suites(area_codes: Sequence[str]) -> dict[str, Suite]:
+    """Checks of the national extracts (the loader already checks codes and dtypes)."""
+    return {
+        "national_municipality": Suite(
+            "national_municipality",
+            [
+                _unique("area_code", "団体コード"),
+                _regex("area_code", r"^\d{5}$", "団体コードは5桁の数字です"),
+                _regex("lg_code", r"^\d{6}$", "全国地方公共団体コードは検査数字付きの6桁です"),
+                _not_null("name", "団体名"),
+            ],
+        ),
+        "national_population": Suite(
+            "national_population",
+            [
+                Check(
+                    lambda gxe: gxe.ExpectCompoundColumnsToBeUnique(
+                        column_list=["area_code", "year"]
+                    ),
+                    "area_code",
+                    lambda v: f"団体コード「{v}」の同じ年の人口が複数あります",
+                ),
+                _in_set(
+                    "area_code",
+                    area_codes,
+                    "municipalities.csv にない団体コードです",
+                    "団体の一覧に追加してください",
+                ),
+                _between("year", 1920, 2100, "調査年が範囲外です"),
+                _between("population", 0, 130_000_000, "人口が範囲外です"),
+                _not_null("population", "人口"),
+            ],
+        ),
+    }
+
+
+def estat_suite() -> Suite:
+    """Checks of cached e-Stat values."""
+    return Suite(
+        "estat_value",
+        [
+            _regex("area_code", r"^\d{5}$", "e-Stat の地域コードは5桁の数字です"),
+            _regex("time_code", r"^\d{10}$", "e-Stat の時間軸コードは10桁の数字です"),
+            _in_set(
+                "period_kind",
+                ["year", "fiscal_year", "month", "quarter", "other"],
+                "期間の種類ではありません",
+                "e-Stat の取り込み処理を確かめてください",
+            ),
+            _not_null("stats_data_id", "統計表ID"),
+        ],
+    )
+
+
+def sample_suites() -> dict[str, Suite]:
+    """Checks of the synthetic training data."""
+    return {
+        "sample_overtime_monthly": Suite(
+            "sample_overtime_monthly",
+            [
+                Check(
+                    lambda gxe: gxe.ExpectCompoundColumnsToBeUnique(
+                        column_list=["employee_id", "fiscal_year", "month"]
+                    ),
+                    "employee_id",
+                    lambda v: f"職員「{v}」の同じ月の行が複数あります",
+                ),
+                _between(
+                    "hours", 0, 200, "月の時間外勤務時間は 0〜200 時間の範囲で入力してください"
+                ),
+                _between("month", 1, 12, "月は 1〜12 です"),
+                _between("fiscal_month", 1, 12, "年度内の月は 1〜12 です"),
+                _all_sample(),
+            ],
+        ),
+        "sample_copy_paper_monthly": Suite(
+            "sample_copy_paper_monthly",
+            [
+                Check(
+                    lambda gxe: gxe.ExpectCompoundColumnsToBeUnique(
+                        column_list=["fiscal_year", "month"]
+                    ),
+                    "fiscal_year",
+                    lambda v: f"{v}年度の同じ月の行が複数あります",
+                ),
+                _between("sheets", 0, None, "購入枚数は 0 以上です"),
+                _between("staff", 1, None, "職員数は 1 以上です"),
+                _all_sample(),
+            ],
+        ),
+    }

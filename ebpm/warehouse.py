@@ -78,8 +78,17 @@ def query(
 # --- reading -----------------------------------------------------------------------------
 
 Loader = Callable[[Path], tuple[dict[str, pl.DataFrame], list[InputError]]]
-#: Extra loaders (national data, e-Stat cache, training samples) register here.
-EXTRA_LOADERS: dict[str, Loader] = {}
+
+
+def _extra_loaders() -> dict[str, Loader]:
+    """National data, the e-Stat cache and training samples (imported on use)."""
+    from ebpm import loaders
+
+    return {
+        "national": loaders.read_national,
+        "estat": loaders.read_estat,
+        "sample": loaders.read_samples,
+    }
 
 
 def _read_strategy(
@@ -180,7 +189,7 @@ def read_all(
         actuals, actual_errors = _read_kpi_actuals(raw_dir, tables["kpi_definition"])
         errors += actual_errors
         tables["kpi_actual"] = actuals
-    for loader in EXTRA_LOADERS.values():
+    for loader in _extra_loaders().values():
         extra, extra_errors = loader(raw_dir)
         tables.update(extra)
         errors += extra_errors
