@@ -27,6 +27,8 @@ from typing import Any, Final
 import altair as alt
 import polars as pl
 
+from ebpm.kpi import GRADES, GradeBands, format_band
+
 __all__ = [
     "FONT_FAMILY",
     "FONT_STACK",
@@ -89,7 +91,6 @@ _CATEGORY_RANGE: Final = [
     )
 ]
 
-GRADES: Final = ("達成", "順調", "概ね順調", "遅れ", "悪化", "評価不能")
 GRADE_COLORS: Final[dict[str, str]] = {
     "達成": OKABE_ITO["blue"],
     "順調": OKABE_ITO["bluish_green"],
@@ -98,7 +99,7 @@ GRADE_COLORS: Final[dict[str, str]] = {
     "悪化": OKABE_ITO["vermillion"],
     "評価不能": "#9E9E9E",
 }
-UNGRADED: Final = "評価不能"
+UNGRADED: Final = GRADES[-1]  # 評価不能
 
 #: 推進期間 of the 大船渡市DX戦略: 令和7年度–令和9年度.
 PROMOTION_PERIOD: Final = (2025, 2027)
@@ -358,11 +359,6 @@ def _fmt_number(value: float | None) -> str:
     return f"{value:,.2f}".rstrip("0").rstrip(".")
 
 
-def _fmt_band(value: float) -> str:
-    text = f"{value:.2f}".rstrip("0")
-    return text + "0" if text.endswith(".") else text
-
-
 def _fmt_fy(year: int) -> str:
     return f"{int(year)}年度"
 
@@ -370,13 +366,7 @@ def _fmt_fy(year: int) -> str:
 def band_note(bands: tuple[float, float] = (1.0, 0.6)) -> str:
     """Return the 評価区分 sentence printed in every chart's （注）."""
     on_track, roughly = _check_bands(bands)
-    hi, lo = _fmt_band(on_track), _fmt_band(roughly)
-    return (
-        f"評価区分：達成 目標値に到達、順調 ペース≧{hi}、概ね順調 {lo}≦ペース<{hi}、"
-        f"遅れ ペース<{lo}、悪化 進捗率<0、評価不能 実績値なし等。"
-        "進捗率＝(実績値−基準値)÷(目標値−基準値)、"
-        "ペース＝進捗率÷経過割合（基準年度から目標年度までの期間のうち経過した割合）。"
-    )
+    return GradeBands(on_track=on_track, mostly=roughly).describe()
 
 
 def _check_bands(bands: Sequence[float]) -> tuple[float, float]:
@@ -1163,9 +1153,9 @@ def progress_overview_chart(
                         (on_track + hi) / 2,
                     ],
                     "zone": [
-                        f"遅れ（<{_fmt_band(roughly)}）",
+                        f"遅れ（<{format_band(roughly)}）",
                         "概ね順調",
-                        f"順調（≧{_fmt_band(on_track)}）",
+                        f"順調（≧{format_band(on_track)}）",
                     ],
                 }
             )
@@ -1202,7 +1192,7 @@ def progress_overview_chart(
     extra.append("棒はペース、破線は評価区分の境界")
     if clipped:
         extra.append(
-            f"ペースが{_fmt_band(lo)}〜{_fmt_band(hi)}の範囲外の棒は端で切り詰め（数値は文字で表示）"
+            f"ペースが{format_band(lo)}〜{format_band(hi)}の範囲外の棒は端で切り詰め（数値は文字で表示）"
         )
     extra.append(band_note((on_track, roughly)))
     note_text = _note_text(note, *extra)

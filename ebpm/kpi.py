@@ -67,13 +67,20 @@ class GradeBands:
             raise ValueError("評価区分の境界は 0 ≦ 概ね順調 ≦ 順調 としてください")
 
     def describe(self) -> str:
-        """The band edges as printed in every chart and table note."""
+        """The band edges as printed under every chart and table (one wording everywhere)."""
+        hi, lo = format_band(self.on_track), format_band(self.mostly)
         return (
-            f"評価区分：達成＝目標値に到達、順調＝ペース{self.on_track:g}以上、"
-            f"概ね順調＝{self.mostly:g}以上{self.on_track:g}未満、遅れ＝{self.mostly:g}未満、"
-            "悪化＝基準値より後退、評価不能＝実績なし"
-            "（進捗率＝(実績−基準)÷(目標−基準)、ペース＝進捗率÷経過割合）"
+            f"評価区分：達成 目標値に到達、順調 ペース≧{hi}、概ね順調 {lo}≦ペース<{hi}、"
+            f"遅れ ペース<{lo}、悪化 進捗率<0、評価不能 実績値なし等。"
+            "進捗率＝(実績値−基準値)÷(目標値−基準値)、"
+            "ペース＝進捗率÷経過割合（基準年度から目標年度までの期間のうち経過した割合）。"
         )
+
+
+def format_band(value: float) -> str:
+    """A band edge as printed: ``1.0``, ``0.6``, ``0.75``."""
+    text = f"{value:.2f}".rstrip("0")
+    return text + "0" if text.endswith(".") else text
 
 
 DEFAULT_BANDS = GradeBands()

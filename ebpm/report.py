@@ -265,7 +265,7 @@ def write_report(
 <tbody>
 {_progress_rows(table)}
 </tbody></table>
-<p class="meta">進捗率＝(実績値−基準値)÷(目標値−基準値)、期待値＝基準値から目標値への直線上の値、ペース＝進捗率÷経過割合（(年度−基準年度)÷(目標年度−基準年度)）。<br>{html.escape(bands.describe())}<br>
+<p class="meta">{html.escape(bands.describe())}期待値＝基準値から目標値への直線上の値。<br>
 維持目標は実績が目標値以上なら達成（進捗率は実績÷目標）。「※推進期間の平均」の指標は、推進期間（2025〜2027年度）の実績の平均で判定します。</p>
 
 <h2 id="overview">2. 全指標の進み具合</h2>

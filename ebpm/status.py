@@ -8,7 +8,7 @@ from pathlib import Path
 
 import polars as pl
 
-from ebpm.kpi import KPI
+from ebpm.kpi import KPI, GradeBands
 from ebpm.warehouse import connect
 
 __all__ = [
@@ -164,13 +164,9 @@ def format_table(table: pl.DataFrame, *, name_width: int = 28) -> str:
         fy = table["fiscal_year"][0]
         first = table.row(0, named=True)
         out.append("")
-        out.append(
-            f"{fy}年度の評価（年度は4月〜翌年3月、開始年の西暦で表示）。進捗率＝(実績−基準)÷(目標−基準)、ペース＝進捗率÷経過割合。"
-        )
-        out.append(
-            f"評価区分：順調 ペース≧{first['band_on_track']:g}、概ね順調 {first['band_mostly']:g}≦ペース<{first['band_on_track']:g}、"
-            f"遅れ ペース<{first['band_mostly']:g}、悪化 基準値より後退、達成 目標到達、評価不能 実績なし。"
-        )
+        out.append(f"{fy}年度の評価（年度は4月〜翌年3月、開始年の西暦で表示）。")
+        bands = GradeBands(first["band_on_track"], first["band_mostly"])
+        out.append(bands.describe())
         if table.filter(pl.col("actual_basis") == "period_average").height:
             out.append(
                 "※ 推進期間（2025〜2027年度）の平均で判定する指標は、期間内の実績の平均値を表示しています。"

@@ -115,7 +115,10 @@ def test_status_grades_for_sample_year(built_db):
 def test_status_table_and_csv(built_db):
     table = ebpm("status", "--db", str(built_db), "--fy", "令和6年度")
     assert table.returncode == 0
-    assert "2024年度の評価" in table.stdout and "評価区分：順調 ペース≧1" in table.stdout
+    assert (
+        "2024年度の評価" in table.stdout
+        and "順調 ペース≧1.0、概ね順調 0.6≦ペース<1.0" in table.stdout
+    )
     assert "コピー用紙購入枚数" in table.stdout and "研修用サンプルデータ" in table.stdout
     out = ebpm("status", "--db", str(built_db), "--fy", "R8", "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(out.stdout)))
