@@ -50,20 +50,8 @@ from typing import Any, TextIO
 
 import polars as pl
 
-try:  # the shared Japanese helpers; a minimal fallback keeps this module importable alone
-    from ebpm.jp import sniff_encoding as _sniff_encoding
-except ImportError:  # pragma: no cover - only when ebpm.jp is missing
-
-    def _sniff_encoding(data: bytes) -> str:
-        if data.startswith(b"\xef\xbb\xbf"):
-            return "utf-8-sig"
-        try:
-            data.decode("utf-8")
-            return "utf-8"
-        except UnicodeDecodeError:
-            data.decode("cp932")
-            return "cp932"
-
+from ebpm import jp
+from ebpm.jp import sniff_encoding as _sniff_encoding
 
 __all__ = [
     "APP_ID_ENV",
@@ -606,11 +594,10 @@ def _blank_to_null(expr: pl.Expr) -> pl.Expr:
 def _value_exprs(raw: pl.Expr, note_chars: list[str]) -> dict[str, pl.Expr]:
     """Numeric value and marker from the published string (vectorised ``jp.parse_number``)."""
     text = _blank_to_null(raw)
-    number = text.str.normalize("NFKC").str.replace_all(r"[,\s]", "").str.replace(r"^[△▲−]", "-")
-    is_number = number.str.contains(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$").fill_null(False)
+    _, is_number, value = jp.number_parts(text)
     declared = text.is_in(note_chars).fill_null(False) if note_chars else pl.lit(False)
     return {
-        "value": pl.when(is_number).then(number.cast(pl.Float64, strict=False)),
+        "value": value,
         "marker": pl.when(declared | (text.is_not_null() & ~is_number)).then(text),
     }
 

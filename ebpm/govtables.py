@@ -46,15 +46,15 @@ from typing import Final
 
 import polars as pl
 
+from ebpm import jp
 from ebpm.codes import code_error_expr, normalize_code_expr
-from ebpm.jp import PLACEHOLDERS, normalize_text, sniff_encoding
+from ebpm.jp import normalize_text, sniff_encoding
 
 __all__ = ["read_gov_table"]
 
 _OLE2_MAGIC: Final = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_MAGIC: Final = b"PK\x03\x04"
 _NOTE_MARK: Final = r"^(?:[(\[【〔<]?\s*(?:注|出典|資料|備考)|※|○|●)"
-_NUMBER: Final = r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
 _MAX_LISTED: Final = 20
 _CODE_NAME: Final = r"(?i)コード|code"
 
@@ -229,7 +229,7 @@ def _is_header_row(grid: _Grid, index: int) -> bool:
 
 
 def _has_number(row: Sequence[Cell]) -> bool:
-    return any(re.match(_NUMBER, _nfkc(cell).replace(",", "")) for cell in row if cell)
+    return any(re.match(jp.NUMBER_PATTERN, _nfkc(cell).replace(",", "")) for cell in row if cell)
 
 
 def _sub_header_follows(grid: _Grid, row: int) -> bool:
@@ -323,19 +323,8 @@ def _header_names(grid: _Grid, block: range, width: int) -> list[str]:
 
 
 def _number_parts(column: str) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
-    """(is_placeholder, is_number, value) for a text column, as :func:`ebpm.jp.parse_number`."""
-    raw = pl.col(column)
-    text = raw.str.normalize("NFKC").str.strip_chars()
-    placeholder = (
-        raw.is_null()
-        | text.is_in(list(PLACEHOLDERS))
-        | raw.str.strip_chars().is_in(list(PLACEHOLDERS))
-    )
-    negative = text.str.contains(r"^[△▲]")
-    body = text.str.replace(r"^[△▲]", "").str.replace_all(r"[,\s]", "")
-    is_number = body.str.contains(_NUMBER)
-    value = body.cast(pl.Float64, strict=False)
-    return placeholder, is_number, pl.when(negative).then(-value).otherwise(value)
+    """(is_placeholder, is_number, value) for a text column."""
+    return jp.number_parts(pl.col(column))
 
 
 def _convert_numbers(df: pl.DataFrame, keep_text: set[str]) -> pl.DataFrame:

@@ -19,6 +19,10 @@ import datetime as dt
 import re
 import unicodedata
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import polars as pl
 
 __all__ = [
     "ERA_OFFSETS",
@@ -26,6 +30,7 @@ __all__ = [
     "fiscal_year_label",
     "fiscal_year_of",
     "normalize_text",
+    "number_parts",
     "parse_fiscal_year",
     "parse_number",
     "read_text",
@@ -41,6 +46,11 @@ _ERA_LETTERS = {"R": "令和", "H": "平成", "S": "昭和"}
 PLACEHOLDERS: frozenset[str] = frozenset(
     {"", "-", "－", "―", "‐", "—", "…", "...", "x", "X", "χ", "*", "***", "NA", "N/A"}
 )
+
+#: A plain number after NFKC and removal of separators.
+NUMBER_PATTERN = r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
+#: Leading signs meaning minus in Japanese tables (△/▲) and the Unicode minus sign.
+_MINUS = "△▲−"
 
 _FY_PATTERNS = [
     # 2025, 2025年度, FY2025, FY 2025, 2025年
@@ -150,7 +160,7 @@ def parse_number(value: object) -> float | None:
     text = normalize_text(raw)
     if text in PLACEHOLDERS or raw.strip() in PLACEHOLDERS:
         return None
-    negative = text[0] in "△▲"
+    negative = text[0] in _MINUS
     if negative:
         text = text[1:].strip()
     text = text.replace(",", "").replace(" ", "")
@@ -161,6 +171,27 @@ def parse_number(value: object) -> float | None:
             f"「{raw}」を数値に変換できません（単位や文字は書かずに数値だけを入力してください）"
         ) from None
     return -number if negative else number
+
+
+def number_parts(raw: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """:func:`parse_number` for a whole text column: ``(is_placeholder, is_number, value)``.
+
+    ``value`` is null where the text is not a number; the caller decides whether that is
+    an error (a steward's file) or a published marker (e-Stat, ministry tables).
+    """
+    import polars as pl
+
+    text = raw.str.normalize("NFKC").str.strip_chars()
+    placeholder = (
+        raw.is_null()
+        | text.is_in(list(PLACEHOLDERS))
+        | raw.str.strip_chars().is_in(list(PLACEHOLDERS))
+    )
+    negative = text.str.contains(f"^[{_MINUS}]")
+    body = text.str.replace(f"^[{_MINUS}]", "").str.replace_all(r"[,\s]", "")
+    is_number = body.str.contains(NUMBER_PATTERN).fill_null(False)
+    value = pl.when(is_number).then(body.cast(pl.Float64, strict=False))
+    return placeholder, is_number, pl.when(negative).then(-value).otherwise(value)
 
 
 def sniff_encoding(data: bytes) -> str:
