@@ -89,9 +89,26 @@ def _cmd_template(args: argparse.Namespace) -> int:
     return 0
 
 
+def configure_jupyterlab(prefix: Path | None = None) -> Path:
+    """Make JupyterLab start in Japanese (the language pack is a dependency); idempotent."""
+    import json
+
+    settings = (prefix or Path(sys.prefix)) / "share" / "jupyter" / "lab" / "settings"
+    overrides = settings / "overrides.json"
+    current = json.loads(overrides.read_text(encoding="utf-8")) if overrides.exists() else {}
+    current.setdefault("@jupyterlab/translation-extension:plugin", {})["locale"] = "ja_JP"
+    settings.mkdir(parents=True, exist_ok=True)
+    overrides.write_text(json.dumps(current, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return overrides
+
+
 def _cmd_lab(args: argparse.Namespace) -> int:
     import os
 
+    configure_jupyterlab()
+    if args.configure_only:
+        print("JupyterLab を日本語表示に設定しました")
+        return 0
     paths = _paths()
     command = [sys.executable, "-m", "jupyter", "lab", f"--notebook-dir={paths.NOTEBOOKS}"]  # type: ignore[attr-defined]
     os.execv(sys.executable, command)
@@ -147,6 +164,9 @@ def build_parser() -> argparse.ArgumentParser:
     template.set_defaults(func=_cmd_template)
 
     lab = commands.add_parser("lab", help="研修用ノートブックを JupyterLab で開く")
+    lab.add_argument(
+        "--configure-only", action="store_true", help="日本語表示の設定だけ行い、起動しない"
+    )
     lab.set_defaults(func=_cmd_lab)
 
     for register in _plugins():

@@ -21,10 +21,4 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
 fi
 
 # JupyterLab in Japanese by default (the language pack is installed from pyproject).
-settings=.venv/share/jupyter/lab/settings
-mkdir -p "$settings"
-[ -f "$settings/overrides.json" ] || cat > "$settings/overrides.json" <<'JSON'
-{
-  "@jupyterlab/translation-extension:plugin": {"locale": "ja_JP"}
-}
-JSON
+.venv/bin/python -m ebpm lab --configure-only >/dev/null

@@ -184,3 +184,17 @@ def test_help_lists_commands():
     result = ebpm("--help")
     for command in ("build", "status", "template", "lab"):
         assert command in result.stdout
+
+
+def test_jupyterlab_is_configured_in_japanese(tmp_path):
+    import importlib.util
+    import json
+
+    from ebpm.cli import configure_jupyterlab
+
+    assert importlib.util.find_spec("jupyterlab_language_pack_ja_JP") is not None
+    overrides = configure_jupyterlab(tmp_path)
+    configure_jupyterlab(tmp_path)  # idempotent
+    assert json.loads(overrides.read_text(encoding="utf-8")) == {
+        "@jupyterlab/translation-extension:plugin": {"locale": "ja_JP"}
+    }
