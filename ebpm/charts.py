@@ -50,6 +50,7 @@ __all__ = [
     "progress_overview_chart",
     "register_japanese_font",
     "save_chart",
+    "with_source",
     "wrap_japanese",
 ]
 
@@ -451,6 +452,47 @@ def _footer_chart(lines: list[str], plot_width: float, axis_extent: float) -> al
             font=FONT_STACK,
         )
         .properties(view=alt.ViewBackground(stroke=None))
+    )
+
+
+def with_source(
+    chart: alt.TopLevelMixin,
+    *,
+    source: str,
+    note: str | None = None,
+    is_sample: bool = False,
+    width: float = 600,
+) -> alt.VConcatChart:
+    """Put the 出典 line (and a （注） line) under any Altair chart a notebook builds.
+
+    ``source`` is required, as for every builder here; ``is_sample`` adds the
+    「研修用サンプルデータ」 notice under the chart and in its subtitle.
+    """
+    source = _require_source(source)
+    note_text = _note_text(note) if note else ""
+    lines = wrap_japanese(source, width, _FOOTER_SIZE)
+    if note_text:
+        lines += wrap_japanese(note_text, width, _FOOTER_SIZE)
+    if is_sample:
+        lines += wrap_japanese(
+            f"※{SAMPLE_LABEL}を含みます（大船渡市の実際の数値ではありません）。",
+            width,
+            _FOOTER_SIZE,
+        )
+        current = getattr(chart, "title", alt.Undefined)
+        if isinstance(current, alt.Title):
+            title = current.copy(deep=True)
+            title.subtitle = [f"【{SAMPLE_LABEL}】"]
+        else:
+            text = current if isinstance(current, str | list) else ""
+            title = alt.Title(text=text, subtitle=[f"【{SAMPLE_LABEL}】"])
+        chart = chart.properties(title=title)
+    return alt.vconcat(
+        chart,
+        _footer_chart(lines, width, 0),
+        usermeta={
+            "ebpm": {"chart": "custom", "source": source, "note": note_text, "is_sample": is_sample}
+        },
     )
 
 

@@ -164,7 +164,7 @@ def progress_ratio(actual: float, base: float, target: float) -> float:
     """
     if target == base:
         raise ValueError("基準値と目標値が同じ（維持目標）では進捗率を定義できません")
-    return (actual - base) / (target - base)
+    return (actual - base) / (target - base) + 0.0  # + 0.0 turns -0.0 into 0.0
 
 
 def elapsed_share(base_fy: int, target_fy: int, fiscal_year: int) -> float:
@@ -257,7 +257,7 @@ def evaluate(
         progress = (
             None if actual is None else progress_ratio(actual, kpi.base_value, kpi.target_value)
         )
-        pace = None if progress is None or elapsed <= 0 else progress / elapsed
+        pace = None if progress is None or elapsed <= 0 else progress / elapsed + 0.0
     grade, reason = grade_of(
         kpi.direction, actual, kpi.target_value, progress, pace, elapsed, bands
     )

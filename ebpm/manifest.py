@@ -170,8 +170,10 @@ def scan_raw(raw_dir: Path) -> list[Provenance]:
 
 def credit_line(record: Provenance) -> str:
     """One credit in the 政府標準利用規約 style, e.g. 「大船渡市DX戦略」（大船渡市）."""
-    if record.is_sample:
+    if record.is_sample and "サンプル" not in record.title:
         return f"「{record.title}」（研修用サンプルデータ）"
+    if record.is_sample:
+        return f"「{record.title}」"
     return f"「{record.title}」（{record.publisher}）"
 
 

@@ -20,7 +20,7 @@ from ebpm.jp import fiscal_year_label, wareki_label
 from ebpm.kpi import GradeBands
 from ebpm.manifest import Provenance, notes_of, source_line
 from ebpm.status import progress_table
-from ebpm.warehouse import connect
+from ebpm.warehouse import connect, kpi_sources, provenance_records
 
 __all__ = ["ReportResult", "write_report"]
 
@@ -35,24 +35,6 @@ class ReportResult:
     index: Path
     charts: list[Path]
     fiscal_year: int
-
-
-def _provenance(con) -> dict[str, Provenance]:  # type: ignore[no-untyped-def]
-    rows = con.sql("SELECT * FROM provenance ORDER BY path").pl().to_dicts()
-    return {row["path"]: Provenance(**row) for row in rows}
-
-
-def _sources_of(con, kpi_id: str) -> list[str]:  # type: ignore[no-untyped-def]
-    """Raw files behind one KPI: its definition file and every file with its actuals."""
-    return [
-        r[0]
-        for r in con.sql(
-            "SELECT DISTINCT source_file FROM ("
-            " SELECT source_file FROM kpi_definition WHERE kpi_id = $k"
-            " UNION ALL SELECT source_file FROM kpi_actual WHERE kpi_id = $k) ORDER BY 1",
-            params={"k": kpi_id},
-        ).fetchall()
-    ]
 
 
 def _inline_svg(svg: str) -> str:
@@ -201,12 +183,12 @@ def write_report(
 
     written: list[Path] = []
     sections: list[str] = []
+    records = {r.path: r for r in provenance_records(None, db_path)}
+    per_kpi_sources = {k: [r.path for r in kpi_sources(k, db_path)] for k in table["kpi_id"]}
     with connect(db_path) as con:
-        records = _provenance(con)
         history = con.sql(
             "SELECT kpi_id, fiscal_year, value AS actual, is_sample FROM kpi_actual ORDER BY kpi_id, fiscal_year"
         ).pl()
-        per_kpi_sources = {k: _sources_of(con, k) for k in table["kpi_id"]}
         definitions = _definition_rows(con)
 
     built = dt.datetime.fromtimestamp(Path(db_path or paths.WAREHOUSE).stat().st_mtime)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,7 +33,15 @@ from ebpm.readers import (
     table_files,
 )
 
-__all__ = ["BuildSummary", "WarehouseMissingError", "build", "connect", "query"]
+__all__ = [
+    "BuildSummary",
+    "WarehouseMissingError",
+    "build",
+    "connect",
+    "kpi_sources",
+    "provenance_records",
+    "query",
+]
 
 AGGREGATIONS = {"単": "single_year", "累": "cumulative"}
 
@@ -73,6 +81,42 @@ def query(
     """Run one read-only query and return a polars frame (opens and closes a connection)."""
     with connect(db_path) as con:
         return con.sql(sql, params=params).pl() if params else con.sql(sql).pl()
+
+
+def provenance_records(
+    paths_: Sequence[str] | None = None, db_path: str | Path | None = None
+) -> list[Provenance]:
+    """Provenance records from the warehouse (all, or those of the given raw paths).
+
+    >>> from ebpm.manifest import source_line
+    >>> source_line(provenance_records(["kpi/kpi_definitions.csv"]))  # doctest: +SKIP
+    '出典：「大船渡市DX戦略（令和7年2月策定）」（大船渡市 企画政策部 デジタル戦略課）を加工して作成'
+    """
+    with connect(db_path) as con:
+        rows = con.sql("SELECT * FROM provenance ORDER BY path").pl()
+    if paths_ is not None:
+        missing = sorted(set(paths_) - set(rows["path"]))
+        if missing:
+            raise KeyError(f"出典の記録がないファイルです: {', '.join(missing)}")
+        rows = rows.filter(pl.col("path").is_in(list(paths_)))
+    return [Provenance(**row) for row in rows.to_dicts()]
+
+
+def kpi_sources(kpi_id: str, db_path: str | Path | None = None) -> list[Provenance]:
+    """The records behind one KPI: its definition file and every file with its actuals."""
+    with connect(db_path) as con:
+        files = [
+            r[0]
+            for r in con.sql(
+                "SELECT DISTINCT source_file FROM ("
+                " SELECT source_file FROM kpi_definition WHERE kpi_id = $k"
+                " UNION ALL SELECT source_file FROM kpi_actual WHERE kpi_id = $k) ORDER BY 1",
+                params={"k": kpi_id},
+            ).fetchall()
+        ]
+    if not files:
+        raise KeyError(f"指標「{kpi_id}」は登録されていません")
+    return provenance_records(files, db_path)
 
 
 # --- reading -----------------------------------------------------------------------------
@@ -273,14 +317,14 @@ scored AS (
         CASE WHEN direction = 'maintain' THEN target_value
              ELSE base_value + (target_value - base_value) * elapsed END AS expected,
         CASE WHEN direction = 'maintain' THEN actual / target_value
-             ELSE (actual - base_value) / (target_value - base_value) END AS progress,
+             ELSE (actual - base_value) / (target_value - base_value) + 0.0 END AS progress,
         CASE WHEN direction = 'decrease' THEN actual <= target_value
              ELSE actual >= target_value END AS reached
     FROM measured
 ),
 paced AS (
     SELECT *,
-        CASE WHEN direction = 'maintain' OR elapsed <= 0 THEN NULL ELSE progress / elapsed END AS pace
+        CASE WHEN direction = 'maintain' OR elapsed <= 0 THEN NULL ELSE progress / elapsed + 0.0 END AS pace
     FROM scored
 )
 SELECT kpi_id, revision, paced.name, short_name, field_id, f.name AS field_name, strategy_id,

@@ -774,3 +774,26 @@ def test_sample_flag_of_a_row_without_actual_is_not_shown() -> None:
     )
     spec = themed_spec(charts.kpi_trend_chart(kpi_row(), hist, source=SOURCE))
     assert not any("サンプル" in s for s in strings(spec))
+
+
+def test_with_source_puts_credit_under_any_chart():
+    import altair as alt
+    import polars as pl
+
+    from ebpm.charts import with_source
+
+    base = (
+        alt.Chart(pl.DataFrame({"年度": [2024, 2025], "値": [1, 2]}))
+        .mark_line()
+        .encode(x="年度:O", y="値:Q")
+    )
+    spec = json.dumps(
+        with_source(
+            base, source="出典：テスト資料", note="年度は4月〜翌年3月", is_sample=True
+        ).to_dict(),
+        ensure_ascii=False,
+    )
+    assert "出典：テスト資料" in spec and "（注）年度は4月〜翌年3月。" in spec
+    assert "研修用サンプルデータを含みます" in spec and "【研修用サンプルデータ】" in spec
+    with pytest.raises(ValueError, match="出典"):
+        with_source(base, source=" ")

@@ -238,3 +238,10 @@ def test_definition_guards():
             target_fy=2027,
             target_value=2,
         )
+
+
+def test_no_negative_zero_when_actual_equals_base():
+    # A printed 「-0.0%」 would read as a (tiny) deterioration.
+    r = evaluate(OVERTIME, {2025: 129}, 2025)
+    assert math.copysign(1, r.progress) == 1 and math.copysign(1, r.pace) == 1
+    assert f"{r.progress:.1%}" == "0.0%"
