@@ -933,19 +933,38 @@ def _split_area_name(label: str) -> tuple[str, str]:
 
 
 def _lookup_codes(labels: list[str], lookup: Callable[[str, str], str | None]) -> pl.DataFrame:
+    """Codes for 「県 市」 labels; prefecture rows from the prefecture list; unmatched → error."""
+    from ebpm.codes import PREFECTURES
+
+    prefectures = {name: f"{code}000" for code, name in PREFECTURES.items()}
     codes: list[str | None] = []
+    unmatched: list[str] = []
     for label in labels:
+        prefecture, name = _split_area_name(label)
         if label == "全国":
             codes.append("00000")
             continue
+        if not name and prefecture in prefectures:
+            codes.append(prefectures[prefecture])
+            continue
         try:
-            code = lookup(*_split_area_name(label))
+            code = lookup(prefecture, name)
         except (LookupError, ValueError):
             code = None
         code = str(code).strip() if code not in (None, "") else None
         if code and code.isdigit():
             code = code[:5] if len(code) == 6 else code.zfill(5)
+        if code is None:
+            unmatched.append(label)
         codes.append(code)
+    if unmatched:
+        listed = "、".join(unmatched[:10]) + (
+            f" ほか{len(unmatched) - 10}件" if len(unmatched) > 10 else ""
+        )
+        raise EStatFormatError(
+            f"地域名から団体コードを付けられませんでした（{len(unmatched)}件）: {listed}"
+            "（都道府県名と市区町村名の組で照合しています。団体の一覧に含まれているか確かめてください）"
+        )
     return pl.DataFrame(
         {"area_label": labels, "_looked_up": codes},
         schema={"area_label": pl.String(), "_looked_up": pl.String()},

@@ -425,14 +425,27 @@ def test_regional_csv_names_only_and_optional_lookup() -> None:
         calls.append((prefecture, name))
         if (prefecture, name) == ("岩手県", "大船渡市"):
             return "032034"  # 6 digits: the check digit is dropped
-        if (prefecture, name) == ("岩手県", ""):
-            return "03000"
+        if (prefecture, name) == ("岩手県", "釜石市"):
+            return "03211"
         raise ValueError("団体コードが見つかりません")
 
     coded = estat.read_estat_csv(fixture("regional.csv"), area_code_lookup=lookup)
     codes = dict(coded.select("area_label", "area_code").unique().rows())
-    assert codes == {"岩手県 大船渡市": "03203", "岩手県 釜石市": None, "岩手県": "03000"}
-    assert len(calls) == 3  # once per distinct name
+    # Prefecture rows come from the prefecture list, not from the lookup.
+    assert codes == {"岩手県 大船渡市": "03203", "岩手県 釜石市": "03211", "岩手県": "03000"}
+    assert len(calls) == 2  # once per distinct municipality name
+
+
+def test_regional_csv_unmatched_name_is_an_error() -> None:
+    def lookup(prefecture: str, name: str) -> str | None:
+        if name == "大船渡市":
+            return "03203"
+        raise ValueError("団体コードが見つかりません")
+
+    with pytest.raises(
+        EStatFormatError, match="地域名から団体コードを付けられませんでした（1件）: 岩手県 釜石市"
+    ):
+        estat.read_estat_csv(fixture("regional.csv"), area_code_lookup=lookup)
 
 
 def test_csv_that_is_html_or_zip_is_refused(tmp_path: Path) -> None:
