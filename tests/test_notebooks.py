@@ -102,3 +102,22 @@ def test_nbval_fails_on_a_changed_number(tmp_path):
     assert result.returncode == 1, result.stdout[-2000:]
     assert "45.9%" in result.stdout and "45.8%" in result.stdout
     assert "1 failed" in result.stdout
+
+
+def test_estat_app_id_never_reaches_notebook_outputs(tmp_path, monkeypatch):
+    """Notebook 05 handles ESTAT_APP_ID; run it with a secret and scan what it wrote."""
+    from nbclient import NotebookClient
+
+    secret = "appid-SECRET-3f9c2e71"
+    monkeypatch.setenv("ESTAT_APP_ID", secret)
+    lesson = next(NOTEBOOKS.glob("05_*.ipynb"))
+    notebook = nbformat.read(lesson, as_version=4)
+    NotebookClient(
+        notebook,
+        timeout=300,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(NOTEBOOKS)}},
+    ).execute()
+    written = tmp_path / lesson.name
+    nbformat.write(notebook, written)
+    assert secret not in written.read_text(encoding="utf-8")
