@@ -45,6 +45,8 @@ _EXPORTS: dict[str, str] = {
     "build": "warehouse",
     "connect": "warehouse",
     "query": "warehouse",
+    "provenance_records": "warehouse",
+    "kpi_sources": "warehouse",
     "BuildError": "readers",
     "InputError": "readers",
     "load_kpis": "status",
