@@ -5,6 +5,4 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 .venv/bin/ebpm build
 .venv/bin/ebpm status
-if .venv/bin/ebpm report --help >/dev/null 2>&1; then
-  .venv/bin/ebpm report
-fi
+.venv/bin/ebpm report
