@@ -133,6 +133,12 @@ def add_estat_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--meta", metavar="META_JSON", help="ラベルを補う getMetaInfo の JSON（値だけの応答用）"
     )
     show.add_argument(
+        "--codes",
+        metavar="CSV",
+        help="地域名しかないファイルに団体コードを付けるための対応表（団体コード・都道府県・市区町村名の列。"
+        "例: data/raw/national/municipalities.csv）",
+    )
+    show.add_argument(
         "--max-rows",
         metavar="N",
         type=int,
@@ -266,11 +272,43 @@ def _cmd_import(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- show
 
 
+_CODE_LIST_ALIASES = {
+    "area_code": ("area_code", "lgcode", "lg_code", "団体コード", "code"),
+    "prefecture": ("prefecture", "pref", "都道府県名", "都道府県"),
+    "name": ("name", "city", "市区町村名", "団体名"),
+}
+
+
+def _code_lookup(path: Path) -> Callable[[str, str], str]:
+    """A prefecture + name → code lookup from a code list CSV (any of the usual headers)."""
+    import functools
+    import io
+
+    import polars as pl
+
+    from ebpm import codes, jp
+    from ebpm.estat import EStatError
+
+    text, _ = jp.read_text(path)
+    table = pl.read_csv(io.StringIO(text), infer_schema=False)
+    picked = {}
+    for column, aliases in _CODE_LIST_ALIASES.items():
+        found = next((a for a in aliases if a in table.columns), None)
+        if found is None:
+            raise EStatError(
+                f"{path.name}: 対応表に「{aliases[0]}」にあたる列がありません（列: {', '.join(table.columns)}）"
+            )
+        picked[found] = column
+    master = table.select(list(picked)).rename(picked).filter(pl.col("name").fill_null("") != "")
+    return functools.partial(codes.match_municipality, master=master)
+
+
 def _cmd_show(args: argparse.Namespace) -> int:
     """ebpm estat show."""
     from ebpm import estat
 
-    parsed = estat.parse_file(args.file, meta_json=args.meta)
+    lookup = _code_lookup(Path(args.codes)) if args.codes else None
+    parsed = estat.parse_file(args.file, meta_json=args.meta, area_code_lookup=lookup)
     frame = parsed.frame
     if args.format == "csv":
         text = frame.write_csv()

@@ -6,6 +6,7 @@ Real public files in ../shared/realdata are used when present, and skipped other
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import threading
@@ -1023,3 +1024,44 @@ def test_import_is_light() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+def test_show_attaches_codes_from_a_code_list(capsys: pytest.CaptureFixture[str]) -> None:
+    from ebpm import paths
+    from ebpm.cli import main
+
+    code_list = paths.RAW / "national" / "municipalities.csv"
+    assert (
+        main(
+            [
+                "estat",
+                "show",
+                str(fixture("regional.csv")),
+                "--codes",
+                str(code_list),
+                "--format",
+                "csv",
+            ]
+        )
+        == 0
+    )
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert {(r["area_label"], r["area_code"]) for r in rows} == {
+        ("岩手県 大船渡市", "03203"),
+        ("岩手県 釜石市", "03211"),
+        ("岩手県", "03000"),
+    }
+
+
+def test_show_real_regional_csv_with_real_code_list(
+    realdata: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ebpm.cli import main
+
+    regional = realdata / "kanazawar002__FEI_CITY_241027082628.csv"
+    code_list = realdata / "localgovjp__localgovjp-utf8.csv"
+    assert main(["estat", "show", str(regional), "--codes", str(code_list), "--format", "csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    kanazawa = {r["area_code"] for r in rows if r["area_label"] == "石川県 金沢市"}
+    assert kanazawa == {"17201"}
+    assert all(r["area_code"] for r in rows)
