@@ -111,6 +111,10 @@ def _cmd_lab(args: argparse.Namespace) -> int:
         return 0
     paths = _paths()
     command = [sys.executable, "-m", "jupyter", "lab", f"--notebook-dir={paths.NOTEBOOKS}"]  # type: ignore[attr-defined]
+    if (
+        hasattr(os, "geteuid") and os.geteuid() == 0
+    ):  # containers; JupyterLab refuses root otherwise
+        command.append("--allow-root")
     os.execv(sys.executable, command)
     return 0  # pragma: no cover
 
