@@ -90,13 +90,17 @@ def _cmd_template(args: argparse.Namespace) -> int:
 
 
 def configure_jupyterlab(prefix: Path | None = None) -> Path:
-    """Make JupyterLab start in Japanese (the language pack is a dependency); idempotent."""
+    """Make JupyterLab start in Japanese and stay offline; idempotent."""
     import json
 
     settings = (prefix or Path(sys.prefix)) / "share" / "jupyter" / "lab" / "settings"
     overrides = settings / "overrides.json"
     current = json.loads(overrides.read_text(encoding="utf-8")) if overrides.exists() else {}
     current.setdefault("@jupyterlab/translation-extension:plugin", {})["locale"] = "ja_JP"
+    # City PCs are offline (LGWAN): no news feed, update check or PyPI extension manager.
+    notification = current.setdefault("@jupyterlab/apputils-extension:notification", {})
+    notification.update({"fetchNews": "false", "checkForUpdates": False})
+    current.setdefault("@jupyterlab/extensionmanager-extension:plugin", {})["enabled"] = False
     settings.mkdir(parents=True, exist_ok=True)
     overrides.write_text(json.dumps(current, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return overrides

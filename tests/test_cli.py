@@ -196,5 +196,10 @@ def test_jupyterlab_is_configured_in_japanese(tmp_path):
     overrides = configure_jupyterlab(tmp_path)
     configure_jupyterlab(tmp_path)  # idempotent
     assert json.loads(overrides.read_text(encoding="utf-8")) == {
-        "@jupyterlab/translation-extension:plugin": {"locale": "ja_JP"}
+        "@jupyterlab/translation-extension:plugin": {"locale": "ja_JP"},
+        "@jupyterlab/apputils-extension:notification": {
+            "fetchNews": "false",
+            "checkForUpdates": False,
+        },
+        "@jupyterlab/extensionmanager-extension:plugin": {"enabled": False},
     }
