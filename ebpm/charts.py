@@ -482,7 +482,9 @@ def with_source(
         current = getattr(chart, "title", alt.Undefined)
         if isinstance(current, alt.Title):
             title = current.copy(deep=True)
-            title.subtitle = [f"【{SAMPLE_LABEL}】"]
+            kept = title.subtitle if isinstance(title.subtitle, list) else [title.subtitle]
+            kept = [line for line in kept if isinstance(line, str) and line]
+            title.subtitle = [f"【{SAMPLE_LABEL}】", *kept]
         else:
             text = current if isinstance(current, str | list) else ""
             title = alt.Title(text=text, subtitle=[f"【{SAMPLE_LABEL}】"])

@@ -797,3 +797,21 @@ def test_with_source_puts_credit_under_any_chart():
     assert "研修用サンプルデータを含みます" in spec and "【研修用サンプルデータ】" in spec
     with pytest.raises(ValueError, match="出典"):
         with_source(base, source=" ")
+
+
+def test_with_source_keeps_existing_subtitle_lines():
+    import altair as alt
+    import polars as pl
+
+    from ebpm.charts import with_source
+
+    base = (
+        alt.Chart(pl.DataFrame({"x": [1, 2], "y": [3, 4]}))
+        .mark_line()
+        .encode(x="x:Q", y="y:Q")
+        .properties(title=alt.Title("予測", subtitle=["2027年度の予測 117.7時間"]))
+    )
+    title = with_source(base, source="出典：テスト", is_sample=True).to_dict()["vconcat"][0][
+        "title"
+    ]
+    assert title["subtitle"] == ["【研修用サンプルデータ】", "2027年度の予測 117.7時間"]
