@@ -57,6 +57,20 @@ def _cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def warn_if_stale(db: Path, raw: Path | None = None) -> None:
+    """Tell the user (on stderr) when data/raw changed after the last build."""
+    from ebpm.warehouse import stale_files
+
+    changed = stale_files(db, raw)
+    if changed:
+        listed = "、".join(changed[:5]) + (f" ほか{len(changed) - 5}件" if len(changed) > 5 else "")
+        print(
+            f"注意: ウェアハウスの作成後に data/raw のファイルが変わっています（{listed}）。"
+            "最新の内容にするには `ebpm build` を実行してください。",
+            file=sys.stderr,
+        )
+
+
 def _cmd_status(args: argparse.Namespace) -> int:
     from ebpm import status
     from ebpm.warehouse import WarehouseMissingError
@@ -72,6 +86,8 @@ def _cmd_status(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
+    if args.db == _paths().WAREHOUSE:  # type: ignore[attr-defined]
+        warn_if_stale(args.db)
     if args.format == "json":
         print(status.to_json(table))
     elif args.format == "csv":

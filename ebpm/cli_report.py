@@ -10,10 +10,14 @@ __all__ = ["add_report_parser"]
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
+    from ebpm import paths
+    from ebpm.cli import warn_if_stale
     from ebpm.report import write_report
     from ebpm.warehouse import WarehouseMissingError
 
     try:
+        if args.db == paths.WAREHOUSE:
+            warn_if_stale(args.db)
         result = write_report(args.out, args.db, fiscal_year=args.fy)
     except (WarehouseMissingError, ValueError) as error:
         print(f"エラー: {error}", file=sys.stderr)

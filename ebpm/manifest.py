@@ -28,7 +28,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-__all__ = ["ManifestError", "Provenance", "credit_line", "scan_raw", "source_line"]
+__all__ = [
+    "ManifestError",
+    "Provenance",
+    "credit_line",
+    "data_files",
+    "file_sha256",
+    "scan_raw",
+    "source_line",
+]
 
 SOURCES_FILE = "SOURCES.toml"
 SIDECAR_SUFFIX = ".provenance.json"
@@ -62,7 +70,8 @@ class Provenance:
         return asdict(self)
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file, read in blocks."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -121,6 +130,18 @@ def _folder_sources(folder: Path, raw_dir: Path) -> dict[str, dict[str, object]]
         ) from None
 
 
+def data_files(raw_dir: Path) -> list[Path]:
+    """The data files under ``raw_dir``, sorted: not SOURCES.toml, READMEs, sidecars or hidden files."""
+    return sorted(
+        path
+        for path in raw_dir.rglob("*")
+        if path.is_file()
+        and path.name not in _NOT_DATA
+        and not path.name.endswith(SIDECAR_SUFFIX)
+        and not any(part.startswith(".") for part in path.relative_to(raw_dir).parts)
+    )
+
+
 def scan_raw(raw_dir: Path) -> list[Provenance]:
     """Describe every data file under ``raw_dir``; sorted by path.
 
@@ -133,11 +154,7 @@ def scan_raw(raw_dir: Path) -> list[Provenance]:
     records: list[Provenance] = []
     undescribed: list[str] = []
     cache: dict[Path, dict[str, dict[str, object]]] = {}
-    for path in sorted(p for p in raw_dir.rglob("*") if p.is_file()):
-        if path.name in _NOT_DATA or path.name.endswith(SIDECAR_SUFFIX):
-            continue
-        if any(part.startswith(".") for part in path.relative_to(raw_dir).parts):
-            continue
+    for path in data_files(raw_dir):
         rel = path.relative_to(raw_dir).as_posix()
         sidecar = path.with_name(path.name + SIDECAR_SUFFIX)
         if sidecar.exists():
@@ -153,7 +170,7 @@ def scan_raw(raw_dir: Path) -> list[Provenance]:
         records.append(
             Provenance(
                 path=rel,
-                sha256=_sha256(path),
+                sha256=file_sha256(path),
                 size_bytes=path.stat().st_size,
                 **_describe(meta, rel),  # type: ignore[arg-type]
             )

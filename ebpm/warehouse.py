@@ -41,6 +41,7 @@ __all__ = [
     "kpi_sources",
     "provenance_records",
     "query",
+    "stale_files",
 ]
 
 AGGREGATIONS = {"単": "single_year", "累": "cumulative"}
@@ -117,6 +118,19 @@ def kpi_sources(kpi_id: str, db_path: str | Path | None = None) -> list[Provenan
     if not files:
         raise KeyError(f"指標「{kpi_id}」は登録されていません")
     return provenance_records(files, db_path)
+
+
+def stale_files(db_path: str | Path | None = None, raw_dir: str | Path | None = None) -> list[str]:
+    """Raw files added, removed or changed since the warehouse was built (empty when current)."""
+    from ebpm.manifest import data_files, file_sha256
+
+    raw = Path(raw_dir) if raw_dir else paths.RAW
+    with connect(db_path) as con:
+        recorded = dict(con.sql("SELECT path, sha256 FROM provenance").fetchall())
+    current = {path.relative_to(raw).as_posix(): path for path in data_files(raw)}
+    changed = [rel for rel, path in current.items() if recorded.get(rel) != file_sha256(path)]
+    removed = [rel for rel in recorded if rel not in current]
+    return sorted(changed + removed)
 
 
 # --- reading -----------------------------------------------------------------------------

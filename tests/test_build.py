@@ -314,3 +314,15 @@ def test_concurrent_readers_during_rebuild(raw, tmp_path):
     for (out, err), proc in zip(results, readers, strict=True):
         assert proc.returncode == 0, err
         assert int(out) > 5
+
+
+def test_stale_files_after_a_raw_edit(raw, warehouse):
+    from ebpm.warehouse import stale_files
+
+    assert stale_files(warehouse, raw) == []
+    add_actuals(raw, "new.csv", HEADER + "K01,2026,20,,,,true\n")
+    (raw / "kpi" / "tactics.csv").unlink()
+    assert stale_files(warehouse, raw) == [
+        "kpi/actuals/new.csv",
+        "kpi/tactics.csv",
+    ]
