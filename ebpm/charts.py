@@ -27,6 +27,7 @@ from typing import Any, Final
 import altair as alt
 import polars as pl
 
+from ebpm.jp import format_number
 from ebpm.kpi import GRADES, GradeBands, format_band
 
 __all__ = [
@@ -352,14 +353,6 @@ def wrap_japanese(text: str, width_px: float, font_size: float) -> list[str]:
     return lines
 
 
-def _fmt_number(value: float | None) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "−"
-    if float(value).is_integer():
-        return f"{int(value):,}"
-    return f"{value:,.2f}".rstrip("0").rstrip(".")
-
-
 def _fmt_fy(year: int) -> str:
     return f"{int(year)}年度"
 
@@ -593,7 +586,7 @@ def _status_line(kpi: Mapping[str, Any], latest_fy: int | None, unit: str) -> st
         return f"{head}｜評価：{UNGRADED}"
     progress = _kpi_value(kpi, "progress")
     pace = _kpi_value(kpi, "pace")
-    parts = [f"{_fmt_fy(fy)}実績 {_fmt_number(actual)}{unit}"]
+    parts = [f"{_fmt_fy(fy)}実績 {format_number(actual)}{unit}"]
     parts.append(f"進捗率 {progress:.1%}" if progress is not None else "進捗率 −")
     parts.append(f"ペース {pace:.2f}" if pace is not None else "ペース −")
     parts.append(f"評価：{grade}")
@@ -742,7 +735,7 @@ def kpi_trend_chart(
         pl.col("fiscal_year").map_elements(_fmt_fy, return_dtype=pl.String).alias("年度"),
         pl.when(duplicate_base)
         .then(pl.lit(""))
-        .otherwise(pl.col("actual").map_elements(_fmt_number, return_dtype=pl.String))
+        .otherwise(pl.col("actual").map_elements(format_number, return_dtype=pl.String))
         .alias("label"),
     )
     actual_base = alt.Chart(actual_data).encode(
@@ -776,8 +769,8 @@ def kpi_trend_chart(
                 "value": [base_value, target_value],
                 "series": [_SERIES_BASE, _SERIES_TARGET],
                 "label": [
-                    f"基準値 {_fmt_number(base_value)}",
-                    f"目標値 {_fmt_number(target_value)}",
+                    f"基準値 {format_number(base_value)}",
+                    f"目標値 {format_number(target_value)}",
                 ],
                 # base label on the side the path leaves from, target label beyond the end
                 "offset": [-1.0, 1.0] if decreasing else [1.0, -1.0],

@@ -29,6 +29,8 @@ __all__ = [
     "PLACEHOLDERS",
     "fiscal_year_label",
     "fiscal_year_of",
+    "format_number",
+    "format_percent",
     "normalize_text",
     "number_parts",
     "parse_fiscal_year",
@@ -118,6 +120,25 @@ def fiscal_year_of(date: dt.date) -> int:
 def fiscal_year_label(fiscal_year: int) -> str:
     """The one label style used on charts and tables: ``2025年度``."""
     return f"{fiscal_year}年度"
+
+
+def format_number(value: float | None, digits: int = 2) -> str:
+    """A number as tables and charts print it: separators, no trailing zeros, "−" if missing.
+
+    >>> format_number(4_434_000.0), format_number(47.3333), format_number(None)
+    ('4,434,000', '47.33', '−')
+    """
+    if value is None or value != value:  # None or NaN
+        return "−"
+    text = f"{value:,.{digits}f}"
+    return text.rstrip("0").rstrip(".") if digits else text
+
+
+def format_percent(fraction: float | None, digits: int = 1) -> str:
+    """A fraction as a percentage: ``0.458 → '45.8%'``; "−" if missing."""
+    if fraction is None or fraction != fraction:
+        return "−"
+    return f"{fraction * 100:,.{digits}f}%"
 
 
 def wareki_label(fiscal_year: int) -> str:

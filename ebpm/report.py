@@ -16,7 +16,7 @@ from pathlib import Path
 import polars as pl
 
 from ebpm import paths
-from ebpm.jp import fiscal_year_label, wareki_label
+from ebpm.jp import fiscal_year_label, format_number, format_percent, wareki_label
 from ebpm.kpi import GradeBands
 from ebpm.manifest import Provenance, notes_of, source_line
 from ebpm.status import progress_table
@@ -56,15 +56,6 @@ def _text_url(url: str | None) -> str:
     return re.sub(r"^https?://", "", url or "")
 
 
-def _fmt(value: float | None, percent: bool = False) -> str:
-    if value is None:
-        return "−"
-    if percent:
-        return f"{value * 100:,.1f}%"
-    text = f"{value:,.2f}".rstrip("0").rstrip(".")
-    return text
-
-
 CSS = """
 body{font-family:"IPAexGothic","Hiragino Sans","Yu Gothic","Meiryo","Noto Sans CJK JP",sans-serif;
 margin:2em auto;max-width:1100px;color:#222;line-height:1.6;padding:0 1em}
@@ -94,12 +85,12 @@ def _progress_rows(table: pl.DataFrame) -> str:
             "<tr>"
             f'<td><a href="#{r["kpi_id"]}">{r["kpi_id"]}</a></td>'
             f"<td>{html.escape(r['name'])}</td><td>{r['aggregation_label']}</td><td>{unit}</td>"
-            f'<td class="num">{_fmt(r["base_value"])}<br><small>{fiscal_year_label(r["base_fy"])}</small></td>'
-            f'<td class="num">{_fmt(r["target_value"])}<br><small>{fiscal_year_label(r["target_fy"])}</small></td>'
-            f'<td class="num">{_fmt(r["actual"])}{basis}</td>'
-            f'<td class="num">{_fmt(r["expected"])}</td>'
-            f'<td class="num">{_fmt(r["progress"], percent=True)}</td>'
-            f'<td class="num">{_fmt(r["pace"])}</td>'
+            f'<td class="num">{format_number(r["base_value"])}<br><small>{fiscal_year_label(r["base_fy"])}</small></td>'
+            f'<td class="num">{format_number(r["target_value"])}<br><small>{fiscal_year_label(r["target_fy"])}</small></td>'
+            f'<td class="num">{format_number(r["actual"])}{basis}</td>'
+            f'<td class="num">{format_number(r["expected"])}</td>'
+            f'<td class="num">{format_percent(r["progress"])}</td>'
+            f'<td class="num">{format_number(r["pace"])}</td>'
             f'<td class="grade g-{r["grade"]}">{r["grade"]}{sample}</td>'
             f"<td>{html.escape(r['reason'])}</td>"
             "</tr>"
@@ -132,8 +123,8 @@ def _definition_rows(con) -> str:  # type: ignore[no-untyped-def]
             f"<br><small>戦術：{html.escape(r['tactics'] or '')}</small></td>"
             f"<td>{'単年度' if r['aggregation'] == 'single_year' else '累計'}（{r['aggregation_label']}）</td>"
             f"<td>{unit}</td>"
-            f'<td class="num">{_fmt(r["base_value"])}<br><small>{wareki_label(r["base_fy"])}</small></td>'
-            f'<td class="num">{_fmt(r["target_value"])}<br><small>{wareki_label(r["target_fy"])}</small></td>'
+            f'<td class="num">{format_number(r["base_value"])}<br><small>{wareki_label(r["base_fy"])}</small></td>'
+            f'<td class="num">{format_number(r["target_value"])}<br><small>{wareki_label(r["target_fy"])}</small></td>'
             f"<td>{ {'increase': '増やす', 'decrease': '減らす', 'maintain': '維持する'}[r['direction']] }</td>"
             f"<td>{notes}</td>"
             "</tr>"

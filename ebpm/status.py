@@ -8,6 +8,7 @@ from pathlib import Path
 
 import polars as pl
 
+from ebpm.jp import format_number, format_percent
 from ebpm.kpi import KPI, GradeBands
 from ebpm.warehouse import connect
 
@@ -109,14 +110,6 @@ def _pad(text: str, width: int, right: bool = False) -> str:
     return fill + text if right else text + fill
 
 
-def _fmt(value: float | None, digits: int = 1, percent: bool = False) -> str:
-    if value is None:
-        return "−"
-    if percent:
-        return f"{value * 100:,.1f}%"
-    return f"{value:,.{digits}f}".rstrip("0").rstrip(".") if digits else f"{value:,.0f}"
-
-
 def format_table(table: pl.DataFrame, *, name_width: int = 28) -> str:
     """A Japanese table for the terminal, with a legend of the grade bands."""
     headers = [
@@ -146,12 +139,13 @@ def format_table(table: pl.DataFrame, *, name_width: int = 28) -> str:
                 name,
                 row["aggregation_label"],
                 unit,
-                f"{_fmt(row['base_value'])}（{row['base_fy']}）",
-                f"{_fmt(row['target_value'])}（{row['target_fy']}）",
-                _fmt(row["actual"]) + ("※" if row["actual_basis"] == "period_average" else ""),
-                _fmt(row["expected"]),
-                _fmt(row["progress"], percent=True),
-                _fmt(row["pace"], 2),
+                f"{format_number(row['base_value'], 1)}（{row['base_fy']}）",
+                f"{format_number(row['target_value'], 1)}（{row['target_fy']}）",
+                format_number(row["actual"], 1)
+                + ("※" if row["actual_basis"] == "period_average" else ""),
+                format_number(row["expected"], 1),
+                format_percent(row["progress"]),
+                format_number(row["pace"], 2),
                 row["grade"] + ("（サンプル）" if row["is_sample"] else ""),
             ]
         )
