@@ -326,3 +326,15 @@ def test_stale_files_after_a_raw_edit(raw, warehouse):
         "kpi/actuals/new.csv",
         "kpi/tactics.csv",
     ]
+
+
+def test_band_edges_reach_the_view(raw, tmp_path):
+    from ebpm.kpi import GradeBands
+    from ebpm.status import progress_table
+
+    db = tmp_path / "strict.duckdb"
+    build(raw, db, bands=GradeBands(on_track=1.2, mostly=0.95))
+    k09 = progress_table(2025, db).filter(kpi_id="K09").row(0, named=True)
+    assert (k09["band_on_track"], k09["band_mostly"]) == (1.2, 0.95)
+    assert k09["grade"] == "遅れ"  # pace 0.92 < 0.95; 概ね順調 with the default edges
+    assert "0.95" in k09["reason"]
