@@ -414,7 +414,8 @@ def _note_text(note: str | None, *extra: str) -> str:
 
 def _footer_lines(source: str, note_text: str, *, is_sample: bool, width_px: float) -> list[str]:
     lines = wrap_japanese(source, width_px, _FOOTER_SIZE)
-    lines += wrap_japanese(note_text, width_px, _FOOTER_SIZE)
+    if note_text:
+        lines += wrap_japanese(note_text, width_px, _FOOTER_SIZE)
     if is_sample:
         lines += wrap_japanese(
             f"※{SAMPLE_LABEL}を含みます（大船渡市の実際の数値ではありません）。",
@@ -463,15 +464,8 @@ def with_source(
     """
     source = _require_source(source)
     note_text = _note_text(note) if note else ""
-    lines = wrap_japanese(source, width, _FOOTER_SIZE)
-    if note_text:
-        lines += wrap_japanese(note_text, width, _FOOTER_SIZE)
+    lines = _footer_lines(source, note_text, is_sample=is_sample, width_px=width)
     if is_sample:
-        lines += wrap_japanese(
-            f"※{SAMPLE_LABEL}を含みます（大船渡市の実際の数値ではありません）。",
-            width,
-            _FOOTER_SIZE,
-        )
         current = getattr(chart, "title", alt.Undefined)
         if isinstance(current, alt.Title):
             title = current.copy(deep=True)

@@ -83,7 +83,7 @@ def progress_table(
 
 def load_kpis(db_path: str | Path | None = None) -> list[KPI]:
     """The current KPI definitions as typed records."""
-    fields = [f for f in KPI.__dataclass_fields__ if f != "aggregation_label"]
+    fields = list(KPI.__dataclass_fields__)
     with connect(db_path) as con:
         rows = con.sql(f"SELECT {', '.join(fields)} FROM kpi_current ORDER BY kpi_id").pl()
     return [KPI(**row) for row in rows.to_dicts()]
