@@ -815,3 +815,98 @@ def test_with_source_keeps_existing_subtitle_lines():
         "title"
     ]
     assert title["subtitle"] == ["【研修用サンプルデータ】", "2027年度の予測 117.7時間"]
+
+
+# --------------------------------------------------------------------------------------
+# Golden specs: the whole Vega-Lite spec of each builder, byte for byte
+# --------------------------------------------------------------------------------------
+
+
+def _overview_mixed_years() -> pl.DataFrame:
+    """Mixed sample rows, a maintain KPI, a negative (clipped) pace, and a carried 2026 row.
+
+    The 2026 row of K09 carries the 2025 value (``actual_years`` lacks 2026), so 2025 stays
+    the year shown.
+    """
+    table = status_table().with_columns(
+        is_sample=pl.col("kpi_id") == "K10",
+        pace=pl.when(pl.col("kpi_id") == "K11").then(-0.8).otherwise(pl.col("pace")),
+        grade=pl.when(pl.col("kpi_id") == "K11").then(pl.lit("悪化")).otherwise(pl.col("grade")),
+        direction=pl.when(pl.col("kpi_id") == "K10")
+        .then(pl.lit("maintain"))
+        .otherwise(pl.col("direction")),
+        actual_years=pl.lit([2025], dtype=pl.List(pl.Int64)),
+    )
+    carried = table.filter(pl.col("kpi_id") == "K09").with_columns(
+        fiscal_year=pl.lit(2026, dtype=pl.Int64), grade=pl.lit("達成")
+    )
+    return pl.concat([table, carried])
+
+
+def _titled_bar() -> alt.Chart:
+    return (
+        alt.Chart(pl.DataFrame({"x": [1, 2, 3], "y": [3.0, 1.5, 2.25]}))
+        .mark_bar()
+        .encode(x="x:O", y="y:Q")
+        .properties(title=alt.Title("見出し", subtitle="副題"))
+    )
+
+
+GOLDEN_SPECS: dict[str, Any] = {
+    "trend_k09": lambda: charts.kpi_trend_chart(kpi_row(), history(), source=SOURCE),
+    "trend_k09_sample_note_bands": lambda: charts.kpi_trend_chart(
+        kpi_row(band_on_track=1.2, band_mostly=0.5),
+        history(sample=True),
+        source=SOURCE,
+        note="（注）2024年度以降は研修用の値",
+        bands=(1.2, 0.5),
+    ),
+    "trend_increase_without_actual": lambda: charts.kpi_trend_chart(
+        kpi_row(
+            kpi_id="K11",
+            short_name=None,
+            name="生成AIを業務で活用している職員の割合 ~ 令和9年度",
+            direction="increase",
+            aggregation="cumulative",
+            unit="%",
+            base_value=26.0,
+            target_value=90.0,
+            base_fy=2024,
+            target_fy=2030,
+            actual=None,
+            fiscal_year=None,
+        ),
+        pl.DataFrame({"fiscal_year": [2024], "actual": [26.0]}),
+        source=SOURCE,
+    ),
+    "overview": lambda: charts.progress_overview_chart(status_table(), source=SOURCE),
+    "overview_sample": lambda: charts.progress_overview_chart(
+        status_table(sample=True), source=SOURCE, note="注記です", title="全体の進捗"
+    ),
+    "overview_mixed_years": lambda: charts.progress_overview_chart(
+        _overview_mixed_years(), source=SOURCE
+    ),
+    "with_source_sample": lambda: charts.with_source(
+        _titled_bar(), source="出典：テスト資料", note="（注）注記", is_sample=True, width=300
+    ),
+    "with_source_plain": lambda: charts.with_source(
+        _titled_bar().properties(title="文字列の題"), source="出典：テスト資料"
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(GOLDEN_SPECS))
+def test_chart_spec_matches_golden_file(name: str) -> None:
+    """The full themed spec is the contract with stored notebook outputs and the report.
+
+    Regenerate after an intended change with ``EBPM_UPDATE_GOLDEN=1 pytest tests/test_charts.py``
+    and review the diff.
+    """
+    actual = json.dumps(
+        themed_spec(GOLDEN_SPECS[name]()), ensure_ascii=False, indent=1, sort_keys=True
+    )
+    golden = FIXTURES / "specs" / f"{name}.json"
+    if os.environ.get("EBPM_UPDATE_GOLDEN"):
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(actual + "\n", "utf-8")
+    assert actual + "\n" == golden.read_text("utf-8")
