@@ -629,9 +629,10 @@ NO_FONT_SCRIPT = textwrap.dedent(
     import numpy as np, vl_convert as vlc
     from PIL import Image
     from ebpm import charts
+    from ebpm.charts import theme
     import test_charts as t
 
-    charts._fontja_directory = lambda: None   # the package font is NOT registered
+    theme._fontja_directory = lambda: None   # the package font is NOT registered
     def render(title, font):
         chart = charts.kpi_trend_chart(t.kpi_row(short_name=title), t.history(), source=t.SOURCE)
         spec = t.themed_spec(chart)
