@@ -388,6 +388,16 @@ def test_trend_plan_of_the_copy_paper_example() -> None:
     assert plan.caption.footer[0] == SOURCE and not plan.caption.is_sample
 
 
+def test_trend_status_line_without_any_year_says_just_jisseki() -> None:
+    from ebpm.charts.trend import plan_trend
+
+    empty = pl.DataFrame(
+        {"fiscal_year": [], "actual": []}, schema={"fiscal_year": pl.Int64, "actual": pl.Float64}
+    )
+    plan = plan_trend(kpi_row(fiscal_year=None), empty, source=SOURCE)
+    assert plan.caption.subtitle[0] == "実績 4,500,000枚｜進捗率 45.8%｜ペース 0.92｜評価：概ね順調"
+
+
 def test_trend_plan_shortens_the_period_label_when_the_band_is_narrow() -> None:
     from ebpm.charts.trend import plan_trend
 

@@ -407,7 +407,7 @@ def _bars_and_texts(plan: OverviewPlan, base: alt.Chart, x: Any) -> list[alt.Cha
     text_base = base.transform_calculate(
         text_x=f"isValid(datum.pace_bar) ? max(datum.pace_bar, 0) : {max(lo, 0.0)}"
     ).encode(x=x("text_x:Q"), text="value_text:N")
-    style = {"align": "left", "dx": 5, "fontSize": LABEL_SIZE - 1}
+    style: dict[str, Any] = {"align": "left", "dx": 5, "fontSize": LABEL_SIZE - 1}
     halo = text_base.mark_text(**style, color="white", **HALO)
     return [bars, halo, text_base.mark_text(**style, color=TEXT_COLOR)]
 
@@ -421,7 +421,7 @@ def _zone_labels(plan: OverviewPlan, x: Any) -> alt.Chart:
     )
 
 
-def _panel(plan: OverviewPlan, index: int) -> alt.LayerChart:
+def _panel(plan: OverviewPlan, index: int) -> alt.LayerChart | alt.FacetChart:
     """One strategy's rows: band edges, bars, texts (zone names over the first panel)."""
     group = plan.groups[index]
     scale = alt.Scale(domain=list(plan.domain), clamp=True, nice=False, zero=True)

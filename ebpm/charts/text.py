@@ -276,7 +276,7 @@ def footer_chart(lines: Sequence[str], plot_width: float, axis_extent: float) ->
 
 
 def framed(
-    panels: Sequence[alt.TopLevelMixin],
+    panels: Sequence[Any],
     footer: alt.Chart,
     *,
     meta: dict[str, Any],

@@ -81,13 +81,13 @@ UNGRADED: Final = GRADES[-1]  # 評価不能
 
 #: d3 ja-JP locales (identical to ``vl_convert.get_format_locale("ja-JP")`` and
 #: ``get_time_format_locale("ja-JP")``), inlined so the spec carries them.
-JA_NUMBER_LOCALE: Final[dict[str, Any]] = {
+JA_NUMBER_LOCALE: Final[alt.theme.NumberLocaleKwds] = {
     "decimal": ".",
     "thousands": ",",
     "grouping": [3],
     "currency": ["", "円"],
 }
-JA_TIME_LOCALE: Final[dict[str, Any]] = {
+JA_TIME_LOCALE: Final[alt.theme.TimeLocaleKwds] = {
     "dateTime": "%x %a %X",
     "date": "%Y/%m/%d",
     "time": "%H:%M:%S",
@@ -115,18 +115,8 @@ _NUMBER_FORMAT: Final = ",~f"  # 5,216,000 / 46.1
 # --------------------------------------------------------------------------------------
 
 
-def _font_config(size: int, title_size: int) -> dict[str, Any]:
-    return {
-        "labelFont": FONT_STACK,
-        "titleFont": FONT_STACK,
-        "labelFontSize": size,
-        "titleFontSize": title_size,
-    }
-
-
 def ebpm_theme() -> alt.theme.ThemeConfig:
     """Return the project's Altair theme (fonts, sizes, Okabe–Ito palette, ja-JP locale)."""
-    text_colors = {"labelColor": TEXT_COLOR, "titleColor": TEXT_COLOR}
     return {
         "background": "white",
         "padding": 12,
@@ -153,19 +143,32 @@ def ebpm_theme() -> alt.theme.ThemeConfig:
                 "offset": 12,
             },
             "axis": {
-                **_font_config(LABEL_SIZE, AXIS_TITLE_SIZE),
+                "labelFont": FONT_STACK,
+                "titleFont": FONT_STACK,
+                "labelFontSize": LABEL_SIZE,
+                "titleFontSize": AXIS_TITLE_SIZE,
                 "titleFontWeight": "normal",
-                **text_colors,
+                "labelColor": TEXT_COLOR,
+                "titleColor": TEXT_COLOR,
                 "domainColor": "#555555",
                 "tickColor": "#555555",
                 "gridColor": "#E3E3E3",
             },
             "legend": {
-                **_font_config(LABEL_SIZE, LABEL_SIZE),
+                "labelFont": FONT_STACK,
+                "titleFont": FONT_STACK,
+                "labelFontSize": LABEL_SIZE,
+                "titleFontSize": LABEL_SIZE,
                 "titleFontWeight": "normal",
-                **text_colors,
+                "labelColor": TEXT_COLOR,
+                "titleColor": TEXT_COLOR,
             },
-            "header": _font_config(AXIS_TITLE_SIZE, AXIS_TITLE_SIZE),
+            "header": {
+                "labelFont": FONT_STACK,
+                "titleFont": FONT_STACK,
+                "labelFontSize": AXIS_TITLE_SIZE,
+                "titleFontSize": AXIS_TITLE_SIZE,
+            },
             "text": {"font": FONT_STACK, "fontSize": LABEL_SIZE, "color": TEXT_COLOR},
             "concat": {"spacing": 10},
         },

@@ -169,12 +169,12 @@ def _status_line(kpi: Mapping[str, Any], latest_fy: int | None, unit: str) -> st
     actual = _kpi_value(kpi, "actual")
     grade = _kpi_value(kpi, "grade") if actual is not None else None
     grade = grade if grade in GRADES else UNGRADED
+    year = fiscal_year_text(fy) if fy else ""  # a row without its 年度 says just 実績
     if actual is None:
-        head = f"{fiscal_year_text(fy)}実績値なし" if fy else "実績値なし"
-        return f"{head}｜評価：{UNGRADED}"
+        return f"{year}実績値なし｜評価：{UNGRADED}"
     progress = _kpi_value(kpi, "progress")
     pace = _kpi_value(kpi, "pace")
-    parts = [f"{fiscal_year_text(fy)}実績 {format_number(actual)}{unit}"]
+    parts = [f"{year}実績 {format_number(actual)}{unit}"]
     parts.append(f"進捗率 {progress:.1%}" if progress is not None else "進捗率 −")
     parts.append(f"ペース {pace:.2f}" if pace is not None else "ペース −")
     parts.append(f"評価：{grade}")
@@ -394,7 +394,7 @@ def _actual_base(plan: TrendPlan, axes: _Axes, series: dict[str, Any]) -> alt.Ch
 def _actual_layers(plan: TrendPlan, base: alt.Chart, series: dict[str, Any]) -> list[alt.Chart]:
     """Line, points, and the value labels with their halo (halo first)."""
     # Labels sit on the side away from the incoming segment: upper right when falling.
-    style = {
+    style: dict[str, Any] = {
         "align": "left" if plan.decreasing else "right",
         "dx": 7 if plan.decreasing else -7,
         "dy": -11,

@@ -317,7 +317,11 @@ def load_cache(cache_dir: str | Path | None = None, *, dedupe: bool = True) -> p
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     folders = sorted(p for p in cache.iterdir() if p.is_dir()) if cache.is_dir() else []
     frames = [frame for folder in folders for frame in _folder_values(cache, folder)]
-    extra = {"stats_data_id": pl.String(), "source_file": pl.String(), "retrieved_at": pl.String()}
+    extra: dict[str, pl.DataType] = {
+        "stats_data_id": pl.String(),
+        "source_file": pl.String(),
+        "retrieved_at": pl.String(),
+    }
     if not frames:
         return pl.DataFrame(schema=dict(TAIL_SCHEMA) | extra)
     combined = pl.concat(frames, how="diagonal_relaxed")

@@ -203,7 +203,7 @@ class EStatClient:
                 return response.read(), None, ""
         except urllib.error.HTTPError as error:
             body = error.read() or b""
-            retry_after = str((error.headers or {}).get("Retry-After", "") or "")
+            retry_after = str(error.headers.get("Retry-After", "") or "") if error.headers else ""
             error.close()
             return body, error.code, retry_after
         except (

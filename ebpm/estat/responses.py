@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -111,7 +111,7 @@ def _code(value: Any) -> str | None:
     return None
 
 
-def string_frame(records: list[Mapping[str, Any]], columns: Mapping[str, str]) -> pl.DataFrame:
+def string_frame(records: Sequence[Mapping[str, Any]], columns: Mapping[str, str]) -> pl.DataFrame:
     """Frame of string columns from JSON objects; ``columns`` maps JSON keys to names."""
     if not records:
         return pl.DataFrame(schema={name: pl.String() for name in columns.values()})
@@ -188,7 +188,7 @@ def error_status(body: bytes) -> tuple[int, str] | None:
         try:
             obj = json.loads(body.decode("utf-8", errors="replace"))
             result = locate(obj).result
-            status = int(result.get("STATUS")) if "STATUS" in result else None
+            status = int(result["STATUS"]) if "STATUS" in result else None
             message = str(result.get("ERROR_MSG") or "")
         except (json.JSONDecodeError, EStatFormatError, TypeError, ValueError):
             status = None
@@ -378,7 +378,7 @@ def parse_stats_list(response: Source) -> pl.DataFrame:
     obj = read_json_source(response)
     check_status(obj)
     tables = ensure_list(locate(obj).table_inf)
-    schema = {name: pl.String() for name in TableInfo.__dataclass_fields__}
+    schema: dict[str, pl.DataType] = {name: pl.String() for name in TableInfo.__dataclass_fields__}
     schema["overall_total_number"] = pl.Int64()
     rows = [asdict(table_info_from(table, {})) for table in tables]
     return pl.DataFrame(rows, schema=schema)
