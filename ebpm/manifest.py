@@ -2,7 +2,8 @@
 
 Every file under ``data/raw/`` is described by the ``SOURCES.toml`` of its folder
 (keys are file names or glob patterns; the first match wins) or by a sidecar
-``<file>.provenance.json`` written beside it (e-Stat responses). The build records,
+``<file>.provenance.json`` written beside it (e-Stat responses). This module is the only
+one that reads or writes sidecars (:func:`write_sidecar`, :func:`read_sidecar`). The build records,
 for each file, its path, SHA-256 and size together with that description, so a
 chart's 出典 line can always be traced back to a file and never goes stale.
 
@@ -24,20 +25,29 @@ import fnmatch
 import hashlib
 import json
 import tomllib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Final
 
 __all__ = [
+    "SAMPLE_LABEL",
+    "SIDECAR_SUFFIX",
     "ManifestError",
     "Provenance",
     "credit_line",
     "data_files",
     "file_sha256",
+    "is_sidecar",
+    "notes_of",
+    "read_sidecar",
     "scan_raw",
     "source_line",
+    "write_sidecar",
 ]
 
+#: The label every chart, table and report shows on synthetic training data.
+SAMPLE_LABEL: Final = "研修用サンプルデータ"
 SOURCES_FILE = "SOURCES.toml"
 SIDECAR_SUFFIX = ".provenance.json"
 #: Files that describe data rather than hold it.
@@ -130,6 +140,62 @@ def _folder_sources(folder: Path, raw_dir: Path) -> dict[str, dict[str, object]]
         ) from None
 
 
+def is_sidecar(path: Path) -> bool:
+    """True for a provenance sidecar (``<file>.provenance.json``), which describes a data file."""
+    return path.name.endswith(SIDECAR_SUFFIX)
+
+
+def _sidecar_of(data_path: Path) -> Path:
+    return data_path.with_name(data_path.name + SIDECAR_SUFFIX)
+
+
+def write_sidecar(data_path: Path, record: Mapping[str, object]) -> Path:
+    """Write the provenance sidecar of ``data_path``, replacing an older one atomically.
+
+    The record is checked with the rule :func:`scan_raw` reads it with, so a sidecar that
+    the build would refuse is never written. Extra keys (e.g. the e-Stat query) are kept.
+
+    Returns
+    -------
+    pathlib.Path
+        The sidecar, ``<data file>.provenance.json``.
+
+    Raises
+    ------
+    ManifestError
+        When ``title``, ``publisher``, ``licence`` or ``retrieved_at`` is missing, or
+        ``is_sample`` is not a boolean.
+    """
+    sidecar = _sidecar_of(Path(data_path))
+    _describe(dict(record), sidecar.name)
+    tmp = sidecar.with_name(sidecar.name + ".tmp")
+    tmp.write_text(json.dumps(record, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    tmp.replace(sidecar)
+    return sidecar
+
+
+def read_sidecar(data_path: Path, where: str | None = None) -> dict[str, object] | None:
+    """The provenance sidecar of ``data_path`` as written, or None when it has none.
+
+    ``where`` names the sidecar in the error message (default: its file name).
+
+    Raises
+    ------
+    ManifestError
+        When the sidecar is not a JSON object.
+    """
+    sidecar = _sidecar_of(Path(data_path))
+    if not sidecar.exists():
+        return None
+    try:
+        record = json.loads(sidecar.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        record = None
+    if not isinstance(record, dict):
+        raise ManifestError(f"{where or sidecar.name}: 出典情報の JSON が壊れています")
+    return record
+
+
 def data_files(raw_dir: Path) -> list[Path]:
     """The data files under ``raw_dir``, sorted: not SOURCES.toml, READMEs, sidecars or hidden files."""
     return sorted(
@@ -137,7 +203,7 @@ def data_files(raw_dir: Path) -> list[Path]:
         for path in raw_dir.rglob("*")
         if path.is_file()
         and path.name not in _NOT_DATA
-        and not path.name.endswith(SIDECAR_SUFFIX)
+        and not is_sidecar(path)
         and not any(part.startswith(".") for part in path.relative_to(raw_dir).parts)
     )
 
@@ -156,10 +222,8 @@ def scan_raw(raw_dir: Path) -> list[Provenance]:
     cache: dict[Path, dict[str, dict[str, object]]] = {}
     for path in data_files(raw_dir):
         rel = path.relative_to(raw_dir).as_posix()
-        sidecar = path.with_name(path.name + SIDECAR_SUFFIX)
-        if sidecar.exists():
-            meta = json.loads(sidecar.read_text(encoding="utf-8"))
-        else:
+        meta = read_sidecar(path, where=rel + SIDECAR_SUFFIX)
+        if meta is None:
             folder = cache.setdefault(path.parent, _folder_sources(path.parent, raw_dir))
             meta = next(
                 (m for pattern, m in folder.items() if fnmatch.fnmatch(path.name, pattern)), None
@@ -188,7 +252,7 @@ def scan_raw(raw_dir: Path) -> list[Provenance]:
 def credit_line(record: Provenance) -> str:
     """One credit in the 政府標準利用規約 style, e.g. 「大船渡市DX戦略」（大船渡市）."""
     if record.is_sample and "サンプル" not in record.title:
-        return f"「{record.title}」（研修用サンプルデータ）"
+        return f"「{record.title}」（{SAMPLE_LABEL}）"
     if record.is_sample:
         return f"「{record.title}」"
     return f"「{record.title}」（{record.publisher}）"

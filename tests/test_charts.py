@@ -364,6 +364,108 @@ def test_trend_texts_match_golden_file() -> None:
 
 
 # --------------------------------------------------------------------------------------
+# Plans: what a chart will show, decided before drawing (read without rendering)
+# --------------------------------------------------------------------------------------
+
+
+def test_trend_plan_of_the_copy_paper_example() -> None:
+    from ebpm.charts.trend import TrendPoint, plan_trend
+
+    plan = plan_trend(kpi_row(), history(), source=SOURCE)
+    assert plan.years == (2023, 2027)  # base 2023 … target 2027 (推進期間 inside)
+    assert (plan.base, plan.target) == ((2023, 5_216_000.0), (2027, 3_652_000.0))
+    assert plan.decreasing
+    assert plan.points == (
+        TrendPoint(2023, 5_216_000.0, False, ""),  # same as the base: its label is the base's
+        TrendPoint(2024, 4_900_000.0, False, "4,900,000"),
+        TrendPoint(2025, 4_500_000.0, False, "4,500,000"),
+    )
+    assert plan.y_title == "枚（単年度）"
+    assert plan.period_label == "推進期間（2025年度〜2027年度）"
+    assert plan.caption.subtitle[0] == (
+        "2025年度実績 4,500,000枚｜進捗率 45.8%｜ペース 0.92｜評価：概ね順調"
+    )
+    assert plan.caption.footer[0] == SOURCE and not plan.caption.is_sample
+
+
+def test_trend_status_line_without_any_year_says_just_jisseki() -> None:
+    from ebpm.charts.trend import plan_trend
+
+    empty = pl.DataFrame(
+        {"fiscal_year": [], "actual": []}, schema={"fiscal_year": pl.Int64, "actual": pl.Float64}
+    )
+    plan = plan_trend(kpi_row(fiscal_year=None), empty, source=SOURCE)
+    assert plan.caption.subtitle[0] == "実績 4,500,000枚｜進捗率 45.8%｜ペース 0.92｜評価：概ね順調"
+
+
+def test_trend_plan_shortens_the_period_label_when_the_band_is_narrow() -> None:
+    from ebpm.charts.trend import plan_trend
+
+    # 21 years on 560 px: the 3-year band is 80 px, the full label needs about 200 px
+    plan = plan_trend(kpi_row(base_fy=2015, target_fy=2035), history(), source=SOURCE)
+    assert plan.years == (2015, 2035)
+    assert plan.period_label == "推進期間"
+
+
+def test_trend_plan_takes_the_promotion_period_as_data() -> None:
+    from ebpm.charts.trend import plan_trend
+
+    plan = plan_trend(kpi_row(), history(), source=SOURCE, period=(2026, 2030))
+    assert plan.years == (2023, 2030)
+    assert "網掛けは推進期間（2026年度〜2030年度）" in plan.caption.note
+
+
+def test_overview_plan_of_the_status_table() -> None:
+    from ebpm.charts.overview import Zone, plan_overview
+
+    plan = plan_overview(status_table(), source=SOURCE)
+    assert plan.domain == (0.0, 1.5)
+    assert plan.ticks == (0.0, 0.6, 1.0, 1.5)  # 0.5 is 0.1 from the 0.6 edge: left out
+    assert plan.edges == (0.6, 1.0)
+    assert plan.zones == (
+        Zone(0.3, "遅れ（<0.6）"),
+        Zone(0.8, "概ね順調"),
+        Zone(1.25, "順調（≧1.0）"),
+    )
+    assert [r.kpi_id for r in plan.rows] == ["K09", "K10", "K11", "K14"]
+    assert [r.pace_bar for r in plan.rows] == [0.9156, 0.62, 0.75, None]
+    assert len(plan.groups) == 3 and plan.row_step == 24
+    assert plan.caption.subtitle == ("2025年度時点｜概ね順調 3・評価不能 1（全4指標）",)
+
+
+def test_overview_plan_widens_the_scale_for_negative_and_large_paces() -> None:
+    from ebpm.charts.overview import draw_overview, plan_overview
+
+    table = status_table().with_columns(
+        pace=pl.when(pl.col("kpi_id") == "K09")
+        .then(-0.8)
+        .when(pl.col("kpi_id") == "K11")
+        .then(1.7)
+        .otherwise(pl.col("pace"))
+    )
+    plan = plan_overview(table, source=SOURCE)
+    assert plan.domain == (-0.5, 2.0)  # below 0: from -0.5; above 1.5: to max(2.0, 1.0 + 1.0)
+    assert [r.pace_bar for r in plan.rows[:3]] == [-0.5, 0.62, 1.7]
+    assert plan.zones[0].x == 0.3  # 遅れ is centred between 0 and 0.6, not from -0.5
+    first_panel = themed_spec(draw_overview(plan))["vconcat"][0]
+    assert first_panel["layer"][0]["mark"] == {"type": "rule", "color": "#444444", "strokeWidth": 1}
+
+
+def test_render_gives_the_bytes_of_each_format() -> None:
+    from ebpm.charts.export import render
+
+    chart = charts.with_source(
+        alt.Chart(pl.DataFrame({"x": [1, 2]})).mark_bar().encode(x="x:O", y="x:Q"),
+        source="出典：テスト",
+    )
+    assert render(chart, "pdf").startswith(b"%PDF")
+    assert render(chart, "svg").decode("utf-8") == charts.chart_to_svg(chart)
+    assert json.loads(render(chart, "json")) == themed_spec(chart)
+    with pytest.raises(ValueError, match="保存形式は png, svg, pdf, json から選んでください：gif"):
+        render(chart, "gif")
+
+
+# --------------------------------------------------------------------------------------
 # Argument checks
 # --------------------------------------------------------------------------------------
 
@@ -595,6 +697,48 @@ def test_offline_renderer_gives_stable_svg_with_japanese(restore_altair: None) -
     assert first == second
 
 
+def test_offline_renderer_with_png_adds_a_palette_png_and_keeps_the_same_svg(
+    restore_altair: None,
+) -> None:
+    import base64
+
+    chart = charts.kpi_trend_chart(kpi_row(), history(), source=SOURCE)
+    charts.enable_offline_renderer()
+    (svg_only,) = chart._repr_mimebundle_().values()
+    charts.enable_offline_renderer(png=True)
+    bundle, metadata = chart._repr_mimebundle_()
+    assert set(bundle) == {"image/svg+xml", "image/png", "text/plain"}
+    assert bundle["image/svg+xml"] == svg_only  # what nbval compares is unchanged
+    assert bundle["text/plain"] == repr(chart) == "alt.VConcatChart(...)"
+    image = Image.open(io.BytesIO(base64.b64decode(bundle["image/png"])))
+    assert image.mode == "P"  # 256-colour palette keeps notebooks small
+    svg_width = float(svg_only.split('width="', 1)[1].split('"', 1)[0])
+    assert abs(image.width - svg_width) <= 1
+    assert metadata == {"image/png": {"width": image.width, "height": image.height}}
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda c: c,
+        lambda c: c + c,
+        lambda c: c | c,
+        lambda c: c & c,
+        lambda c: alt.concat(c, c),
+        lambda c: c.facet(column="x:N"),
+        lambda c: alt.Chart(pl.DataFrame({"x": [1]})).mark_point().encode(x="x:Q").repeat(["x"]),
+    ],
+    ids=["chart", "layer", "hconcat", "vconcat", "concat", "facet", "repeat"],
+)
+def test_offline_png_bundle_text_is_the_charts_own_repr(build: Any) -> None:
+    from ebpm.charts.theme import offline_mimebundle
+
+    base = alt.Chart(pl.DataFrame({"x": [1, 2]})).mark_point().encode(x="x:Q")
+    chart = build(base)
+    bundle, _ = offline_mimebundle(chart.to_dict())
+    assert bundle["text/plain"] == repr(chart)
+
+
 # --------------------------------------------------------------------------------------
 # Japanese glyphs: no tofu
 # --------------------------------------------------------------------------------------
@@ -629,9 +773,10 @@ NO_FONT_SCRIPT = textwrap.dedent(
     import numpy as np, vl_convert as vlc
     from PIL import Image
     from ebpm import charts
+    from ebpm.charts import theme
     import test_charts as t
 
-    charts._fontja_directory = lambda: None   # the package font is NOT registered
+    theme._fontja_directory = lambda: None   # the package font is NOT registered
     def render(title, font):
         chart = charts.kpi_trend_chart(t.kpi_row(short_name=title), t.history(), source=t.SOURCE)
         spec = t.themed_spec(chart)
@@ -815,3 +960,98 @@ def test_with_source_keeps_existing_subtitle_lines():
         "title"
     ]
     assert title["subtitle"] == ["【研修用サンプルデータ】", "2027年度の予測 117.7時間"]
+
+
+# --------------------------------------------------------------------------------------
+# Golden specs: the whole Vega-Lite spec of each builder, byte for byte
+# --------------------------------------------------------------------------------------
+
+
+def _overview_mixed_years() -> pl.DataFrame:
+    """Mixed sample rows, a maintain KPI, a negative (clipped) pace, and a carried 2026 row.
+
+    The 2026 row of K09 carries the 2025 value (``actual_years`` lacks 2026), so 2025 stays
+    the year shown.
+    """
+    table = status_table().with_columns(
+        is_sample=pl.col("kpi_id") == "K10",
+        pace=pl.when(pl.col("kpi_id") == "K11").then(-0.8).otherwise(pl.col("pace")),
+        grade=pl.when(pl.col("kpi_id") == "K11").then(pl.lit("悪化")).otherwise(pl.col("grade")),
+        direction=pl.when(pl.col("kpi_id") == "K10")
+        .then(pl.lit("maintain"))
+        .otherwise(pl.col("direction")),
+        actual_years=pl.lit([2025], dtype=pl.List(pl.Int64)),
+    )
+    carried = table.filter(pl.col("kpi_id") == "K09").with_columns(
+        fiscal_year=pl.lit(2026, dtype=pl.Int64), grade=pl.lit("達成")
+    )
+    return pl.concat([table, carried])
+
+
+def _titled_bar() -> alt.Chart:
+    return (
+        alt.Chart(pl.DataFrame({"x": [1, 2, 3], "y": [3.0, 1.5, 2.25]}))
+        .mark_bar()
+        .encode(x="x:O", y="y:Q")
+        .properties(title=alt.Title("見出し", subtitle="副題"))
+    )
+
+
+GOLDEN_SPECS: dict[str, Any] = {
+    "trend_k09": lambda: charts.kpi_trend_chart(kpi_row(), history(), source=SOURCE),
+    "trend_k09_sample_note_bands": lambda: charts.kpi_trend_chart(
+        kpi_row(band_on_track=1.2, band_mostly=0.5),
+        history(sample=True),
+        source=SOURCE,
+        note="（注）2024年度以降は研修用の値",
+        bands=(1.2, 0.5),
+    ),
+    "trend_increase_without_actual": lambda: charts.kpi_trend_chart(
+        kpi_row(
+            kpi_id="K11",
+            short_name=None,
+            name="生成AIを業務で活用している職員の割合 ~ 令和9年度",
+            direction="increase",
+            aggregation="cumulative",
+            unit="%",
+            base_value=26.0,
+            target_value=90.0,
+            base_fy=2024,
+            target_fy=2030,
+            actual=None,
+            fiscal_year=None,
+        ),
+        pl.DataFrame({"fiscal_year": [2024], "actual": [26.0]}),
+        source=SOURCE,
+    ),
+    "overview": lambda: charts.progress_overview_chart(status_table(), source=SOURCE),
+    "overview_sample": lambda: charts.progress_overview_chart(
+        status_table(sample=True), source=SOURCE, note="注記です", title="全体の進捗"
+    ),
+    "overview_mixed_years": lambda: charts.progress_overview_chart(
+        _overview_mixed_years(), source=SOURCE
+    ),
+    "with_source_sample": lambda: charts.with_source(
+        _titled_bar(), source="出典：テスト資料", note="（注）注記", is_sample=True, width=300
+    ),
+    "with_source_plain": lambda: charts.with_source(
+        _titled_bar().properties(title="文字列の題"), source="出典：テスト資料"
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(GOLDEN_SPECS))
+def test_chart_spec_matches_golden_file(name: str) -> None:
+    """The full themed spec is the contract with stored notebook outputs and the report.
+
+    Regenerate after an intended change with ``EBPM_UPDATE_GOLDEN=1 pytest tests/test_charts.py``
+    and review the diff.
+    """
+    actual = json.dumps(
+        themed_spec(GOLDEN_SPECS[name]()), ensure_ascii=False, indent=1, sort_keys=True
+    )
+    golden = FIXTURES / "specs" / f"{name}.json"
+    if os.environ.get("EBPM_UPDATE_GOLDEN"):
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(actual + "\n", "utf-8")
+    assert actual + "\n" == golden.read_text("utf-8")

@@ -544,6 +544,66 @@ def test_provenance_sidecar(client: EStatClient, stub: Stub, app_id: str) -> Non
     assert json.loads(response.path.read_text(encoding="utf-8")) == load("page1.json")
 
 
+def test_client_only_talks_http_and_hands_responses_to_its_cache(
+    client: EStatClient, stub: Stub, app_id: str, tmp_path: Path
+) -> None:
+    stub.reply = paged
+    handed: list[estat.EStatResponse] = []
+
+    class Recorder:
+        folder = tmp_path / "unused"
+
+        def store(self, response: estat.EStatResponse) -> estat.EStatResponse:
+            handed.append(response)
+            return response
+
+    client.cache = Recorder()  # type: ignore[assignment]
+    pages = client.fetch_stats_data("0009990001")
+    assert files_under(tmp_path) == []  # the client itself wrote nothing
+    assert [r.query.get("startPosition") for r in handed] == [None, "4"]
+    assert pages == handed and all(r.path is None for r in pages)
+    assert handed[0].body == ok(load("page1.json"))[1]  # the body as served
+    assert handed[0].retrieved_at == time.strftime("%Y-%m-%d")
+    assert all(app_id not in r.url and "appId" not in r.query for r in handed)
+
+
+def test_response_cache_stores_body_and_sidecar(tmp_path: Path) -> None:
+    body = fixture("meta.json").read_bytes()
+    response = estat.EStatResponse(
+        kind="getMetaInfo",
+        data=json.loads(body),
+        url="https://example.invalid/getMetaInfo?statsDataId=0009990001",
+        body=body,
+        query={"statsDataId": "0009990001"},
+        retrieved_at="2026-11-20",
+    )
+    stored = estat.ResponseCache(tmp_path).store(response)
+    assert stored.path is not None and stored.path.read_bytes() == body
+    assert stored.path.parent == tmp_path / "0009990001"
+    assert stored.path.name.startswith("getMetaInfo_20261120_")
+    side = estat.read_provenance(stored.path)
+    assert side["retrieved_at"] == "2026-11-20" and side["kind"] == "getMetaInfo"
+    assert side["url"] == response.url and side["status"] == 0
+    assert "redacted" not in side
+
+
+def test_read_provenance_of_a_broken_sidecar_names_it(tmp_path: Path) -> None:
+    data = tmp_path / "getStatsData_20260101_deadbeef.json"
+    data.write_text("{}", encoding="utf-8")
+    (tmp_path / (data.name + ".provenance.json")).write_text("{broken", encoding="utf-8")
+    with pytest.raises(
+        EStatFormatError, match=r"deadbeef\.json\.provenance\.json: 出典情報の JSON"
+    ):
+        estat.read_provenance(data)
+    assert estat.read_provenance(tmp_path / "none.json") == {}
+
+
+def test_redact_masks_app_id_parameters_and_the_appid_in_the_environment(app_id: str) -> None:
+    text = f"https://x/getStatsData?appId=abc&lang=J failed for {app_id}"
+    assert estat.redact(text) == "https://x/getStatsData?appId=***&lang=J failed for ***"
+    assert estat.redact("other secret here", "secret") == "other *** here"
+
+
 def test_client_sends_app_id_from_env(client: EStatClient, stub: Stub, app_id: str) -> None:
     stub.reply = lambda e, q: ok(load("meta.json"))
     meta = client.get_meta_info("0009990001")

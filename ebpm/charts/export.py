@@ -1,0 +1,128 @@
+"""Static export through vl-convert (offline): a chart to bytes, and to files next to each other.
+
+Every export applies the ebpm theme and the ja-JP locale and refuses to draw Japanese as
+tofu boxes (see :func:`~ebpm.charts.theme.require_japanese_font`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Final
+
+import altair as alt
+
+from ebpm.charts.theme import THEME_NAME, render_kwargs, require_japanese_font
+
+__all__ = ["FORMATS", "PRINT_DPI", "PRINT_SCALE", "chart_to_svg", "render", "save_chart"]
+
+FORMATS: Final = ("png", "svg", "pdf", "json")
+#: Print target: 300 dpi when the chart is placed at its CSS size (96 px per inch).
+PRINT_DPI: Final = 300
+PRINT_SCALE: Final = PRINT_DPI / 96  # 3.125 output pixels per chart pixel
+
+
+def themed_spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
+    """The chart's Vega-Lite spec with the ebpm theme applied."""
+    with alt.theme.enable(THEME_NAME):
+        return chart.to_dict()
+
+
+def _render_spec(spec: dict[str, Any], fmt: str, scale_factor: float) -> bytes:
+    import vl_convert as vlc
+
+    kwargs = render_kwargs()
+    if fmt == "png":
+        # vl-convert draws at scale * ppi / 72 and writes ppi into the PNG header.
+        ppi = 96 * scale_factor
+        return vlc.vegalite_to_png(spec, scale=scale_factor * 72 / ppi, ppi=ppi, **kwargs)
+    if fmt == "svg":
+        return vlc.vegalite_to_svg(spec, **kwargs).encode("utf-8")
+    if fmt == "pdf":
+        return vlc.vegalite_to_pdf(spec, **kwargs)
+    return json.dumps(spec, ensure_ascii=False, indent=2).encode("utf-8")
+
+
+def _check_format(formats: Sequence[str]) -> None:
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        msg = f"保存形式は {', '.join(FORMATS)} から選んでください：{', '.join(unknown)}"
+        raise ValueError(msg)
+
+
+def _check_scale(scale_factor: float) -> None:
+    if not scale_factor > 0:
+        msg = f"scale_factor は正の数で指定してください：{scale_factor!r}"
+        raise ValueError(msg)
+
+
+def render(chart: alt.TopLevelMixin, fmt: str, *, scale_factor: float = PRINT_SCALE) -> bytes:
+    """The chart as the bytes of one file format.
+
+    Parameters
+    ----------
+    chart
+        Any Altair top-level chart.
+    fmt
+        ``"png"``, ``"svg"`` (UTF-8), ``"pdf"`` or ``"json"`` (the themed Vega-Lite spec).
+    scale_factor
+        Output pixels per chart pixel for PNG; the default gives 300 dpi at CSS size.
+    """
+    _check_format([fmt])
+    _check_scale(scale_factor)
+    require_japanese_font()
+    return _render_spec(themed_spec(chart), fmt, scale_factor)
+
+
+def chart_to_svg(chart: alt.TopLevelMixin) -> str:
+    """Render a chart to an SVG string with the ebpm theme and the Japanese font.
+
+    Text stays ``<text>`` with the IPAexGothic-first font stack; a viewer without
+    IPAexGothic falls back to its own Japanese font.
+    """
+    return render(chart, "svg").decode("utf-8")
+
+
+def save_chart(
+    chart: alt.TopLevelMixin,
+    path_without_suffix: Path | str,
+    formats: Sequence[str] = ("png", "svg", "pdf"),
+    *,
+    scale_factor: float = PRINT_SCALE,
+) -> list[Path]:
+    """Save a chart as static files next to each other (``<path>.png``, ``.svg``, ``.pdf``).
+
+    Parameters
+    ----------
+    chart
+        Any Altair top-level chart.
+    path_without_suffix
+        Target path without extension; parent folders are created.
+    formats
+        Any of ``"png"``, ``"svg"``, ``"pdf"`` and ``"json"`` (the Vega-Lite spec).
+    scale_factor
+        Output pixels per chart pixel for PNG. The default 3.125 gives 300 dpi when the
+        image is placed at the chart's CSS size (96 px per inch), e.g. a 680 px wide chart
+        becomes 2,125 px = 180 mm at 300 dpi; the PNG's pHYs header records that dpi.
+
+    Returns
+    -------
+    list of Path
+        The written files, in the order of ``formats``.
+    """
+    base = Path(path_without_suffix)
+    _check_format(formats)
+    if base.suffix.lstrip(".").lower() in FORMATS:
+        msg = f"保存先は拡張子なしで指定してください（例：{base.with_suffix('')}）：{base}"
+        raise ValueError(msg)
+    _check_scale(scale_factor)
+    require_japanese_font()
+    spec = themed_spec(chart)
+    base.parent.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for fmt in formats:
+        target = base.with_name(f"{base.name}.{fmt}")
+        target.write_bytes(_render_spec(spec, fmt, scale_factor))
+        written.append(target)
+    return written
