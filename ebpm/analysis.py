@@ -1,7 +1,9 @@
 """Analysis helpers that the notebooks call: 年度 calendars, trends, ITS, DiD, surveys, forecasts.
 
 Frames are polars in and polars out. Estimators come from statsmodels and
-scipy, imported inside the functions so that ``import ebpm`` stays fast.
+scipy, imported inside the functions so that ``import ebpm`` stays fast; the
+survey maths (Wilson interval, two-wave rule, sample size) is
+:mod:`ebpm.survey`, re-exported here.
 Every result is a frozen dataclass whose ``summary()`` (also ``str()``) is a
 short Japanese text with fixed rounding, so notebook outputs are stable.
 
@@ -843,7 +845,8 @@ FORECAST_MIN_YEARS = 3
 #: Fewest 年度 behind a probability of reaching the target. Below six (four
 #: residual degrees of freedom) the scatter itself is too uncertain for a
 #: percentage: with 4 年度 (df = 2) the true scatter could be anywhere from
-#: half to six times the estimate (95 % range), so "約1%" could as well be 20 %.
+#: 0.52 to 6.3 times the estimate (95 % range); lesson 03's 4-year "約1%"
+#: becomes about 9 % at 6.3 times.
 PROBABILITY_MIN_YEARS = 6
 
 

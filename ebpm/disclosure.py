@@ -104,9 +104,16 @@ _STATS = re.compile(r"^(sum|mean|std|min|max|median|p\d{1,2})$")
 
 # Exact rank arithmetic: two primes below 2**31, so that products fit in int64.
 _PRIMES = (2_147_483_647, 2_147_483_629)
-# Candidate groups examined before the search gives up and reports the whole
-# set of small atoms it could not untangle (which errs towards more hiding).
+# Candidate groups examined before the search gives up and the table is
+# refused as too tangled to check (never published unchecked).
 _MAX_CANDIDATES = 20_000
+
+
+_TANGLED = (
+    "{what} は公表できません。少人数の集団の組み合わせが多すぎて、{k}人未満の値が"
+    "足し引きで求められないことを確かめきれません。"
+    "少人数の区分を統合するか、公表する合計（margins）を減らすか、表を小さく分けてください"
+)
 
 
 class DisclosureError(ValueError):
@@ -130,13 +137,20 @@ def check_k(k: int) -> int:
 # ---------------------------------------------------------------------------
 
 
-def _rref(matrix: np.ndarray, prime: int) -> tuple[np.ndarray, list[int]]:
-    """Reduced row echelon form modulo ``prime``: (non-zero rows, pivot columns)."""
+def _rref(
+    matrix: np.ndarray, prime: int, *, pivot_cols: int | None = None
+) -> tuple[np.ndarray, list[int]]:
+    """Reduced row echelon form modulo ``prime``: (all rows, pivot columns).
+
+    Pivots are sought in the first ``pivot_cols`` columns only (all by
+    default), so that columns appended to the right record the row operations.
+    The rows after ``len(pivots)`` are zero in the pivot columns.
+    """
     a = np.asarray(matrix, dtype=np.int64) % prime
-    n_rows, n_cols = a.shape
+    n_rows = a.shape[0]
     pivots: list[int] = []
     r = 0
-    for c in range(n_cols):
+    for c in range(a.shape[1] if pivot_cols is None else pivot_cols):
         if r == n_rows:
             break
         nonzero = np.flatnonzero(a[r:, c])
@@ -153,7 +167,7 @@ def _rref(matrix: np.ndarray, prime: int) -> tuple[np.ndarray, list[int]]:
             a[rows] = (a[rows] - factors[rows, None] * a[r] % prime) % prime
         pivots.append(c)
         r += 1
-    return a[:r], pivots
+    return a, pivots
 
 
 def _rank(matrix: np.ndarray, prime: int) -> int:
@@ -164,68 +178,132 @@ def _rank(matrix: np.ndarray, prime: int) -> int:
 
 def _null_space(matrix: np.ndarray, prime: int) -> np.ndarray:
     """Basis (rows) of {v : matrix · v = 0} modulo ``prime``."""
-    n_cols = matrix.shape[1]
     if matrix.shape[0] == 0:
-        return np.eye(n_cols, dtype=np.int64)
-    reduced, pivots = _rref(matrix, prime)
-    free = [c for c in range(n_cols) if c not in set(pivots)]
-    basis = np.zeros((len(free), n_cols), dtype=np.int64)
-    for i, f in enumerate(free):
-        basis[i, f] = 1
-        basis[i, pivots] = (-reduced[:, f]) % prime
+        return np.eye(matrix.shape[1], dtype=np.int64)
+    return _null_from(*_rref(matrix, prime), prime)
+
+
+def _null_from(reduced: np.ndarray, pivots: list[int], prime: int) -> np.ndarray:
+    """The null space basis from a reduced row echelon form."""
+    n_cols = reduced.shape[1]
+    free = np.setdiff1d(np.arange(n_cols), pivots)
+    basis = np.zeros((free.size, n_cols), dtype=np.int64)
+    basis[np.arange(free.size), free] = 1
+    if pivots:
+        basis[:, pivots] = (-reduced[: len(pivots), free].T) % prime
     return basis
 
 
-def _prime_for(matrix: np.ndarray) -> int:
-    """The prime keeping the larger rank (a rank can only drop modulo a prime)."""
-    return max(_PRIMES, key=lambda p: _rank(matrix, p))
+def _reduce(matrix: np.ndarray) -> tuple[int, np.ndarray, list[int]]:
+    """Row-reduce modulo each prime and keep the larger rank (a rank can only drop modulo a prime)."""
+    best = None
+    for prime in _PRIMES:
+        reduced, pivots = _rref(matrix, prime)
+        if best is None or len(pivots) > len(best[2]):
+            best = (prime, reduced, pivots)
+    return best
+
+
+def _mod_combination(weights: np.ndarray, rows: np.ndarray, prime: int) -> np.ndarray:
+    """``weights · rows`` modulo ``prime`` without int64 overflow."""
+    total = np.zeros(rows.shape[1], dtype=np.int64)
+    for i in np.flatnonzero(weights):
+        total = (total + int(weights[i]) * rows[i] % prime) % prime
+    return total
 
 
 People = dict[int, frozenset[int]]  # atom → its people, for atoms of fewer than k people
 
 
-def _exposed(functionals: np.ndarray, small: People, k: int) -> tuple[int, ...] | None:
-    """Atoms of a smallest group of fewer than ``k`` people that the functionals expose.
+@dataclass(frozen=True)
+class _Found:
+    """A group of small atoms on which some combination of published figures depends alone."""
+
+    atoms: tuple[int, ...]
+    vector: np.ndarray  # that combination, per atom (modulo ``prime``), zero outside ``atoms``
+    dimension: int  # independent such combinations within ``atoms``
+    prime: int
+
+
+class _TooTangled(Exception):
+    """Internal: too many candidate groups to check them all."""
+
+
+def _exposed(functionals: np.ndarray, small: People, k: int) -> _Found | None:
+    """A smallest group of fewer than ``k`` people that the functionals expose.
 
     ``functionals`` is the published cell-by-atom 0/1 matrix and ``small`` the
     people of each atom with fewer than ``k`` of them. A group (a set of small
     atoms) is exposed when some combination of the published figures is
-    non-zero on its atoms only. Groups are tried by increasing number of
-    atoms, growing only those with fewer than ``k`` people (adding an atom
-    never removes a person).
+    non-zero on its atoms only.
+
+    Search: atoms with the same people form a class, and adding a whole class
+    adds nobody, so every exposed group lies inside a union of whole classes
+    with fewer than ``k`` people. Such unions are tried by increasing size
+    (grown only while under ``k`` people); in the first one that holds a
+    published combination, atoms are dropped one by one while it still does,
+    which leaves a minimal group.
     """
     if not small or functionals.shape[0] == 0:
         return None
     small_atoms = np.array(sorted(small), dtype=np.int64)
-    prime = _prime_for(functionals)
+    prime, reduced, pivots = _reduce(functionals)
     # a vector u on the small atoms is published iff it is orthogonal to the null space
-    derivable = _null_space(_null_space(functionals, prime)[:, small_atoms], prime)
+    null = _null_from(reduced, pivots, prime)[:, small_atoms]
+    derivable = _null_space(null, prime)
     if derivable.shape[0] == 0:
         return None
-    basis, _ = _rref(derivable, prime)
+    basis = _rref(derivable, prime)[0]
     dimension = basis.shape[0]
-    touched = np.flatnonzero(basis.any(axis=0)).tolist()
+    touched = basis.any(axis=0)
+
+    def inside(group: np.ndarray) -> int:
+        """Independent published combinations supported within ``group`` (a mask)."""
+        return dimension - _rank(basis[:, ~group], prime)
+
+    classes: dict[frozenset[int], list[int]] = {}
+    for position in np.flatnonzero(touched):
+        classes.setdefault(small[int(small_atoms[position])], []).append(int(position))
+    keys = list(classes)
     level: list[tuple[tuple[int, ...], frozenset[int]]] = [((), frozenset())]
     tried = 0
-    while level:
+    found = None
+    while level and found is None:
         grown = []
-        for support, people in level:
-            start = touched.index(support[-1]) + 1 if support else 0
-            for position in touched[start:]:
-                members = people | small[int(small_atoms[position])]
+        for chosen, people in level:
+            for j in range(chosen[-1] + 1 if chosen else 0, len(keys)):
+                members = people | keys[j]
                 if len(members) >= k:
                     continue
-                candidate = (*support, position)
                 tried += 1
-                if tried > _MAX_CANDIDATES:  # too tangled to search: hide more, to be safe
-                    return tuple(int(a) for a in small_atoms[touched])
-                keep = np.ones(small_atoms.size, dtype=bool)
-                keep[list(candidate)] = False
-                if _rank(basis[:, keep], prime) < dimension:
-                    return tuple(int(a) for a in small_atoms[list(candidate)])
-                grown.append((candidate, members))
+                if tried > _MAX_CANDIDATES:
+                    raise _TooTangled
+                group = np.zeros(small_atoms.size, dtype=bool)
+                for i in (*chosen, j):
+                    group[classes[keys[i]]] = True
+                if inside(group):
+                    found = group
+                    break
+                grown.append(((*chosen, j), members))
+            if found is not None:
+                break
         level = grown
-    return None
+    if found is None:
+        return None
+    for position in np.flatnonzero(found):  # shrink to a minimal group
+        found[position] = False
+        if not inside(found):
+            found[position] = True
+    outside = basis[:, ~found]
+    weights = _null_space(outside.T, prime) if outside.size else np.eye(dimension, dtype=np.int64)
+    vector = np.zeros(functionals.shape[1], dtype=np.int64)
+    vector[small_atoms] = _mod_combination(weights[0], basis, prime)
+    return _Found(
+        atoms=tuple(int(a) for a in small_atoms[found]),
+        vector=vector,
+        dimension=weights.shape[0],
+        prime=prime,
+    )
 
 
 @dataclass(frozen=True)
@@ -246,58 +324,58 @@ def _protect(
     """Hide cells (rows of ``cells``) until no small group is exposed.
 
     ``fixed`` are figures that cannot be hidden (earlier tables, totals).
-    Returns the hidden mask and the last exposure that forced a hiding.
-    Raises :class:`_Exposure` if the fixed figures alone expose a group.
+    Returns the hidden mask and the last exposed group that forced a hiding.
+    Raises :class:`_Exposure` if the fixed figures alone expose a group, and
+    :class:`_TooTangled` if a check has too many candidates.
     """
-    exposure = _exposed(fixed, small, k)
-    if exposure is not None:
-        raise _Exposure(exposure)
+    found = _exposed(fixed, small, k)
+    if found is not None:
+        raise _Exposure(found.atoms)
     hidden = primary.copy()
     last = None
     while True:
         visible = np.flatnonzero(~hidden & (sizes > 0))
-        exposure = _exposed(np.vstack([fixed, cells[visible]]), small, k)
-        if exposure is None:
+        current = np.vstack([fixed, cells[visible]])
+        found = _exposed(current, small, k)
+        if found is None:
             return hidden, last
-        last = exposure
-        hidden[_choose(fixed, cells, visible, exposure, sizes)] = True
+        last = found.atoms
+        hidden[_choose(current, fixed.shape[0], cells, visible, found, sizes)] = True
 
 
 def _choose(
-    fixed: np.ndarray,
+    current: np.ndarray,
+    n_fixed: int,
     cells: np.ndarray,
     visible: np.ndarray,
-    exposure: tuple[int, ...],
+    found: _Found,
     sizes: np.ndarray,
 ) -> int:
     """The cell to hide next (see the module docstring, step 3).
 
-    The combinations λ of published figures that vanish outside the exposed
-    group are the left null space of the figures restricted to the other
-    atoms. Hiding a cell removes the exposure iff every such λ that does not
-    use the cell gives zero on the group too.
+    Candidates are the visible cells sharing a published figure with the
+    group, smallest first. Hiding one removes the exposure when the group
+    holds a single exposing combination u = μ · figures and the cell is both
+    needed by every way of writing u (μ ≠ 0 on it) and not a combination of
+    the other figures (no dependency among the figures uses it). Otherwise
+    the smallest candidate is hidden and the search goes on.
     """
-    current = np.vstack([fixed, cells[visible]])
-    group = list(exposure)
+    group = list(found.atoms)
     touching = current[:, group].any(axis=1)
     near = current[touching].any(axis=0)  # atoms sharing a published figure with the group
     neighbours = [int(c) for c in visible if cells[c][near].any()]
     order = sorted(neighbours or visible.tolist(), key=lambda c: (sizes[c], c))
-    prime = _prime_for(current)
-    others = np.ones(current.shape[1], dtype=bool)
-    others[group] = False
-    combinations = _null_space(current[:, others].T, prime)
-    results = combinations @ current[:, group] % prime
-    row_of = {int(c): fixed.shape[0] + i for i, c in enumerate(visible)}
-    for cell in order:
-        uses = combinations[:, row_of[cell]]
-        if not uses.any():
-            continue  # no exposing combination needs this cell
-        pivot = int(np.flatnonzero(uses)[0])
-        factor = uses * pow(int(uses[pivot]), prime - 2, prime) % prime
-        remaining = (results - factor[:, None] * results[pivot] % prime) % prime
-        if not np.delete(remaining, pivot, axis=0).any():
-            return cell
+    if found.dimension == 1:
+        prime, n_figures, n_atoms = found.prime, current.shape[0], current.shape[1]
+        augmented = np.hstack([current, np.eye(n_figures, dtype=np.int64)])
+        reduced, pivots = _rref(augmented, prime, pivot_cols=n_atoms)
+        operations = reduced[:, n_atoms:]
+        essential = ~operations[len(pivots) :].any(axis=0)
+        mu = _mod_combination(found.vector[pivots], operations[: len(pivots)], prime)
+        row_of = {int(c): n_fixed + i for i, c in enumerate(visible)}
+        for cell in order:
+            if essential[row_of[cell]] and mu[row_of[cell]]:
+                return cell
     return order[0]
 
 
@@ -411,6 +489,8 @@ def suppress(
             f"表の合計（小計）どうしの引き算で、{k}人未満のセル（{labels}）が復元できます。"
             "区分を統合するか、公表する合計を margins で絞ってください"
         ) from None
+    except _TooTangled:
+        raise DisclosureError(_TANGLED.format(what="この表", k=k)) from None
     reason = np.where(hidden, np.where((n > 0) & (n < k), PRIMARY, SECONDARY), None)
     mask = pl.Series("suppressed", hidden)
     return table.with_columns(
@@ -655,10 +735,14 @@ class Release:
         totals = self._published_totals(rows, _groupings(names, margins))
         hidden, reason_text = self._suppress(cell_of_row, totals, n, title, labels)
         if hidden.all() and not any((family >= 0).any() for family in totals):
+            why = (
+                f"（{reason_text}の値が求められるため）"
+                if reason_text
+                else f"（どのセルも{self.k}人未満のため）"
+            )
             raise DisclosureError(
-                f"{title} は公表できません。公表できるセルも合計も残りません"
-                + (f"（{reason_text}の値が求められるため）" if reason_text else "")
-                + "。区分を統合するか、この表を公表しないでください"
+                f"{title} は公表できません。公表できるセルも合計も残りません{why}。"
+                "区分を統合するか、この表を公表しないでください"
             )
         visible_cells = np.where(
             (cell_of_row >= 0) & ~hidden[np.maximum(cell_of_row, 0)], cell_of_row, -1
@@ -819,6 +903,8 @@ class Release:
                 "区分を統合するか、公表する合計を margins で絞るか（margins=False で合計なし）、"
                 "この表を公表しないでください"
             ) from None
+        except _TooTangled:
+            raise DisclosureError(_TANGLED.format(what=title, k=self.k)) from None
         return hidden, None if last is None else describe(last)
 
     def _label_frame(self, keys: list[pl.Expr], where: pl.Expr | None) -> pl.DataFrame:
@@ -916,7 +1002,7 @@ def _describe(labels: pl.DataFrame, mask: np.ndarray, person: np.ndarray) -> str
 def safe_aggregate(
     df: pl.DataFrame,
     *,
-    by: list[str],
+    by: Sequence[str | pl.Expr],
     value: str,
     k: int = DEFAULT_K,
     stats: Sequence[str] = ("sum", "mean"),
