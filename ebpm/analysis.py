@@ -1,7 +1,9 @@
 """Analysis helpers that the notebooks call: 年度 calendars, trends, ITS, DiD, surveys, forecasts.
 
 Frames are polars in and polars out. Estimators come from statsmodels and
-scipy, imported inside the functions so that ``import ebpm`` stays fast.
+scipy, imported inside the functions so that ``import ebpm`` stays fast; the
+survey maths (Wilson interval, two-wave rule, sample size) is
+:mod:`ebpm.survey`, re-exported here.
 Every result is a frozen dataclass whose ``summary()`` (also ``str()``) is a
 short Japanese text with fixed rounding, so notebook outputs are stable.
 
@@ -24,9 +26,20 @@ import numpy as np
 import polars as pl
 
 from ebpm.jp import fiscal_year_of
+from ebpm.survey import (
+    ProportionChange,
+    ProportionCI,
+    _level,
+    _p,
+    proportion_ci,
+    sample_size_per_wave,
+    two_proportion_test,
+)
 
 __all__ = [
+    "FORECAST_MIN_YEARS",
     "PARALLEL_TRENDS_ASSUMPTION",
+    "PROBABILITY_MIN_YEARS",
     "DifferenceInDifferences",
     "Forecast",
     "InterruptedTimeSeries",
@@ -47,6 +60,7 @@ __all__ = [
     "moving_average",
     "pre_trend_check",
     "proportion_ci",
+    "sample_size_per_wave",
     "seasonality_by_fiscal_month",
     "two_proportion_test",
     "year_on_year",
@@ -92,8 +106,7 @@ def fiscal_year(date_or_year: dt.date | int, month: int | None = None) -> int:
         raise ValueError(f"日付または西暦年（整数）を指定してください（指定値：{date_or_year!r}）")
     if month is None:
         raise ValueError("西暦年を渡すときは月（1〜12）も指定してください")
-    month = _check_month(month)
-    return int(date_or_year) if month >= 4 else int(date_or_year) - 1
+    return fiscal_year_of(dt.date(int(date_or_year), _check_month(month), 1))
 
 
 def fiscal_month(month: int) -> int:
@@ -127,11 +140,16 @@ def add_fiscal_columns(
             f"{date_col}列は日付型ではありません（{df.schema[date_col]}）。"
             "pl.col(...).str.to_date() などで日付に変換してから渡してください"
         )
-    month = pl.col(date_col).dt.month().cast(pl.Int64)
-    year = pl.col(date_col).dt.year().cast(pl.Int64)
+    # the rules live in ebpm.jp.fiscal_year_of and fiscal_month; apply them once per month
+    month_key = pl.col(date_col).dt.year().cast(pl.Int64) * 100 + pl.col(date_col).dt.month()
+    months = df.select(month_key.alias("key")).drop_nulls().unique()["key"].to_list()
+    years = {key: fiscal_year_of(dt.date(key // 100, key % 100, 1)) for key in months}
+    positions = {key: fiscal_month(key % 100) for key in months}
     return df.with_columns(
-        (year - (month < 4).cast(pl.Int64)).alias(fiscal_year_col),
-        ((month + 8) % 12 + 1).alias(fiscal_month_col),
+        month_key.replace_strict(years, default=None, return_dtype=pl.Int64).alias(fiscal_year_col),
+        month_key.replace_strict(positions, default=None, return_dtype=pl.Int64).alias(
+            fiscal_month_col
+        ),
     )
 
 
@@ -321,16 +339,6 @@ def _num(value: float, decimals: int, *, sign: bool = False) -> str:
     if value is None or not math.isfinite(value):
         return "－"
     return f"{value:+,.{decimals}f}" if sign else f"{value:,.{decimals}f}"
-
-
-def _p(p: float) -> str:
-    if not math.isfinite(p):
-        return "p=－"
-    return "p<0.001" if p < 0.001 else f"p={p:.3f}"
-
-
-def _level(alpha: float) -> str:
-    return f"{100 * (1 - alpha):g}%"
 
 
 def _estimate(est: float, ci: tuple[float, float], alpha: float, *, sign: bool = True) -> str:
@@ -828,141 +836,32 @@ def difference_in_differences(
 
 
 # ---------------------------------------------------------------------------
-# Survey proportions
-# ---------------------------------------------------------------------------
-
-
-def _check_survey(percent: float, n: int) -> None:
-    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
-        raise ValueError(f"回答数 n は1以上の整数で指定してください（指定値：{n!r}）")
-    if not 0 <= percent <= 100:
-        raise ValueError(f"割合は0〜100（%）で指定してください（指定値：{percent}）")
-
-
-@dataclass(frozen=True)
-class ProportionCI(_Summarised):
-    """A survey share in percent with its Wilson confidence interval (percent)."""
-
-    percent: float
-    n: int
-    lower: float
-    upper: float
-    alpha: float
-
-    def summary(self) -> str:
-        return (
-            f"{self.percent:.1f}%（回答数 {self.n:,}）の{_level(self.alpha)}信頼区間："
-            f"{self.lower:.1f}%〜{self.upper:.1f}%（Wilson法）"
-        )
-
-
-def proportion_ci(percent: float, n: int, *, alpha: float = 0.05) -> ProportionCI:
-    """Wilson confidence interval of a survey share given in percent.
-
-    Uses ``statsmodels.stats.proportion.proportion_confint(method="wilson")``
-    with count = percent/100 × n (which need not be a whole number when the
-    published share is rounded or weighted).
-    """
-    from statsmodels.stats.proportion import proportion_confint
-
-    _check_survey(percent, n)
-    low, high = proportion_confint(percent / 100 * n, n, alpha=alpha, method="wilson")
-    return ProportionCI(percent, int(n), float(low) * 100, float(high) * 100, alpha)
-
-
-@dataclass(frozen=True)
-class ProportionChange(_Summarised):
-    """Change between two independent surveys, in percentage points.
-
-    ``difference`` = after − before; ``ci`` is Newcombe's hybrid-score interval;
-    ``z`` and ``p_value`` are the pooled two-proportion z-test;
-    ``detectable`` is about how large a change must be to reach significance
-    at these sample sizes.
-    """
-
-    before: float
-    n_before: int
-    after: float
-    n_after: int
-    difference: float
-    ci: tuple[float, float]
-    z: float
-    p_value: float
-    detectable: float
-    alpha: float
-
-    @property
-    def significant(self) -> bool:
-        """True when the change is larger than sampling noise at ``alpha``."""
-        return self.p_value < self.alpha
-
-    def summary(self) -> str:
-        verdict = (
-            "標本誤差だけでは説明しにくい変化です。"
-            if self.significant
-            else "標本誤差の範囲内の変化で、実際に変わったとは言えません。"
-        )
-        low, high = (_num(v, 1, sign=True) for v in self.ci)
-        return (
-            f"{self.before:.1f}%（回答数 {self.n_before:,}）→ "
-            f"{self.after:.1f}%（回答数 {self.n_after:,}）："
-            f"差 {_num(self.difference, 1, sign=True)}ポイント"
-            f"（{_level(self.alpha)}信頼区間 {low}〜{high}）、"
-            f"z={self.z:.2f}、{_p(self.p_value)}。{verdict}"
-            f"この回答数では、おおむね ±{self.detectable:.1f}ポイント以上の差でないと"
-            "有意になりません。"
-        )
-
-
-def two_proportion_test(
-    before: float, n_before: int, after: float, n_after: int, *, alpha: float = 0.05
-) -> ProportionChange:
-    """Is the change between two survey shares (percent) more than sampling noise?
-
-    Pooled two-proportion z-test
-    (``statsmodels.stats.proportion.proportions_ztest``) and Newcombe's
-    interval for the difference (``confint_proportions_2indep(method="newcomb")``).
-    The surveys are assumed to be independent simple random samples.
-    """
-    from scipy.stats import norm
-    from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
-
-    _check_survey(before, n_before)
-    _check_survey(after, n_after)
-    count_before, count_after = before / 100 * n_before, after / 100 * n_after
-    z, p = proportions_ztest([count_after, count_before], [n_after, n_before])
-    low, high = confint_proportions_2indep(
-        count_after, n_after, count_before, n_before, method="newcomb", compare="diff", alpha=alpha
-    )
-    pooled = (count_before + count_after) / (n_before + n_after)
-    se = math.sqrt(pooled * (1 - pooled) * (1 / n_before + 1 / n_after))
-    return ProportionChange(
-        before=before,
-        n_before=int(n_before),
-        after=after,
-        n_after=int(n_after),
-        difference=after - before,
-        ci=(float(low) * 100, float(high) * 100),
-        z=float(z),
-        p_value=float(p),
-        detectable=float(norm.ppf(1 - alpha / 2) * se * 100),
-        alpha=alpha,
-    )
-
-
-# ---------------------------------------------------------------------------
 # Forecast to the target year
 # ---------------------------------------------------------------------------
 
+#: Fewest 年度 a straight line is fitted to. With two the line passes through
+#: both points and nothing is left to measure the year-to-year scatter.
+FORECAST_MIN_YEARS = 3
+#: Fewest 年度 behind a probability of reaching the target. Below six (four
+#: residual degrees of freedom) the scatter itself is too uncertain for a
+#: percentage: with 4 年度 (df = 2) the true scatter could be anywhere from
+#: 0.52 to 6.3 times the estimate (95 % range); lesson 03's 4-year "約1%"
+#: becomes about 9 % at 6.3 times.
+PROBABILITY_MIN_YEARS = 6
 
-def _probability(mean: float, se: float, df: float, target: float, direction: str) -> float:
-    from scipy.stats import t
 
+def _check_direction(direction: str) -> None:
     if direction not in ("increase", "decrease", "maintain"):
         raise ValueError(
             f"direction は 'increase'（増やす）、'decrease'（減らす）、'maintain'（維持）の"
             f"いずれかにしてください（指定値：{direction!r}）"
         )
+
+
+def _probability(mean: float, se: float, df: float, target: float, direction: str) -> float:
+    from scipy.stats import t
+
+    _check_direction(direction)
     if se == 0:
         reached = mean <= target if direction == "decrease" else mean >= target
         return 1.0 if reached else 0.0
@@ -979,7 +878,13 @@ class Forecast(_Summarised):
     observed enter the average as observed values; the rest are predicted.
     ``path`` has ``fiscal_year, observed, fitted, ci_lower, ci_upper,
     pi_lower, pi_upper`` for charts. ``probability`` is the chance of reaching
-    ``target_value`` under the fitted trend (None without a target).
+    ``target_value`` under the fitted trend: None without a target, or when
+    fewer than :data:`PROBABILITY_MIN_YEARS` 年度 were fitted
+    (``probability_withheld`` then says why).
+
+    A forecast is a statement under assumptions: :attr:`caveat` lists them in
+    Japanese, and any chart note or report that shows the forecast or its
+    probability must carry it — :meth:`note` builds such a note.
     """
 
     value_col: str
@@ -996,38 +901,102 @@ class Forecast(_Summarised):
     target_value: float | None = None
     direction: str | None = None
     probability: float | None = None
+    probability_withheld: str | None = None
+    break_year: int | None = None
+    later_breaks: tuple[int, ...] = ()
 
     def probability_of_reaching(self, target_value: float, direction: Direction) -> float:
         """P(value ≤ target) for ``decrease``, P(value ≥ target) for ``increase``/``maintain``.
 
         From the predictive t distribution (mean, prediction standard error,
-        residual degrees of freedom).
+        residual degrees of freedom). Refused below :data:`PROBABILITY_MIN_YEARS` 年度.
         """
+        if self.n_years < PROBABILITY_MIN_YEARS:
+            raise ValueError(_withheld(self.n_years))
         return _probability(self.mean, self.se_prediction, self.df_resid, target_value, direction)
 
-    def summary(self) -> str:
-        years = self.target_years
-        what = f"{years[0]}年度" if len(years) == 1 else f"{years[0]}〜{years[-1]}年度の平均"
-        digits = _decimals((self.upper - self.lower) / 10) if self.upper > self.lower else 1
-        low, high = _num(self.lower, digits), _num(self.upper, digits)
-        lines = [
-            f"{self.value_col} の予測（{self.years_used[0]}〜{self.years_used[1]}年度の "
-            f"{self.n_years} 年分に直線をあてはめ）",
-            f"- {what}：{_num(self.mean, digits)}（{_level(self.alpha)}予測区間 {low}〜{high}）",
+    @property
+    def assumptions(self) -> tuple[str, ...]:
+        """What the forecast assumes, one Japanese sentence each."""
+        first, last = self.years_used
+        sentences = [
+            f"{first}〜{last}年度の{self.n_years}年度分の値に直線をあてはめ、その傾向がそのまま"
+            "続くと仮定しています（新しい施策の効果や災害などの変化は含みません）。",
+            "年ごとのばらつきは過去と同じ大きさで、年どうし独立と仮定しています"
+            f"（予測区間は自由度{self.df_resid:.0f}のt分布によります）。",
         ]
-        if self.probability is not None:
-            word = "以下" if self.direction == "decrease" else "以上"
-            target = _num(self.target_value, digits)
-            lines.append(f"- 目標 {target}{word}に届く確率：約{self.probability * 100:.0f}%")
-        lines.append(
-            "前提：これまでの直線的な傾向が続き、年ごとのばらつきが過去と同程度と仮定しています。"
-            "新しい施策の効果や災害などの変化は含みません。"
-        )
-        if self.n_years < 5:
-            lines.append(
-                f"注意：{self.n_years} 年分しかないため、予測は大きく外れる可能性があります。"
+        if self.break_year is not None:
+            sentences.append(
+                f"{self.break_year}年度に構造変化があるため、{self.break_year}年度以降だけで"
+                "直線をあてはめました（それより前の年度は使っていません）。"
             )
+        for year in self.later_breaks:
+            sentences.append(f"{year}年度からの構造変化は予測に含まれていません。")
+        if self.n_years < PROBABILITY_MIN_YEARS:
+            sentences.append(
+                f"{self.n_years}年度分しかないため、予測は大きく外れる可能性があります。"
+            )
+        if self.probability is not None:
+            sentences.append(
+                "目標に届く確率は、これらの仮定がすべて正しい場合の目安です。"
+                "直線という仮定そのものが外れる可能性は含まないため、"
+                "実際に目標に届く確率を示すものではありません。"
+            )
+        return tuple(sentences)
+
+    @property
+    def caveat(self) -> str:
+        """The assumptions as one Japanese paragraph, to print with the forecast."""
+        return "予測の前提：" + "".join(self.assumptions)
+
+    def _what(self) -> str:
+        years = self.target_years
+        return f"{years[0]}年度" if len(years) == 1 else f"{years[0]}〜{years[-1]}年度の平均"
+
+    def _digits(self) -> int:
+        return _decimals((self.upper - self.lower) / 10) if self.upper > self.lower else 1
+
+    def _reach(self) -> str | None:
+        if self.probability is None:
+            return None
+        word = "以下" if self.direction == "decrease" else "以上"
+        target = _num(self.target_value, self._digits())
+        return f"目標 {target}{word}に届く確率（目安）：約{self.probability * 100:.0f}%"
+
+    def note(self) -> str:
+        """A chart note or report sentence: the forecast, its probability and its caveat."""
+        digits = self._digits()
+        text = (
+            f"{self._what()}の予測 {_num(self.mean, digits)}（{_level(self.alpha)}予測区間 "
+            f"{_num(self.lower, digits)}〜{_num(self.upper, digits)}）"
+        )
+        if self.probability is not None:
+            text += "、" + self._reach()
+        return text + "。" + self.caveat
+
+    def summary(self) -> str:
+        digits = self._digits()
+        low, high = _num(self.lower, digits), _num(self.upper, digits)
+        first, last = self.years_used
+        lines = [
+            f"{self.value_col} の予測（{first}〜{last}年度の {self.n_years} 年度分に直線をあてはめ）",
+            f"- {self._what()}：{_num(self.mean, digits)}（{_level(self.alpha)}予測区間 {low}〜{high}）",
+        ]
+        if self._reach():
+            lines.append(f"- {self._reach()}")
+        if self.probability_withheld:
+            lines.append(f"- {self.probability_withheld}")
+        lines.append("前提：")
+        lines += [f"- {sentence}" for sentence in self.assumptions]
         return "\n".join(lines)
+
+
+def _withheld(n_years: int) -> str:
+    return (
+        f"目標に届く確率は、{PROBABILITY_MIN_YEARS}年度以上のデータがあるときだけ示します"
+        f"（いまは{n_years}年度）。点が少ないと年ごとのばらつきの大きさ自体がわからず、"
+        "確率の数字が信頼できないためです。"
+    )
 
 
 def forecast(
@@ -1039,6 +1008,7 @@ def forecast(
     target_value: float | None = None,
     direction: Direction | None = None,
     since: int | None = None,
+    breaks: Sequence[int] = (),
     alpha: float = 0.05,
 ) -> Forecast:
     """Forecast a yearly value to the target year by an OLS line on 年度.
@@ -1049,9 +1019,24 @@ def forecast(
     value_col, time_col : value and integer 年度 columns.
     target_year : a year, or several years whose average is the target
         (``range(2025, 2028)`` for a 推進期間の平均 target).
-    target_value, direction : if both given, ``probability`` is filled in.
+    target_value, direction : if both given, ``probability`` is filled in
+        (from :data:`PROBABILITY_MIN_YEARS` fitted 年度 on).
     since : first 年度 used for the fit (e.g. to leave out an old regime).
+    breaks : 年度 in which a known structural break starts (a new system, a
+        merger, a changed definition). A straight line is never fitted across
+        one: without ``since`` the fit starts at the last break inside the
+        data, and says so; a ``since`` before such a break is refused. Breaks
+        after the data are listed in the caveat.
     alpha : 1 − level of the prediction interval.
+
+    The prediction interval uses the t distribution with n − 2 degrees of
+    freedom, so it widens as the number of 年度 falls (for the same scatter).
+
+    Raises
+    ------
+    ValueError
+        Fewer than :data:`FORECAST_MIN_YEARS` 年度 to fit, a ``since`` across a
+        break, duplicate years, or a target value without a direction.
     """
     import statsmodels.api as sm
     from scipy.stats import t
@@ -1060,14 +1045,23 @@ def forecast(
         raise ValueError(
             "目標に届く確率を計算するには target_value と direction の両方を指定してください"
         )
+    if direction is not None:
+        _check_direction(direction)
     everything = _drop_null(df, [time_col, value_col])
     if not everything.schema[time_col].is_integer():
         raise ValueError(f"{time_col}列は年度（整数）にしてください")
     if everything[time_col].is_duplicated().any():
         raise ValueError(f"{time_col}列に同じ年度の行が複数あります（1年度1行にしてください）")
     data = everything if since is None else everything.filter(pl.col(time_col) >= since)
-    if data.height < 3:
-        raise ValueError(f"予測には3年度以上のデータが必要です（{data.height}年度）")
+    break_year, later = _apply_breaks(data[time_col], breaks, since)
+    if break_year is not None:
+        data = data.filter(pl.col(time_col) >= break_year)
+    if data.height < FORECAST_MIN_YEARS:
+        after = f"{break_year}年度の構造変化より後は" if break_year is not None else ""
+        raise ValueError(
+            f"予測には{FORECAST_MIN_YEARS}年度以上のデータが必要です"
+            f"（{after}{data.height}年度）。2年度以下では年ごとのばらつきを測れません"
+        )
     years = [int(y) for y in ([target_year] if isinstance(target_year, int) else target_year)]
     if not years:
         raise ValueError("target_year を1つ以上指定してください")
@@ -1111,9 +1105,12 @@ def forecast(
         .sort(time_col)
     )
 
-    probability = None
+    probability, withheld = None, None
     if target_value is not None and direction is not None:
-        probability = _probability(mean, se, float(result.df_resid), target_value, direction)
+        if data.height >= PROBABILITY_MIN_YEARS:
+            probability = _probability(mean, se, float(result.df_resid), target_value, direction)
+        else:
+            withheld = _withheld(data.height)
     return Forecast(
         value_col=value_col,
         target_years=tuple(years),
@@ -1129,4 +1126,27 @@ def forecast(
         target_value=target_value,
         direction=direction,
         probability=probability,
+        probability_withheld=withheld,
+        break_year=break_year,
+        later_breaks=later,
     )
+
+
+def _apply_breaks(
+    years: pl.Series, breaks: Sequence[int], since: int | None
+) -> tuple[int | None, tuple[int, ...]]:
+    """The break to fit after (None if none inside the data) and the breaks after the data."""
+    if isinstance(breaks, int):
+        breaks = [breaks]
+    marks = sorted({int(b) for b in breaks})
+    if years.is_empty():
+        return None, ()
+    first, last = int(years.min()), int(years.max())
+    inside = [b for b in marks if first < b <= last]
+    later = tuple(b for b in marks if b > last)
+    if inside and since is not None:
+        raise ValueError(
+            f"{inside[-1]}年度に構造変化があるため、それをまたいで直線をあてはめることは"
+            f"できません（since={since}）。since={inside[-1]} 以降にしてください"
+        )
+    return (inside[-1] if inside else None), later

@@ -49,6 +49,12 @@ def test_add_fiscal_columns_at_the_march_april_boundary():
     assert out["fiscal_month"].to_list() == [12, 1, 10]
 
 
+def test_add_fiscal_columns_on_datetimes_keeps_missing_dates_missing():
+    df = pl.DataFrame({"at": [dt.datetime(2025, 3, 31, 23, 59), None, dt.datetime(2025, 4, 1)]})
+    out = a.add_fiscal_columns(df, "at")
+    assert out.select("fiscal_year", "fiscal_month").rows() == [(2024, 12), (None, None), (2025, 1)]
+
+
 def test_add_fiscal_columns_rejects_text_dates():
     with pytest.raises(ValueError, match="日付型ではありません"):
         a.add_fiscal_columns(pl.DataFrame({"date": ["2024-04-01"]}), "date")
@@ -306,47 +312,18 @@ def test_pre_trend_check_flags_diverging_groups():
     assert "平行トレンドの仮定は疑わしい" in str(check)
 
 
-# --- survey proportions ---------------------------------------------------------------
+# --- survey proportions (the maths lives in ebpm.survey, tested in test_survey.py) --------
 
 
-def test_wilson_interval_matches_newcombe_1998_example():
-    # Newcombe (1998), Stat Med 17:857, example 81/263: Wilson score interval 0.2553–0.3662
-    ci = a.proportion_ci(100 * 81 / 263, 263)
-    assert round(ci.lower / 100, 4) == 0.2553
-    assert round(ci.upper / 100, 4) == 0.3662
-    # the closed form, by hand
-    p, n, z = 81 / 263, 263, stats.norm.ppf(0.975)
-    centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
-    half = z / (1 + z**2 / n) * math.sqrt(p * (1 - p) / n + z**2 / (4 * n**2))
-    assert (ci.lower / 100, ci.upper / 100) == pytest.approx((centre - half, centre + half))
-    assert str(ci) == "30.8%（回答数 263）の95%信頼区間：25.5%〜36.6%（Wilson法）"
+def test_the_survey_functions_are_the_survey_modules_own():
+    from ebpm import survey
 
-
-def test_proportion_ci_rejects_bad_input():
-    with pytest.raises(ValueError, match="0〜100"):
-        a.proportion_ci(146.1, 800)
-    with pytest.raises(ValueError, match="回答数"):
-        a.proportion_ci(46.1, 0)
-
-
-def test_two_proportion_change_within_sampling_noise():
-    change = a.two_proportion_test(46.1, 800, 48.0, 800)
-    pooled = (0.461 * 800 + 0.48 * 800) / 1600
-    se = math.sqrt(pooled * (1 - pooled) * (2 / 800))
-    z = (0.48 - 0.461) / se
-    assert change.z == pytest.approx(z)
-    assert change.p_value == pytest.approx(2 * stats.norm.sf(z))
-    assert change.difference == pytest.approx(1.9)
-    assert change.ci[0] < 0 < change.ci[1]
-    assert not change.significant
-    assert change.detectable == pytest.approx(1.959964 * se * 100, rel=1e-5)
-    assert "標本誤差の範囲内" in change.summary()
-
-
-def test_two_proportion_change_beyond_sampling_noise():
-    change = a.two_proportion_test(30.0, 1000, 40.0, 1000)
-    assert change.significant and change.ci[0] > 0
-    assert "標本誤差だけでは説明しにくい" in str(change)
+    assert a.proportion_ci is survey.proportion_ci
+    assert a.two_proportion_test is survey.two_proportion_test
+    assert a.sample_size_per_wave is survey.sample_size_per_wave
+    assert str(a.proportion_ci(100 * 81 / 263, 263)) == (
+        "30.8%（回答数 263）の95%信頼区間：25.5%〜36.6%（Wilson法）"
+    )
 
 
 # --- forecast -----------------------------------------------------------------------
@@ -367,12 +344,40 @@ def test_forecast_prediction_interval_matches_the_textbook_formula():
     se = math.sqrt(s2 * (1 + 1 / x.size + (2027 - x.mean()) ** 2 / ((x - x.mean()) ** 2).sum()))
     mean = fit.intercept + fit.slope * 2027
     half = stats.t.ppf(0.975, x.size - 2) * se
+    assert result.df_resid == x.size - 2
     assert result.mean == pytest.approx(mean)
     assert result.se_prediction == pytest.approx(se)
     assert (result.lower, result.upper) == pytest.approx((mean - half, mean + half))
     last = result.path.filter(pl.col("fiscal_year") == 2027)
     assert (last["pi_lower"][0], last["pi_upper"][0]) == pytest.approx((mean - half, mean + half))
     assert result.path["fiscal_year"].to_list() == list(range(2019, 2028))
+
+
+def _line_with_scatter(start: int, pattern: list[float], scale: float) -> pl.DataFrame:
+    years = list(range(start, start + len(pattern)))
+    return pl.DataFrame(
+        {"fiscal_year": years, "v": [100 - 2 * (y - start) + scale * e for y, e in zip(years, pattern, strict=True)]}
+    )  # fmt: skip
+
+
+def test_the_interval_widens_with_fewer_years_for_the_same_scatter():
+    # residual patterns orthogonal to the line, scaled so that s² = 2 in both fits
+    four = a.forecast(_line_with_scatter(2022, [1, -1, -1, 1], 1.0), value_col="v")
+    eight = a.forecast(
+        _line_with_scatter(2018, [1, -1, -1, 1, 1, -1, -1, 1], math.sqrt(1.5)), value_col="v"
+    )
+    # by hand: se = s·√(1 + 1/n + (2027 − x̄)²/Sxx); n=4: x̄ 2023.5, Sxx 5; n=8: x̄ 2021.5, Sxx 42
+    se_four, se_eight = (
+        math.sqrt(2 * (1 + 1 / 4 + 3.5**2 / 5)),
+        math.sqrt(2 * (1 + 1 / 8 + 5.5**2 / 42)),
+    )
+    assert four.se_prediction == pytest.approx(se_four)
+    assert eight.se_prediction == pytest.approx(se_eight)
+    half_four = (four.upper - four.lower) / 2
+    half_eight = (eight.upper - eight.lower) / 2
+    assert half_four == pytest.approx(stats.t.ppf(0.975, 2) * se_four)  # 11.70
+    assert half_eight == pytest.approx(stats.t.ppf(0.975, 6) * se_eight)  # 4.70
+    assert half_four > 2 * half_eight
 
 
 def test_probability_of_reaching_is_direction_aware():
@@ -390,17 +395,67 @@ def test_probability_of_reaching_is_direction_aware():
         result.probability_of_reaching(100, "down")
 
 
-def test_forecast_with_target_fills_probability_and_summary():
-    df = _yearly([5_216_000.0, 4_870_000, 4_500_000], start=2023)
+def test_a_probability_comes_with_its_caveat():
+    df = _yearly([5_600_000.0, 5_450_000, 5_216_000, 5_100_000, 4_870_000, 4_500_000])
     result = a.forecast(df, value_col="v", target_value=3_652_000, direction="decrease")
-    assert 0 < result.probability < 1
     assert result.probability == pytest.approx(
         result.probability_of_reaching(3_652_000, "decrease")
     )
+    assert 0 < result.probability < 1
     text = result.summary()
-    assert "2027年度" in text and "3,652,000以下に届く確率" in text and "3 年分しかない" in text
+    assert "2027年度" in text and "3,652,000以下に届く確率（目安）" in text
+    for shown in (text, result.note()):
+        assert "2019〜2024年度の6年度分の値に直線をあてはめ" in shown
+        assert "実際に目標に届く確率を示すものではありません" in shown
+    assert result.note().startswith("2027年度の予測 ")
+    assert result.caveat.startswith("予測の前提：")
+
+
+def test_no_probability_from_fewer_than_six_years():
+    df = _yearly([5_216_000.0, 4_870_000, 4_500_000, 4_400_000, 4_100_000], start=2021)
+    result = a.forecast(df, value_col="v", target_value=3_652_000, direction="decrease")
+    assert result.n_years == 5 < a.PROBABILITY_MIN_YEARS == 6
+    assert result.probability is None
+    assert "6年度以上のデータがあるときだけ示します（いまは5年度）" in result.summary()
+    assert "確率" not in result.note().split("。")[0]
+    assert "5年度分しかないため" in result.caveat
+    with pytest.raises(ValueError, match="6年度以上"):
+        result.probability_of_reaching(3_652_000, "decrease")
     with pytest.raises(ValueError, match="両方"):
         a.forecast(df, value_col="v", target_value=3_652_000)
+    with pytest.raises(ValueError, match="direction"):
+        a.forecast(df, value_col="v", target_value=3_652_000, direction="down")  # type: ignore[arg-type]
+
+
+def test_a_forecast_needs_three_years():
+    assert a.FORECAST_MIN_YEARS == 3
+    with pytest.raises(ValueError, match="3年度以上のデータが必要です（2年度）"):
+        a.forecast(_yearly([1.0, 2.0]), value_col="v")
+
+
+def test_a_known_break_is_not_crossed_by_the_line():
+    df = _yearly([200.0, 190, 180, 130, 129, 126.4, 120])  # a new system from FY2022
+    result = a.forecast(df, value_col="v", target_year=range(2025, 2028), breaks=[2022])
+    assert result.years_used == (2022, 2025) and result.n_years == 4
+    fit = stats.linregress([2022, 2023, 2024, 2025], [130, 129, 126.4, 120])
+    predicted = [fit.intercept + fit.slope * year for year in (2026, 2027)]
+    assert result.mean == pytest.approx((120 + sum(predicted)) / 3)
+    assert "2022年度に構造変化があるため、2022年度以降だけで" in result.caveat
+    with pytest.raises(ValueError, match="またいで直線をあてはめることはできません（since=2019）"):
+        a.forecast(df, value_col="v", since=2019, breaks=[2022])
+
+
+def test_too_few_years_after_a_break_are_refused():
+    with pytest.raises(ValueError, match="2024年度の構造変化より後は2年度"):
+        a.forecast(_yearly([130.0, 129, 128, 127, 126, 120, 110]), value_col="v", breaks=[2024])
+
+
+def test_a_break_after_the_data_is_named_in_the_caveat():
+    result = a.forecast(
+        _yearly([130.0, 129, 128, 127, 125, 124, 122]), value_col="v", breaks=[2026]
+    )
+    assert result.break_year is None and result.later_breaks == (2026,)
+    assert "2026年度からの構造変化は予測に含まれていません" in result.caveat
 
 
 def test_forecast_of_a_period_average_uses_observed_years():
@@ -427,7 +482,7 @@ def test_forecast_when_every_target_year_is_observed():
 
 
 def test_forecast_since_fits_recent_years_but_keeps_observed_target_years():
-    df = _yearly([200.0, 190, 180, 130, 129, 126.4, 120])  # a break after FY2021
+    df = _yearly([200.0, 190, 180, 130, 129, 126.4, 120])
     recent = a.forecast(df, value_col="v", target_year=range(2025, 2028), since=2022)
     assert recent.years_used == (2022, 2025) and recent.n_years == 4
     fit = stats.linregress([2022, 2023, 2024, 2025], [130, 129, 126.4, 120])
@@ -435,8 +490,6 @@ def test_forecast_since_fits_recent_years_but_keeps_observed_target_years():
     assert recent.mean == pytest.approx((120 + sum(predicted)) / 3)
 
 
-def test_forecast_rejects_bad_input():
-    with pytest.raises(ValueError, match="3年度以上"):
-        a.forecast(_yearly([1.0, 2.0]), value_col="v")
+def test_forecast_rejects_duplicate_years():
     with pytest.raises(ValueError, match="複数あります"):
         a.forecast(pl.concat([_yearly([1.0, 2.0, 3.0])] * 2), value_col="v")
