@@ -1,4 +1,4 @@
-"""Every workspace path in one place, and how the workspace is found.
+r"""Every workspace path in one place, and how the workspace is found.
 
 A *workspace* is a folder holding ``ebpm.toml`` (its display names and grade bands),
 ``data/raw/`` (the inputs) and ``data/processed/`` (what ``ebpm build`` makes). The
@@ -215,7 +215,7 @@ _ATTRIBUTES = {
 
 def __getattr__(name: str) -> Path:
     if name in _ATTRIBUTES:
-        return getattr(workspace(), _ATTRIBUTES[name])  # type: ignore[no-any-return]
+        return getattr(workspace(), _ATTRIBUTES[name])
     raise AttributeError(f"module 'ebpm.paths' has no attribute {name!r}")
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from ebpm import paths
 from ebpm.kpi import KPI, evaluate
-from ebpm.status import load_kpis, progress_table
+from ebpm.warehouse import load_kpis, progress_table
 
 DEFINITIONS = paths.RAW / "kpi" / "kpi_definitions.csv"
 

@@ -250,7 +250,7 @@ def _polars_schema() -> dict[str, pl.DataType]:
     def dtype(name: str) -> pl.DataType:
         if name.startswith("List["):
             return pl.List(getattr(pl, name[5:-1])())
-        return getattr(pl, name)()  # type: ignore[no-any-return]
+        return getattr(pl, name)()
 
     return {column: dtype(name) for column, name in PROGRESS_SCHEMA.items()}
 
@@ -295,7 +295,8 @@ def progress_frame(
         for kpi_id in sorted(kpis):
             description, kpi = kpis[kpi_id]
             observed = by_kpi.get(kpi_id, {})
-            result = evaluate(kpi, {y: r["value"] for y, r in observed.items()}, fiscal_year, bands)
+            values = {y: float(r["value"]) for y, r in observed.items()}  # type: ignore[arg-type]
+            result = evaluate(kpi, values, fiscal_year, bands)
             used = [observed[y] for y in result.actual_years]
             own = observed.get(fiscal_year) if fiscal_year in result.actual_years else None
             rows.append(

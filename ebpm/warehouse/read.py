@@ -11,7 +11,7 @@ it. The module-level functions open a short-lived snapshot for a single question
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -89,9 +89,9 @@ class Warehouse:
     def close(self) -> None:
         self.connection.close()
 
-    def sql(self, query: str, params: dict[str, object] | None = None) -> pl.DataFrame:
+    def sql(self, query: str, params: Mapping[str, object] | None = None) -> pl.DataFrame:
         """Any read-only query, as a polars frame."""
-        return self.connection.sql(query, params=params).pl()
+        return self.connection.sql(query, params=dict(params) if params else None).pl()
 
     @property
     def built_at(self) -> dt.datetime:
@@ -102,7 +102,8 @@ class Warehouse:
 
     def latest_fiscal_year(self) -> int | None:
         """The latest fiscal year with at least one actual, or ``None``."""
-        return self.connection.sql("SELECT max(fiscal_year) FROM kpi_actual").fetchall()[0][0]  # type: ignore[no-any-return]
+        [(latest,)] = self.connection.sql("SELECT max(fiscal_year) FROM kpi_actual").fetchall()
+        return None if latest is None else int(latest)
 
     def progress_table(self, fiscal_year: int | None = None) -> pl.DataFrame:
         """The ``kpi_progress`` rows of one fiscal year (default: the latest with actuals)."""

@@ -142,8 +142,8 @@ def read_kpi_actuals(
     )
     suite = validation.actuals_suite(
         current["kpi_id"].to_list(),
-        int(plan["base_fy"].min()),
-        int(plan["target_fy"].max()),  # type: ignore[arg-type]
+        plan.select(pl.col("base_fy").min()).item(),
+        plan.select(pl.col("target_fy").max()).item(),
     )
     errors += validation.validate(actuals, suite)
     return actuals.drop("unit"), errors
