@@ -17,6 +17,7 @@ from typing import Any
 
 import polars as pl
 
+from ebpm.kpi.model import KPI_ID_PATTERN
 from ebpm.readers import FILE, ROW, InputError
 
 __all__ = [
@@ -208,6 +209,12 @@ def definition_suite(strategy_ids: Sequence[str]) -> Suite:
                 lambda v: (
                     f"指標「{v}」に同じ改訂番号（revision）の定義が複数あります（改訂したときは revision を増やしてください）"
                 ),
+            ),
+            # The id becomes a chart's file name and an anchor in the report.
+            _regex(
+                "kpi_id",
+                KPI_ID_PATTERN,
+                "指標IDは英数字で始まり、英数字・ハイフン・下線だけの32文字以内にしてください（例：K01）",
             ),
             _in_set(
                 "strategy_id",

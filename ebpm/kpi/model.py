@@ -17,6 +17,7 @@ __all__ = [
     "DEFAULT_BANDS",
     "GRADES",
     "KPI",
+    "KPI_ID_PATTERN",
     "REASONS",
     "GradeBands",
     "Progress",
@@ -27,6 +28,9 @@ __all__ = [
 Direction = Literal["increase", "decrease", "maintain"]
 Aggregation = Literal["single_year", "cumulative"]
 TargetBasis = Literal["final_year", "period_average"]
+
+#: A KPI id becomes a chart's file name and an anchor in the report, so only these pass.
+KPI_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$"
 
 #: In the order a reader scans them, best first.
 GRADES: tuple[str, ...] = ("達成", "順調", "概ね順調", "遅れ", "悪化", "評価不能")

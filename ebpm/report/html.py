@@ -29,7 +29,7 @@ from ebpm.jp import (
     format_percent,
     wareki_label,
 )
-from ebpm.kpi.model import GradeBands
+from ebpm.kpi.model import KPI_ID_PATTERN, GradeBands
 from ebpm.manifest import Provenance, notes_of, source_line
 from ebpm.warehouse.read import Warehouse
 
@@ -41,8 +41,8 @@ __all__ = ["FORMATS", "ReportResult", "write_report"]
 FORMATS = ("png", "svg", "pdf")
 SAMPLE_LABEL = "研修用サンプルデータ"
 DIRECTIONS = {"increase": "増やす", "decrease": "減らす", "maintain": "維持する"}
-#: A KPI id becomes a file name and an HTML anchor: only these characters may reach them.
-SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
+#: A KPI id becomes a file name and an HTML anchor: checked again here, not only at build.
+SAFE_ID = re.compile(KPI_ID_PATTERN)
 
 
 @dataclass(frozen=True)
