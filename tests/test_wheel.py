@@ -10,6 +10,7 @@ import zipfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+PIP_WHEEL = (sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q")
 
 
 def test_installed_wheel_runs_a_new_workspace_outside_the_repository(tmp_path):
@@ -20,8 +21,7 @@ def test_installed_wheel_runs_a_new_workspace_outside_the_repository(tmp_path):
         shutil.copy(REPO / name, source / name)
     wheels = tmp_path / "wheels"
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q"]
-        + ["-w", str(wheels), str(source)],
+        [*PIP_WHEEL, "-w", str(wheels), str(source)],
         check=True,
         capture_output=True,
         timeout=300,
@@ -40,7 +40,12 @@ def test_installed_wheel_runs_a_new_workspace_outside_the_repository(tmp_path):
 
     def ebpm(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
-            [sys.executable, "-m", "ebpm", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+            [sys.executable, "-m", "ebpm", *args],
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
         assert result.returncode == 0, (args, result.stdout, result.stderr)
         return result
@@ -61,4 +66,6 @@ def test_installed_wheel_runs_a_new_workspace_outside_the_repository(tmp_path):
     ebpm("report", cwd=ws)
     assert (ws / "x.xlsx").stat().st_size > 0
     assert (ws / "data" / "processed" / "report" / "index.html").is_file()
-    assert not (tmp_path / "site" / "data").exists()  # nothing looked for or written beside the package
+    assert not (
+        tmp_path / "site" / "data"
+    ).exists()  # nothing looked for or written beside the package

@@ -25,12 +25,16 @@ KPI_HEADER = (
     "target_period_start_fy,target_period_end_fy,target_note,is_survey,notes\n"
 )
 # Two made-up KPIs whose grades are easy to work out by hand (see the tests).
-PAPER = "A01,1,2025-02-01,1-1,紙の使用量,紙,単,枚,,decrease,2023,1000,,2027,600,final_year,,,,false,\n"
+PAPER = (
+    "A01,1,2025-02-01,1-1,紙の使用量,紙,単,枚,,decrease,2023,1000,,2027,600,final_year,,,,false,\n"
+)
 OVERTIME = (
     "A02,1,2025-02-01,1-1,残業時間,残業,単,時間,,decrease,2023,130,,2027,100,"
     "period_average,{start},2027,※推進期間の平均,false,\n"
 )
-ACTUALS = "kpi_id,fiscal_year,value,is_sample\nA01,2025,820,true\nA02,2025,121,true\nA02,2026,112,true\n"
+ACTUALS = (
+    "kpi_id,fiscal_year,value,is_sample\nA01,2025,820,true\nA02,2025,121,true\nA02,2026,112,true\n"
+)
 ACTUALS_SOURCES = """
 ["test.csv"]
 title = "テスト用の実績（架空）"
@@ -41,7 +45,9 @@ is_sample = true
 """
 
 
-def ebpm(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def ebpm(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     environment = {k: v for k, v in os.environ.items() if k != paths.ENV_VAR} | (env or {})
     return subprocess.run(
         [sys.executable, "-m", "ebpm", *args],
@@ -66,7 +72,9 @@ def small_workspace(root: Path, *, period_start: int = 2025, grades: str = "") -
     (kpi / "strategies.csv").write_text(
         "strategy_id,field_id,number,name\n1-1,1,1,業務のデジタル化\n", "utf-8"
     )
-    (kpi / "tactics.csv").write_text("tactic_id,strategy_id,number,name\n1-1-1,1-1,1,電子決裁\n", "utf-8")
+    (kpi / "tactics.csv").write_text(
+        "tactic_id,strategy_id,number,name\n1-1-1,1-1,1,電子決裁\n", "utf-8"
+    )
     (kpi / "kpi_definitions.csv").write_text(
         KPI_HEADER + PAPER + OVERTIME.format(start=period_start), "utf-8"
     )
@@ -97,7 +105,8 @@ def test_env_and_root_name_the_workspace(tmp_path, monkeypatch):
     assert paths.workspace().root == (tmp_path / "a").resolve()
     paths.set_root(tmp_path / "b")  # --root wins over the environment
     try:
-        assert paths.WAREHOUSE == (tmp_path / "b").resolve() / "data" / "processed" / "ebpm.duckdb"
+        warehouse = paths.WAREHOUSE  # looked up now, in the workspace named by --root
+        assert warehouse == (tmp_path / "b").resolve() / "data" / "processed" / "ebpm.duckdb"
     finally:
         paths.set_root(None)
 
@@ -158,6 +167,20 @@ def test_empty_workspace_builds_and_reports_and_says_what_is_missing(tmp_path):
     assert "data/raw/kpi/kpi_definitions.csv" in page  # the provenance list is still there
 
 
+def test_template_lists_the_workspaces_own_kpis(tmp_path):
+    import polars as pl
+
+    ws = small_workspace(tmp_path / "ws")
+    assert ebpm("template", "x.xlsx", cwd=ws).returncode == 0
+    kpis = pl.read_excel(ws / "x.xlsx", sheet_name="指標一覧")
+    assert kpis["指標ID"].to_list() == ["A01", "A02"]
+    assert pl.read_excel(ws / "x.xlsx", sheet_name="実績").columns[:3] == [
+        "指標ID",
+        "年度",
+        "実績値",
+    ]
+
+
 # --- one source for band edges and the promotion period ------------------------------------
 
 
@@ -215,7 +238,10 @@ def test_kpis_naming_different_periods_are_refused(tmp_path):
     definitions.write_text(KPI_HEADER + paper + OVERTIME.format(start=2025), "utf-8")
     result = ebpm("build", cwd=ws)
     assert result.returncode == 1
-    assert "推進期間（target_period_start_fy〜target_period_end_fy）が指標によって異なります" in result.stderr
+    assert (
+        "推進期間（target_period_start_fy〜target_period_end_fy）が指標によって異なります"
+        in result.stderr
+    )
 
 
 # --- ebpm lab ------------------------------------------------------------------------------
