@@ -530,7 +530,7 @@ def _render_estat(parsed: ParsedFile, max_rows: int) -> str:
     frame = parsed.frame
     shown = frame if max_rows <= 0 else frame.head(max_rows)
     if parsed.has_values:
-        body = estat_table(shown, parsed.dimension_names)
+        body = _estat_table(shown, parsed.dimension_names)
     else:
         body = plain_table(shown.columns, [[_cell(v) for v in row] for row in shown.iter_rows()])
     lines = [body]
@@ -557,7 +557,7 @@ def _format_value(value: float | None, marker: str | None) -> str:
     return f"{text} ({marker})" if marker else text
 
 
-def estat_table(frame: pl.DataFrame, dimension_names: dict[str, str] | None = None) -> str:
+def _estat_table(frame: pl.DataFrame, dimension_names: dict[str, str] | None = None) -> str:
     """Plain-text table of a tidy e-Stat frame: dimension labels, value (or its marker), unit."""
     from ebpm.jp import plain_table
 

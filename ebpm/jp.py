@@ -163,7 +163,14 @@ def calendar_month(fiscal_month: int) -> int:
 
 
 def fiscal_year_expr(year: pl.Expr, month: pl.Expr) -> pl.Expr:
-    """:func:`fiscal_year_of` for columns: the 年度 of calendar ``year`` and ``month``."""
+    """:func:`fiscal_year_of` for columns: the 年度 of calendar ``year`` and ``month``.
+
+    >>> import polars as pl
+    >>> months = pl.DataFrame({"year": [2026, 2026], "month": [3, 4]})
+    >>> months.select(fy=fiscal_year_expr(pl.col("year"), pl.col("month")),
+    ...               fm=fiscal_month_expr(pl.col("month"))).rows()
+    [(2025, 12), (2026, 1)]
+    """
     import polars as pl
 
     return year - (month < 4).cast(pl.Int64)
