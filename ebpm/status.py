@@ -13,7 +13,7 @@ from ebpm.jp import display_width, fiscal_period_label, format_number, format_pe
 from ebpm.kpi.model import GradeBands
 from ebpm.kpi.progress import PROGRESS_COLUMNS
 
-__all__ = ["STATUS_COLUMNS", "format_table", "period_note", "to_csv", "to_json"]
+__all__ = ["STATUS_COLUMNS", "format_table", "to_csv", "to_json"]
 
 #: Columns of ``ebpm status --format json|csv``, in order.
 STATUS_COLUMNS: tuple[str, ...] = PROGRESS_COLUMNS
@@ -71,7 +71,7 @@ def _cells(row: dict[str, object], name_width: int) -> list[str]:
     ]
 
 
-def period_note(table: pl.DataFrame) -> str | None:
+def _period_note(table: pl.DataFrame) -> str | None:
     """The note on KPIs judged on a promotion-period average, with the period from the data."""
     averaged = table.filter(pl.col("actual_basis") == "period_average")
     if averaged.height == 0:
@@ -89,7 +89,7 @@ def format_table(table: pl.DataFrame, *, name_width: int = 28) -> str:
         first = table.row(0, named=True)
         out += ["", f"{first['fiscal_year']}年度の評価（年度は4月〜翌年3月、開始年の西暦で表示）。"]
         out.append(GradeBands(first["band_on_track"], first["band_mostly"]).describe())
-        note = period_note(table)
+        note = _period_note(table)
         if note:
             out.append(note)
         if table["is_sample"].any():
