@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     import polars as pl
 
     from ebpm.estat import ParsedFile
+    from ebpm.kpi.model import GradeBands
 
 __all__ = ["COMMANDS", "EXIT_CODES", "build_parser", "configure_jupyterlab", "lab_command", "main"]
 
@@ -121,7 +122,7 @@ def _fiscal_year(text: str) -> int:
 # --- build, status, report -----------------------------------------------------------------
 
 
-def _bands(args: argparse.Namespace) -> Any:
+def _bands(args: argparse.Namespace) -> GradeBands:
     """Command-line edges over the workspace's ``ebpm.toml`` over the defaults."""
     from ebpm.kpi.model import GradeBands
     from ebpm.warehouse.build import workspace_bands
