@@ -204,7 +204,8 @@ def _render(snap: _Snapshot, overview: _Chart | None, trends: list[_Chart], toda
         .get_template("report.html")
         .render(
             title=config.title,
-            kpi_source=config.kpi_source or f"{config.strategy}の重要業績評価指標（KPI）".lstrip("の"),
+            kpi_source=config.kpi_source
+            or f"{config.strategy}の重要業績評価指標（KPI）".lstrip("の"),
             fy=snap.fiscal_year,
             today=today,
             built=snap.built,
