@@ -45,7 +45,7 @@ def main() -> None:
         "import ebpm": "import ebpm",
         "ebpm --help (CLI start-up)": "from ebpm.cli import build_parser; build_parser().format_help()",
         "ebpm build (data/raw)": f"from ebpm.warehouse import build; build(db_path={str(db)!r})",
-        "ebpm status (JSON)": f"from ebpm import status; status.to_json(status.progress_table(None, {str(db)!r}))",
+        "ebpm status (JSON)": f"from ebpm import status, warehouse; status.to_json(warehouse.progress_table(None, {str(db)!r}))",
         "ebpm report (16 charts × 3 formats)": f"from ebpm.report import write_report; write_report({str(tmp / 'report')!r}, {str(db)!r})",
         f"GX validation of {args.rows:,} overtime rows": f"""
             import polars as pl
@@ -58,7 +58,7 @@ def main() -> None:
             errors = validation.validate(big, validation.sample_suites()["sample_overtime_monthly"])
             assert not errors, errors[:3]
             """,
-        "kpi_progress view, all years": f"import duckdb; duckdb.connect({str(db)!r}, read_only=True).sql('SELECT * FROM kpi_progress').fetchall()",
+        "kpi_progress (stored rows), all years": f"import duckdb; duckdb.connect({str(db)!r}, read_only=True).sql('SELECT * FROM kpi_progress').fetchall()",
     }
     print(f"{'job':<42} {'seconds':>8} {'peak MiB':>9}")
     for name, code in jobs.items():

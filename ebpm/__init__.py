@@ -1,7 +1,9 @@
-"""ebpm — evidence-based policy making toolkit for 大船渡市 (Ofunato City) DX strategy.
+"""ebpm — evidence-based policy making toolkit for a municipality's strategy KPIs
+(the example workspace is 大船渡市 (Ofunato City) DX strategy).
 
 The public API is re-exported here and loaded on first use, so ``import ebpm`` and the
 ``ebpm`` command stay fast (Great Expectations and Altair are imported only when needed).
+Paths (``ebpm.ROOT``, ``ebpm.WAREHOUSE``, …) follow the current workspace on every access.
 
 >>> import ebpm
 >>> ebpm.parse_fiscal_year("令和7年度")
@@ -16,12 +18,16 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS: dict[str, str] = {
-    # paths
+    # the workspace and its paths
     "ROOT": "paths",
     "RAW": "paths",
     "PROCESSED": "paths",
     "WAREHOUSE": "paths",
     "REPORT": "paths",
+    "Workspace": "paths",
+    "workspace": "paths",
+    "set_root": "paths",
+    "init_workspace": "scaffold",
     # Japanese conventions
     "parse_fiscal_year": "jp",
     "parse_number": "jp",
@@ -41,17 +47,20 @@ _EXPORTS: dict[str, str] = {
     "progress_ratio": "kpi",
     "expected_value": "kpi",
     "elapsed_share": "kpi",
+    "promotion_period": "kpi",
     # warehouse
     "build": "warehouse",
+    "Warehouse": "warehouse",
     "connect": "warehouse",
     "query": "warehouse",
     "provenance_records": "warehouse",
     "kpi_sources": "warehouse",
+    "kpi_history": "warehouse",
+    "load_kpis": "warehouse",
+    "progress_table": "warehouse",
+    "latest_fiscal_year": "warehouse",
     "BuildError": "readers",
     "InputError": "readers",
-    "load_kpis": "status",
-    "progress_table": "status",
-    "latest_fiscal_year": "status",
     # national data and codes
     "normalize_code": "codes",
     "to_six": "codes",
@@ -76,7 +85,8 @@ def __getattr__(name: str) -> Any:
     if module is None:
         raise AttributeError(f"module 'ebpm' has no attribute {name!r}")
     value = getattr(importlib.import_module(f"ebpm.{module}"), name)
-    globals()[name] = value
+    if module != "paths":  # paths follow the current workspace, so they are never cached
+        globals()[name] = value
     return value
 
 
@@ -91,5 +101,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from ebpm.paths import *  # noqa: F403
     from ebpm.readers import BuildError as BuildError
     from ebpm.readers import InputError as InputError
-    from ebpm.status import *  # noqa: F403
+    from ebpm.report import write_report as write_report
+    from ebpm.scaffold import init_workspace as init_workspace
     from ebpm.warehouse import *  # noqa: F403

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,15 +27,24 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ERA_OFFSETS",
+    "MISSING",
     "PLACEHOLDERS",
+    "calendar_month",
+    "display_width",
+    "fiscal_month",
+    "fiscal_month_expr",
+    "fiscal_period_label",
+    "fiscal_year_expr",
     "fiscal_year_label",
     "fiscal_year_of",
     "format_number",
     "format_percent",
     "normalize_text",
     "number_parts",
+    "pad",
     "parse_fiscal_year",
     "parse_number",
+    "plain_table",
     "read_text",
     "sniff_encoding",
     "wareki_label",
@@ -48,6 +58,9 @@ _ERA_LETTERS = {"R": "令和", "H": "平成", "S": "昭和"}
 PLACEHOLDERS: frozenset[str] = frozenset(
     {"", "-", "－", "―", "‐", "—", "…", "...", "x", "X", "χ", "*", "***", "NA", "N/A"}
 )
+
+#: The mark printed for a missing number in every table and chart (U+2212 MINUS SIGN).
+MISSING = "−"
 
 #: A plain number after NFKC and removal of separators.
 NUMBER_PATTERN = r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
@@ -108,18 +121,74 @@ def parse_fiscal_year(value: object) -> int:
     )
 
 
-def fiscal_year_of(date: dt.date) -> int:
-    """The 年度 a date belongs to (April–March).
+def _month(month: object) -> int:
+    if isinstance(month, bool) or not isinstance(month, int) or not 1 <= month <= 12:
+        raise ValueError(f"月は1〜12の整数で指定してください（指定値：{month!r}）")
+    return month
 
-    >>> fiscal_year_of(dt.date(2026, 3, 31))
-    2025
+
+def fiscal_year_of(date_or_year: dt.date | int, month: int | None = None) -> int:
+    """The 年度 of a date, or of a calendar ``year`` and ``month`` (April–March).
+
+    The one fiscal-year arithmetic of ebpm; :func:`fiscal_year_expr` is its polars twin.
+
+    >>> fiscal_year_of(dt.date(2026, 3, 31)), fiscal_year_of(2026, 4)
+    (2025, 2026)
     """
-    return date.year if date.month >= 4 else date.year - 1
+    if isinstance(date_or_year, dt.date):
+        if month is not None:
+            raise ValueError("日付を渡すときは月を指定しないでください")
+        year, month = date_or_year.year, date_or_year.month
+    elif isinstance(date_or_year, bool) or not isinstance(date_or_year, int):
+        raise ValueError(f"日付または西暦年（整数）を指定してください（指定値：{date_or_year!r}）")
+    elif month is None:
+        raise ValueError("西暦年を渡すときは月（1〜12）も指定してください")
+    else:
+        year = date_or_year
+    return year if _month(month) >= 4 else year - 1
+
+
+def fiscal_month(month: int) -> int:
+    """Position of a calendar month in the 年度: April → 1, …, March → 12.
+
+    >>> fiscal_month(4), fiscal_month(3)
+    (1, 12)
+    """
+    return (_month(month) - 4) % 12 + 1
+
+
+def calendar_month(fiscal_month: int) -> int:
+    """Calendar month of a fiscal month: 1 → April, …, 12 → March."""
+    return (_month(fiscal_month) + 2) % 12 + 1
+
+
+def fiscal_year_expr(year: pl.Expr, month: pl.Expr) -> pl.Expr:
+    """:func:`fiscal_year_of` for columns: the 年度 of calendar ``year`` and ``month``.
+
+    >>> import polars as pl
+    >>> months = pl.DataFrame({"year": [2026, 2026], "month": [3, 4]})
+    >>> months.select(fy=fiscal_year_expr(pl.col("year"), pl.col("month")),
+    ...               fm=fiscal_month_expr(pl.col("month"))).rows()
+    [(2025, 12), (2026, 1)]
+    """
+    import polars as pl
+
+    return year - (month < 4).cast(pl.Int64)
+
+
+def fiscal_month_expr(month: pl.Expr) -> pl.Expr:
+    """:func:`fiscal_month` for a column of calendar months."""
+    return (month + 8) % 12 + 1
 
 
 def fiscal_year_label(fiscal_year: int) -> str:
     """The one label style used on charts and tables: ``2025年度``."""
     return f"{fiscal_year}年度"
+
+
+def fiscal_period_label(first: int, last: int) -> str:
+    """A span of fiscal years as tables print it: ``2025〜2027年度``."""
+    return f"{first}〜{fiscal_year_label(last)}"
 
 
 def format_number(value: float | None, digits: int = 2) -> str:
@@ -129,7 +198,7 @@ def format_number(value: float | None, digits: int = 2) -> str:
     ('4,434,000', '47.33', '−')
     """
     if value is None or value != value:  # None or NaN
-        return "−"
+        return MISSING
     text = f"{value:,.{digits}f}"
     return text.rstrip("0").rstrip(".") if digits else text
 
@@ -137,8 +206,43 @@ def format_number(value: float | None, digits: int = 2) -> str:
 def format_percent(fraction: float | None, digits: int = 1) -> str:
     """A fraction as a percentage: ``0.458 → '45.8%'``; "−" if missing."""
     if fraction is None or fraction != fraction:
-        return "−"
+        return MISSING
     return f"{fraction * 100:,.{digits}f}%"
+
+
+def display_width(text: str) -> int:
+    """Columns a text takes in a terminal: full-width (Japanese) characters count as two.
+
+    >>> display_width("K09 枚"), display_width("ＡＢ")
+    (6, 4)
+    """
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def pad(text: str, width: int, right: bool = False) -> str:
+    """``text`` padded with spaces to ``width`` display columns (right-aligned if asked)."""
+    fill = " " * max(0, width - display_width(text))
+    return fill + text if right else text + fill
+
+
+def plain_table(
+    headers: Sequence[str], rows: Sequence[Sequence[str]], right: Collection[int] = ()
+) -> str:
+    """A plain-text table aligned for Japanese text; columns in ``right`` are right-aligned.
+
+    >>> print(plain_table(["ID", "評価"], [["K01", "順調"]]))
+    ID   評価
+    ---  ----
+    K01  順調
+    """
+    widths = [
+        max([display_width(h), *(display_width(r[i]) for r in rows)]) for i, h in enumerate(headers)
+    ]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(pad(c, widths[i], i in right) for i, c in enumerate(cells)).rstrip()
+
+    return "\n".join([line(headers), "  ".join("-" * w for w in widths), *map(line, rows)])
 
 
 def wareki_label(fiscal_year: int) -> str:

@@ -19,10 +19,15 @@ from ebpm import jp
 
 __all__ = [
     "ACTUALS_COLUMNS",
+    "FILE",
+    "ROW",
+    "STRATEGY_COLUMNS",
     "BuildError",
+    "Column",
     "InputError",
     "read_actuals",
     "read_table",
+    "table_files",
 ]
 
 ROW = "_row"
@@ -206,8 +211,12 @@ STRATEGY_COLUMNS: dict[str, tuple[Column, ...]] = {
 }
 
 
-def _read_cells(path: Path, label: str) -> pl.DataFrame:
-    """Every cell as text, plus the Excel-style row number; raises BuildError."""
+def _read_cells(path: Path, label: str, allow_empty: bool = False) -> pl.DataFrame:
+    """Every cell as text, plus the Excel-style row number; raises BuildError.
+
+    A file with a header and no rows is refused unless ``allow_empty`` (a new workspace's
+    definition files start that way).
+    """
     data = path.read_bytes()
     if not data.strip(b"\xef\xbb\xbf \t\r\n"):
         raise BuildError(
@@ -258,7 +267,7 @@ def _read_cells(path: Path, label: str) -> pl.DataFrame:
     value_columns = [c for c in frame.columns if c != ROW]
     blank = pl.all_horizontal(pl.col(value_columns).fill_null("").str.strip_chars() == "")
     frame = frame.filter(~blank)
-    if frame.height == 0:
+    if frame.height == 0 and not allow_empty:
         raise BuildError(
             [InputError(label, "データ行がありません（見出しの下に1行以上入力してください）")]
         )
@@ -266,14 +275,14 @@ def _read_cells(path: Path, label: str) -> pl.DataFrame:
 
 
 def read_table(
-    path: Path, columns: Sequence[Column], label: str
+    path: Path, columns: Sequence[Column], label: str, *, allow_empty: bool = False
 ) -> tuple[pl.DataFrame, list[InputError]]:
     """Read a raw table and convert it; returns the frame and every cell error.
 
     The frame keeps ``_file`` and ``_row`` so later checks can point at the cell.
     """
     try:
-        cells = _read_cells(path, label)
+        cells = _read_cells(path, label, allow_empty)
     except BuildError as error:
         return pl.DataFrame(), [e for e in error.errors if isinstance(e, InputError)]
     errors: list[InputError] = []
@@ -331,6 +340,7 @@ def read_actuals(paths: Sequence[Path], raw_dir: Path) -> tuple[pl.DataFrame, li
         errors.extend(file_errors)
         if frame.height:
             frames.append(frame)
-    if not frames:
-        return pl.DataFrame(), errors
+    if not frames:  # no file yet (a new workspace): an empty table of the right shape
+        schema = {c.name: c.dtype for c in ACTUALS_COLUMNS} | {FILE: pl.String(), ROW: pl.Int64()}
+        return pl.DataFrame(schema=schema), errors
     return pl.concat(frames, how="vertical"), errors

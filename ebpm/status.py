@@ -1,92 +1,37 @@
-"""Read KPI progress from the warehouse and format it for people and programs."""
+"""``ebpm status``: KPI progress formatted for people (table) and programs (JSON, CSV).
+
+Formatting only: the rows come from :meth:`ebpm.warehouse.Warehouse.progress_table`.
+"""
 
 from __future__ import annotations
 
 import json
-import unicodedata
-from pathlib import Path
 
 import polars as pl
 
-from ebpm.jp import format_number, format_percent
-from ebpm.kpi import KPI, GradeBands
-from ebpm.warehouse import connect
+from ebpm.jp import display_width, fiscal_period_label, format_number, format_percent, plain_table
+from ebpm.kpi.model import GradeBands
+from ebpm.kpi.progress import PROGRESS_COLUMNS
 
-__all__ = [
-    "STATUS_COLUMNS",
-    "format_table",
-    "latest_fiscal_year",
-    "load_kpis",
-    "progress_table",
-    "to_csv",
-    "to_json",
-]
+__all__ = ["STATUS_COLUMNS", "format_table", "to_csv", "to_json"]
 
 #: Columns of ``ebpm status --format json|csv``, in order.
-STATUS_COLUMNS: tuple[str, ...] = (
-    "kpi_id",
-    "name",
-    "short_name",
-    "field_id",
-    "field_name",
-    "strategy_id",
-    "strategy_name",
-    "unit",
-    "unit_corrected",
-    "aggregation",
-    "aggregation_label",
-    "direction",
-    "base_fy",
-    "base_value",
-    "base_note",
-    "target_fy",
-    "target_value",
-    "target_basis",
-    "target_note",
-    "is_survey",
-    "fiscal_year",
-    "actual",
-    "actual_basis",
-    "actual_years",
-    "sample_size",
-    "elapsed",
-    "expected",
-    "progress",
-    "pace",
-    "grade",
-    "reason",
-    "band_on_track",
-    "band_mostly",
-    "is_sample",
+STATUS_COLUMNS: tuple[str, ...] = PROGRESS_COLUMNS
+
+_HEADERS = (
+    "ID",
+    "指標名",
+    "単/累",
+    "単位",
+    "基準値",
+    "目標値",
+    "実績値",
+    "期待値",
+    "進捗率",
+    "ペース",
+    "評価",
 )
-
-
-def latest_fiscal_year(db_path: str | Path | None = None) -> int | None:
-    """The latest fiscal year with at least one actual, or ``None``."""
-    with connect(db_path) as con:
-        return con.sql("SELECT max(fiscal_year) FROM kpi_actual").fetchall()[0][0]
-
-
-def progress_table(
-    fiscal_year: int | None = None, db_path: str | Path | None = None
-) -> pl.DataFrame:
-    """The ``kpi_progress`` rows of one fiscal year (default: the latest with actuals)."""
-    with connect(db_path) as con:
-        if fiscal_year is None:
-            fiscal_year = con.sql("SELECT max(fiscal_year) FROM kpi_actual").fetchall()[0][0]
-        columns = ", ".join(STATUS_COLUMNS)
-        return con.sql(
-            f"SELECT {columns} FROM kpi_progress WHERE fiscal_year = $fy ORDER BY kpi_id",
-            params={"fy": fiscal_year},
-        ).pl()
-
-
-def load_kpis(db_path: str | Path | None = None) -> list[KPI]:
-    """The current KPI definitions as typed records."""
-    fields = list(KPI.__dataclass_fields__)
-    with connect(db_path) as con:
-        rows = con.sql(f"SELECT {', '.join(fields)} FROM kpi_current ORDER BY kpi_id").pl()
-    return [KPI(**row) for row in rows.to_dicts()]
+_NUMERIC = {4, 5, 6, 7, 8, 9}
 
 
 def to_json(table: pl.DataFrame) -> str:
@@ -101,73 +46,52 @@ def to_csv(table: pl.DataFrame) -> str:
     ).write_csv()
 
 
-def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+def _shorten(name: str, width: int) -> str:
+    if display_width(name) <= width:
+        return name
+    while display_width(name) > width - 1:
+        name = name[:-1]
+    return name + "…"
 
 
-def _pad(text: str, width: int, right: bool = False) -> str:
-    fill = " " * max(0, width - _width(text))
-    return fill + text if right else text + fill
+def _cells(row: dict[str, object], name_width: int) -> list[str]:
+    judged_on_average = "※" if row["actual_basis"] == "period_average" else ""
+    return [
+        str(row["kpi_id"]),
+        _shorten(str(row["short_name"] or row["name"]), name_width),
+        str(row["aggregation_label"]),
+        str(row["unit_corrected"] or row["unit"]),
+        f"{format_number(row['base_value'], 1)}（{row['base_fy']}）",  # type: ignore[arg-type]
+        f"{format_number(row['target_value'], 1)}（{row['target_fy']}）",  # type: ignore[arg-type]
+        format_number(row["actual"], 1) + judged_on_average,  # type: ignore[arg-type]
+        format_number(row["expected"], 1),  # type: ignore[arg-type]
+        format_percent(row["progress"]),  # type: ignore[arg-type]
+        format_number(row["pace"], 2),  # type: ignore[arg-type]
+        str(row["grade"]) + ("（サンプル）" if row["is_sample"] else ""),
+    ]
+
+
+def _period_note(table: pl.DataFrame) -> str | None:
+    """The note on KPIs judged on a promotion-period average, with the period from the data."""
+    averaged = table.filter(pl.col("actual_basis") == "period_average")
+    if averaged.height == 0:
+        return None
+    first = averaged.row(0, named=True)
+    period = fiscal_period_label(first["promotion_start_fy"], first["promotion_end_fy"])
+    return f"※ 推進期間（{period}）の平均で判定する指標は、期間内の実績の平均値を表示しています。"
 
 
 def format_table(table: pl.DataFrame, *, name_width: int = 28) -> str:
     """A Japanese table for the terminal, with a legend of the grade bands."""
-    headers = [
-        "ID",
-        "指標名",
-        "単/累",
-        "単位",
-        "基準値",
-        "目標値",
-        "実績値",
-        "期待値",
-        "進捗率",
-        "ペース",
-        "評価",
-    ]
-    lines: list[list[str]] = []
-    for row in table.iter_rows(named=True):
-        name = row["short_name"] or row["name"]
-        if _width(name) > name_width:
-            while _width(name) > name_width - 1:
-                name = name[:-1]
-            name += "…"
-        unit = row["unit_corrected"] or row["unit"]
-        lines.append(
-            [
-                row["kpi_id"],
-                name,
-                row["aggregation_label"],
-                unit,
-                f"{format_number(row['base_value'], 1)}（{row['base_fy']}）",
-                f"{format_number(row['target_value'], 1)}（{row['target_fy']}）",
-                format_number(row["actual"], 1)
-                + ("※" if row["actual_basis"] == "period_average" else ""),
-                format_number(row["expected"], 1),
-                format_percent(row["progress"]),
-                format_number(row["pace"], 2),
-                row["grade"] + ("（サンプル）" if row["is_sample"] else ""),
-            ]
-        )
-    widths = [
-        max(_width(h), *(_width(r[i]) for r in lines)) if lines else _width(h)
-        for i, h in enumerate(headers)
-    ]
-    numeric = {4, 5, 6, 7, 8, 9}
-    out = ["  ".join(_pad(h, widths[i], i in numeric) for i, h in enumerate(headers))]
-    out.append("  ".join("-" * w for w in widths))
-    out += ["  ".join(_pad(c, widths[i], i in numeric) for i, c in enumerate(r)) for r in lines]
+    rows = [_cells(row, name_width) for row in table.iter_rows(named=True)]
+    out = [plain_table(_HEADERS, rows, right=_NUMERIC)]
     if table.height:
-        fy = table["fiscal_year"][0]
         first = table.row(0, named=True)
-        out.append("")
-        out.append(f"{fy}年度の評価（年度は4月〜翌年3月、開始年の西暦で表示）。")
-        bands = GradeBands(first["band_on_track"], first["band_mostly"])
-        out.append(bands.describe())
-        if table.filter(pl.col("actual_basis") == "period_average").height:
-            out.append(
-                "※ 推進期間（2025〜2027年度）の平均で判定する指標は、期間内の実績の平均値を表示しています。"
-            )
+        out += ["", f"{first['fiscal_year']}年度の評価（年度は4月〜翌年3月、開始年の西暦で表示）。"]
+        out.append(GradeBands(first["band_on_track"], first["band_mostly"]).describe())
+        note = _period_note(table)
+        if note:
+            out.append(note)
         if table["is_sample"].any():
             out.append("（サンプル）は研修用サンプルデータ（架空の値）による評価です。")
     return "\n".join(out)

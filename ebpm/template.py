@@ -1,9 +1,16 @@
-"""The blank Excel template that data stewards copy to enter a year's actuals."""
+"""The blank Excel template that data stewards copy to enter a year's actuals.
+
+The package ships ``templates/actuals_template.xlsx`` (input sheet, guide, and the example
+workspace's KPI list). ``ebpm template`` copies it with the 指標一覧 sheet refilled from the
+current workspace's ``kpi_definitions.csv``, so every municipality gets its own KPI list.
+"""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
+from typing import Any
+
+import polars as pl
 
 from ebpm import paths
 from ebpm.readers import ACTUALS_COLUMNS, STRATEGY_COLUMNS, read_table
@@ -39,17 +46,56 @@ _HELP = [
 ]
 
 
+KPI_LIST_SHEET = "指標一覧"
+KPI_LIST_HEADERS = [
+    "指標ID",
+    "指標名（公表どおり）",
+    "単/累",
+    "単位",
+    "基準値",
+    "基準年度",
+    "目標値",
+    "目標年度",
+]
+
+
+def _latest_definitions(raw: Path) -> pl.DataFrame:
+    """The latest revision of each KPI in ``kpi/kpi_definitions.csv``; ValueError if unreadable."""
+    definitions, errors = read_table(
+        raw / "kpi" / "kpi_definitions.csv",
+        STRATEGY_COLUMNS["kpi_definitions.csv"],
+        "kpi/kpi_definitions.csv",
+        allow_empty=True,
+    )
+    if errors:
+        raise ValueError(f"{errors[0]}（`ebpm build` ですべての誤りを確かめられます）")
+    return definitions.sort("kpi_id", "revision").unique("kpi_id", keep="last", maintain_order=True)
+
+
+def _fill_kpi_list(sheet: Any, definitions: pl.DataFrame) -> None:
+    sheet.append(KPI_LIST_HEADERS)
+    for row in definitions.iter_rows(named=True):
+        sheet.append(
+            [
+                row["kpi_id"],
+                row["name"],
+                row["aggregation_label"],
+                row["unit_corrected"] or row["unit"],
+                row["base_value"],
+                row["base_fy"],
+                row["target_value"],
+                row["target_fy"],
+            ]
+        )
+    sheet.column_dimensions["B"].width = 60
+
+
 def make_actuals_template(out: Path, raw_dir: Path | None = None) -> Path:
-    """Write a fresh template with a KPI list taken from ``kpi_definitions.csv``."""
+    """Write a fresh template (how the shipped one is made) from ``kpi_definitions.csv``."""
     from openpyxl import Workbook
     from openpyxl.styles import Font, PatternFill
 
-    raw = raw_dir or paths.RAW
-    definitions, _ = read_table(
-        raw / "kpi" / "kpi_definitions.csv",
-        STRATEGY_COLUMNS["kpi_definitions.csv"],
-        "kpi_definitions.csv",
-    )
+    definitions = _latest_definitions(raw_dir or paths.workspace().raw)
     book = Workbook()
     sheet = book.active
     sheet.title = "実績"
@@ -66,45 +112,22 @@ def make_actuals_template(out: Path, raw_dir: Path | None = None) -> Path:
         guide.append(row)
     guide.column_dimensions["B"].width = 80
 
-    kpis = book.create_sheet("指標一覧")
-    kpis.append(
-        [
-            "指標ID",
-            "指標名（公表どおり）",
-            "単/累",
-            "単位",
-            "基準値",
-            "基準年度",
-            "目標値",
-            "目標年度",
-        ]
-    )
-    for row in (
-        definitions.sort("kpi_id", "revision")
-        .unique("kpi_id", keep="last", maintain_order=True)
-        .iter_rows(named=True)
-    ):
-        kpis.append(
-            [
-                row["kpi_id"],
-                row["name"],
-                row["aggregation_label"],
-                row["unit_corrected"] or row["unit"],
-                row["base_value"],
-                row["base_fy"],
-                row["target_value"],
-                row["target_fy"],
-            ]
-        )
-    kpis.column_dimensions["B"].width = 60
+    _fill_kpi_list(book.create_sheet(KPI_LIST_SHEET), definitions)
     out.parent.mkdir(parents=True, exist_ok=True)
     book.save(out)
     return out
 
 
-def write_actuals_template(out: Path) -> Path:
-    """Copy the shipped template to ``out`` (refuses to overwrite)."""
+def write_actuals_template(out: Path, raw_dir: Path | None = None) -> Path:
+    """Copy the shipped template to ``out`` with the workspace's KPI list (refuses to overwrite)."""
+    from openpyxl import load_workbook
+
     if out.exists():
         raise FileExistsError(f"{out} はすでにあります（別の名前を指定してください）")
-    shutil.copyfile(TEMPLATE, out)
+    definitions = _latest_definitions(raw_dir or paths.workspace().raw)
+    book = load_workbook(TEMPLATE)
+    del book[KPI_LIST_SHEET]
+    _fill_kpi_list(book.create_sheet(KPI_LIST_SHEET), definitions)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    book.save(out)
     return out

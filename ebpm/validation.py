@@ -17,9 +17,21 @@ from typing import Any
 
 import polars as pl
 
+from ebpm.kpi.model import KPI_ID_PATTERN
 from ebpm.readers import FILE, ROW, InputError
 
-__all__ = ["Check", "Suite", "validate"]
+__all__ = [
+    "Check",
+    "Suite",
+    "actuals_suite",
+    "current_definition_suite",
+    "definition_suite",
+    "estat_suite",
+    "national_suites",
+    "sample_suites",
+    "tree_suites",
+    "validate",
+]
 
 PERCENT_UNITS = frozenset({"%", "％"})
 COUNT_UNITS = frozenset({"件", "人", "回", "枚"})
@@ -198,6 +210,12 @@ def definition_suite(strategy_ids: Sequence[str]) -> Suite:
                     f"指標「{v}」に同じ改訂番号（revision）の定義が複数あります（改訂したときは revision を増やしてください）"
                 ),
             ),
+            # The id becomes a chart's file name and an anchor in the report.
+            _regex(
+                "kpi_id",
+                KPI_ID_PATTERN,
+                "指標IDは英数字で始まり、英数字・ハイフン・下線だけの32文字以内にしてください（例：K01）",
+            ),
             _in_set(
                 "strategy_id",
                 strategy_ids,
@@ -276,15 +294,15 @@ def current_definition_suite(kpi_ids: Sequence[str]) -> Suite:
 
 def actuals_suite(kpi_ids: Sequence[str], first_fy: int, last_fy: int) -> Suite:
     """Checks of the yearly actuals entered by departments."""
+    known = (
+        f"指標ID（{min(kpi_ids)}〜{max(kpi_ids)}）か公表どおりの指標名を入力してください"
+        if kpi_ids
+        else "先に kpi/kpi_definitions.csv に指標を登録してください"
+    )
     return Suite(
         "kpi_actual",
         [
-            _in_set(
-                "kpi_id",
-                kpi_ids,
-                "登録されていない指標です",
-                f"指標ID（{min(kpi_ids)}〜{max(kpi_ids)}）か公表どおりの指標名を入力してください",
-            ),
+            _in_set("kpi_id", kpi_ids, "登録されていない指標です", known),
             Check(
                 lambda gxe: gxe.ExpectColumnValuesToBeBetween(
                     column="fiscal_year", min_value=first_fy, max_value=last_fy

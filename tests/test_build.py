@@ -330,7 +330,7 @@ def test_stale_files_after_a_raw_edit(raw, warehouse):
 
 def test_band_edges_reach_the_view(raw, tmp_path):
     from ebpm.kpi import GradeBands
-    from ebpm.status import progress_table
+    from ebpm.warehouse import progress_table
 
     db = tmp_path / "strict.duckdb"
     build(raw, db, bands=GradeBands(on_track=1.2, mostly=0.95))

@@ -12,7 +12,7 @@ import pytest
 
 from ebpm import paths
 from ebpm.kpi import KPI, evaluate
-from ebpm.status import load_kpis, progress_table
+from ebpm.warehouse import load_kpis, progress_table
 
 DEFINITIONS = paths.RAW / "kpi" / "kpi_definitions.csv"
 
@@ -69,7 +69,8 @@ def test_published_facts(built_db):
 
 @pytest.mark.parametrize("fiscal_year", [2024, 2025, 2026])
 def test_view_agrees_with_pure_functions(built_db, fiscal_year):
-    """The SQL view and ebpm.kpi.evaluate give the same numbers for every KPI."""
+    """The stored kpi_progress rows are ebpm.kpi.evaluate on the warehouse's own definitions and
+    actuals (the build wires the rule to the right rows: revisions, names, years)."""
     from ebpm.warehouse import query
 
     kpis: dict[str, KPI] = {k.kpi_id: k for k in load_kpis(built_db)}
@@ -182,8 +183,22 @@ def test_shipped_template_lists_current_kpis(tmp_path):
 
 def test_help_lists_commands():
     result = ebpm("--help")
-    for command in ("build", "status", "template", "lab"):
+    for command in ("init", "build", "status", "report", "template", "samples", "estat", "lab"):
         assert command in result.stdout
+
+
+def test_help_documents_the_exit_codes():
+    from ebpm.cli import EXIT_CODES
+
+    result = ebpm("--help")
+    assert "終了コード:" in result.stdout
+    for code, meaning in EXIT_CODES.items():
+        assert f"  {code:<4} {meaning}" in result.stdout
+
+
+def test_usage_errors_exit_with_2():
+    assert ebpm("status", "--fy", "来年").returncode == 2
+    assert ebpm("no-such-command").returncode == 2
 
 
 def test_jupyterlab_is_configured_in_japanese(tmp_path):

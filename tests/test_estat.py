@@ -22,7 +22,7 @@ import polars as pl
 import pytest
 
 from ebpm import estat
-from ebpm.cli_estat import main as cli_main
+from ebpm.cli import main as cli_main
 from ebpm.estat import EStatAPIError, EStatClient, EStatConfigError, EStatFormatError
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "estat"
@@ -784,7 +784,7 @@ def test_app_id_never_written_or_shown(
     stub.reply = echoing
     base = ["estat", "fetch", "--base-url", stub.base_url, "--cache", str(cache), "--interval", "0"]
     assert cli_main([*base, "0009990001", "--cd-area", "03203"]) == 0
-    assert cli_main([*base, "0009990099"]) == 2
+    assert cli_main([*base, "0009990099"]) == 3  # an API error: exit code 3
     client = EStatClient(base_url=stub.base_url, cache_dir=cache, min_interval=0, backoff=0.01)
     errors = []
     for stats_id in ("0009990099", "0009990098"):
@@ -1001,14 +1001,14 @@ def test_show_json(capsys: pytest.CaptureFixture[str]) -> None:
 def test_show_meta_and_missing_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     assert cli_main(["estat", "show", str(fixture("meta.json")), "--max-rows", "0"]) == 0
     assert "岩手県 大船渡市" in capsys.readouterr().out
-    assert cli_main(["estat", "show", str(tmp_path / "ない.csv")]) == 2
+    assert cli_main(["estat", "show", str(tmp_path / "ない.csv")]) == 1  # an input problem
     out, err = capsys.readouterr()
     assert out == ""
     assert err.strip() == f"エラー: ファイルが見つかりません: {tmp_path / 'ない.csv'}"
 
 
 def test_show_error_response_is_a_one_line_error(capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli_main(["estat", "show", str(fixture("status100.json"))]) == 2
+    assert cli_main(["estat", "show", str(fixture("status100.json"))]) == 3  # API error
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
     assert err.startswith("エラー: e-Stat API がエラーを返しました（STATUS 100）")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
+import polars as pl
 import pytest
 
-from ebpm.kpi import KPI, GradeBands, evaluate
+from ebpm.kpi import KPI, PROGRESS_COLUMNS, GradeBands, evaluate, progress_frame, promotion_period
 
 COPY_PAPER = KPI(
     kpi_id="K09",
@@ -245,3 +247,69 @@ def test_no_negative_zero_when_actual_equals_base():
     r = evaluate(OVERTIME, {2025: 129}, 2025)
     assert math.copysign(1, r.progress) == 1 and math.copysign(1, r.pace) == 1
     assert f"{r.progress:.1%}" == "0.0%"
+
+
+@pytest.mark.parametrize(
+    ("on_track", "mostly"), [(0.6, 0.6), (0.5, 0.6), (1.0, -0.1), (math.nan, 0.6)]
+)
+def test_band_edges_that_cannot_be_drawn_are_refused(on_track, mostly):
+    # 順調 must start strictly above 概ね順調, or the chart's bands and the grades disagree.
+    with pytest.raises(ValueError, match="0 ≦ 概ね順調の下限 < 順調の下限"):
+        GradeBands(on_track=on_track, mostly=mostly)
+
+
+def test_promotion_period_is_read_from_the_definitions():
+    assert promotion_period([COPY_PAPER, OVERTIME]) == (2025, 2027)
+    assert promotion_period([COPY_PAPER]) is None
+    other = dataclasses.replace(OVERTIME, kpi_id="K99", target_period_start_fy=2024)
+    with pytest.raises(ValueError, match="2024〜2027年度、2025〜2027年度"):
+        promotion_period([OVERTIME, other])
+
+
+def test_progress_frame_judges_every_plan_year_with_its_components():
+    definitions = pl.DataFrame(
+        [
+            {
+                **{
+                    f: getattr(OVERTIME, f)
+                    for f in ("kpi_id", "name", "strategy_id", "aggregation")
+                },
+                **{f: getattr(OVERTIME, f) for f in ("unit", "direction", "base_fy", "base_value")},
+                **{f: getattr(OVERTIME, f) for f in ("target_fy", "target_value", "target_basis")},
+                "target_period_start_fy": 2025,
+                "target_period_end_fy": 2027,
+                "revision": 1,
+                "short_name": "時間外",
+                "field_id": 3,
+                "field_name": "行政・職員のDX",
+                "strategy_name": "庁内業務のデジタルシフト",
+                "unit_corrected": None,
+                "aggregation_label": "単",
+                "base_note": None,
+                "target_note": "※推進期間の平均",
+                "is_survey": False,
+            }
+        ]
+    )
+    actuals = pl.DataFrame(
+        {
+            "kpi_id": ["K10", "K10"],
+            "fiscal_year": [2025, 2026],
+            "value": [120.0, 104.0],
+            "sample_size": [None, None],
+            "is_sample": [True, False],
+        }
+    )
+    frame = progress_frame(definitions, actuals)
+    assert frame.columns == list(PROGRESS_COLUMNS)
+    assert frame["fiscal_year"].to_list() == [2024, 2025, 2026, 2027]  # base year + 1 … target
+    fy2026 = frame.row(2, named=True)
+    # Mean of FY2025–FY2026 = 112 h; P = (112 − 129) / (100 − 129) = 17/29; one sample year used.
+    assert (fy2026["actual"], fy2026["actual_years"]) == (112.0, [2025, 2026])
+    assert fy2026["progress"] == pytest.approx(17 / 29)
+    assert (fy2026["is_sample"], fy2026["promotion_start_fy"], fy2026["promotion_end_fy"]) == (
+        True,
+        2025,
+        2027,
+    )
+    assert frame.row(0, named=True)["grade"] == "評価不能"  # FY2024: no actual

@@ -3,6 +3,7 @@ comparing stored outputs (a changed number must fail)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -97,6 +98,7 @@ def test_nbval_fails_on_a_changed_number(tmp_path):
         capture_output=True,
         text=True,
         cwd=tmp_path,
+        env={**os.environ, "EBPM_ROOT": str(NOTEBOOKS.parent)},  # the copy is outside it
         timeout=300,
     )
     assert result.returncode == 1, result.stdout[-2000:]

@@ -1,0 +1,195 @@
+"""The only writer of the warehouse: an atomic build from ``data/raw/``.
+
+``build()`` reads every raw file (:mod:`ebpm.warehouse.sources`), validates each table
+with Great Expectations and only then writes a new database into a temporary file beside
+the warehouse, which replaces ``data/processed/ebpm.duckdb`` in one ``os.replace``. On
+any bad input it raises :class:`~ebpm.readers.BuildError` and the previous warehouse is
+left byte-for-byte as it was. Readers open the file read-only, so a classroom can read
+while it is rebuilt.
+
+``kpi_progress`` is not computed by SQL: the build evaluates every KPI and year with the
+pure rule of :mod:`ebpm.kpi.progress` and stores the rows, so the rule has one source.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from ebpm import paths
+from ebpm.kpi.model import DEFAULT_BANDS, GradeBands
+from ebpm.kpi.progress import PROGRESS_SCHEMA, progress_frame
+from ebpm.manifest import Provenance
+from ebpm.readers import FILE, ROW, BuildError
+from ebpm.warehouse.sources import read_all
+
+__all__ = ["BuildSummary", "build", "workspace_bands"]
+
+
+@dataclass(frozen=True)
+class BuildSummary:
+    """What a successful build wrote."""
+
+    db_path: Path
+    tables: dict[str, int]
+    files: int
+
+
+_PROVENANCE_SCHEMA = {
+    "path": pl.String,
+    "sha256": pl.String,
+    "size_bytes": pl.Int64,
+    "title": pl.String,
+    "publisher": pl.String,
+    "licence": pl.String,
+    "retrieved_at": pl.Date,
+    "is_sample": pl.Boolean,
+    "url": pl.String,
+    "processing": pl.String,
+    "credit": pl.String,
+    "notes": pl.String,
+}
+
+#: DuckDB types of the polars types used by ``kpi_progress``.
+_SQL_TYPES = {
+    "String": "VARCHAR",
+    "Int32": "INTEGER",
+    "Int64": "BIGINT",
+    "Float64": "DOUBLE",
+    "Boolean": "BOOLEAN",
+    "List[Int32]": "INTEGER[]",
+}
+
+
+def _provenance_frame(records: list[Provenance]) -> pl.DataFrame:
+    return pl.DataFrame([r.as_row() for r in records], schema=_PROVENANCE_SCHEMA)
+
+
+def _tidy(frame: pl.DataFrame) -> pl.DataFrame:
+    """Raw-file bookkeeping columns become ``source_file`` / ``source_row``."""
+    renames = {FILE: "source_file", ROW: "source_row"}
+    return frame.rename({k: v for k, v in renames.items() if k in frame.columns})
+
+
+def _progress(tables: dict[str, pl.DataFrame], bands: GradeBands) -> pl.DataFrame:
+    """The ``kpi_progress`` rows from the pure rule, for the current definitions."""
+    current = (
+        tables["kpi_definition"]
+        .filter("is_current")
+        .join(tables["field"].select("field_id", field_name="name"), on="field_id", how="left")
+        .join(
+            tables["strategy"].select("strategy_id", strategy_name="name"),
+            on="strategy_id",
+            how="left",
+        )
+    )
+    return progress_frame(current, tables["kpi_actual"], bands)
+
+
+def _literal(value: object) -> str:
+    """One cell as SQL text; the view casts each column to its type."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, float):
+        text = repr(value)  # shortest text that reads back as the same double
+    elif isinstance(value, list):
+        text = "[" + ", ".join(str(v) for v in value) + "]"
+    else:
+        text = str(value)
+    return "'" + text.replace("'", "''") + "'"
+
+
+def progress_view_sql(frame: pl.DataFrame) -> str:
+    """``CREATE VIEW kpi_progress`` holding the rule's rows as literal values.
+
+    A view rather than a table keeps the warehouse's catalogue as lessons show it (one
+    view per derived relation); its rows are fixed at build time, exactly as computed.
+    """
+    columns = list(PROGRESS_SCHEMA)
+    select = ", ".join(f'CAST("{c}" AS {_SQL_TYPES[PROGRESS_SCHEMA[c]]}) AS "{c}"' for c in columns)
+    if frame.height == 0:
+        nulls = ", ".join(f'NULL AS "{c}"' for c in columns)
+        return f"CREATE VIEW kpi_progress AS SELECT {select} FROM (SELECT {nulls}) WHERE false"
+    rows = ",\n".join(
+        "(" + ", ".join(_literal(v) for v in row) + ")" for row in frame.select(columns).iter_rows()
+    )
+    names = ", ".join(f'"{c}"' for c in columns)
+    return (
+        f"CREATE VIEW kpi_progress AS SELECT {select}\n"
+        f"FROM (VALUES\n{rows}\n) AS progress_rows({names})\nORDER BY fiscal_year, kpi_id"
+    )
+
+
+def _write(db_path: Path, tables: dict[str, pl.DataFrame], bands: GradeBands) -> None:
+    con = duckdb.connect(str(db_path))
+    try:
+        for name, frame in tables.items():
+            con.register("incoming", frame)
+            con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM incoming')
+            con.unregister("incoming")
+        con.execute(
+            "CREATE TABLE grade_bands AS SELECT ?::DOUBLE AS on_track, ?::DOUBLE AS mostly",
+            [bands.on_track, bands.mostly],
+        )
+        con.execute("CREATE VIEW kpi_current AS SELECT * FROM kpi_definition WHERE is_current")
+        con.execute(progress_view_sql(_progress(tables, bands)))
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+
+
+def workspace_bands(raw_dir: Path) -> GradeBands:
+    """The grade bands set in the ``ebpm.toml`` of the workspace holding ``raw_dir``.
+
+    The defaults (1.0 and 0.6) when ``raw_dir`` is not inside a workspace.
+    """
+    root = paths.find_workspace(raw_dir)
+    return paths.Workspace(root).config.bands() if root else DEFAULT_BANDS
+
+
+def build(
+    raw_dir: str | Path | None = None,
+    db_path: str | Path | None = None,
+    *,
+    bands: GradeBands | None = None,
+    today: dt.date | None = None,
+) -> BuildSummary:
+    """Rebuild the warehouse from the raw files, all or nothing.
+
+    ``raw_dir`` and ``db_path`` default to the current workspace's; ``bands`` to the
+    edges set in the workspace's ``ebpm.toml`` (see :func:`workspace_bands`).
+
+    Raises
+    ------
+    BuildError
+        Listing every problem found; the existing warehouse is untouched.
+    """
+    raw = Path(raw_dir) if raw_dir else paths.workspace().raw
+    target = Path(db_path) if db_path else paths.workspace().warehouse
+    if not raw.is_dir():
+        raise BuildError([f"入力フォルダ {raw} がありません"])
+    bands = workspace_bands(raw) if bands is None else bands
+    tables, provenance = read_all(raw, today)
+    tables = {name: _tidy(frame) for name, frame in tables.items()}
+    tables["provenance"] = _provenance_frame(provenance)
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(handle)
+    tmp = Path(tmp_name)
+    tmp.unlink()  # DuckDB must create the file itself
+    try:
+        _write(tmp, tables, bands)
+        os.replace(tmp, target)
+    finally:
+        for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+            leftover.unlink(missing_ok=True)
+    return BuildSummary(target, {n: f.height for n, f in tables.items()}, len(provenance))

@@ -1,0 +1,278 @@
+"""The one read API of the warehouse, used by status, report and notebooks alike.
+
+A :class:`Warehouse` is a read-only snapshot: it holds one DuckDB connection, and every
+question (progress table, KPI history, definitions, provenance, staleness) goes through
+it. The module-level functions open a short-lived snapshot for a single question.
+
+>>> with Warehouse() as wh:  # doctest: +SKIP
+...     wh.progress_table(2025).select("kpi_id", "grade").head(2)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+
+import duckdb
+import polars as pl
+
+from ebpm import paths
+from ebpm.kpi.model import KPI, GradeBands, promotion_period
+from ebpm.kpi.progress import PROGRESS_COLUMNS
+from ebpm.manifest import Provenance
+
+__all__ = [
+    "Warehouse",
+    "WarehouseMissingError",
+    "connect",
+    "kpi_history",
+    "kpi_sources",
+    "latest_fiscal_year",
+    "load_kpis",
+    "progress_table",
+    "provenance_records",
+    "query",
+    "stale_files",
+]
+
+#: ``kind`` of a history row: the published base value, or an actual entered later.
+BASE, ACTUAL = "基準値", "実績"
+
+
+class WarehouseMissingError(FileNotFoundError):
+    """The warehouse has not been built yet."""
+
+
+def _path(db_path: str | Path | None) -> Path:
+    path = Path(db_path) if db_path else paths.workspace().warehouse
+    if not path.exists():
+        raise WarehouseMissingError(
+            f"データウェアハウス {path} がありません。先に `ebpm build` を実行してください"
+        )
+    return path
+
+
+def connect(
+    db_path: str | Path | None = None, *, read_only: bool = True
+) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse, read-only unless asked otherwise.
+
+    Read-only connections share the file, so notebooks never block each other or a
+    rebuild (which writes a new file and swaps it in).
+    """
+    return duckdb.connect(str(_path(db_path)), read_only=read_only)
+
+
+class Warehouse:
+    """A read-only snapshot of the warehouse: one connection for every read.
+
+    Use it as a context manager (or call :meth:`close`) so the file is released.
+    """
+
+    def __init__(self, db_path: str | Path | None = None) -> None:
+        self.path = _path(db_path)
+        self.connection = duckdb.connect(str(self.path), read_only=True)
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def sql(self, query: str, params: Mapping[str, object] | None = None) -> pl.DataFrame:
+        """Any read-only query, as a polars frame."""
+        return self.connection.sql(query, params=dict(params) if params else None).pl()
+
+    @property
+    def built_at(self) -> dt.datetime:
+        """When the warehouse file was written (local time)."""
+        return dt.datetime.fromtimestamp(self.path.stat().st_mtime)
+
+    # --- KPIs and their progress ----------------------------------------------------------
+
+    def latest_fiscal_year(self) -> int | None:
+        """The latest fiscal year with at least one actual, or ``None``."""
+        [(latest,)] = self.connection.sql("SELECT max(fiscal_year) FROM kpi_actual").fetchall()
+        return None if latest is None else int(latest)
+
+    def progress_table(self, fiscal_year: int | None = None) -> pl.DataFrame:
+        """The ``kpi_progress`` rows of one fiscal year (default: the latest with actuals)."""
+        if fiscal_year is None:
+            fiscal_year = self.latest_fiscal_year()
+        columns = ", ".join(PROGRESS_COLUMNS)
+        return self.sql(
+            f"SELECT {columns} FROM kpi_progress WHERE fiscal_year = $fy ORDER BY kpi_id",
+            {"fy": fiscal_year},
+        )
+
+    def kpi_history(
+        self, kpi_id: str | None = None, up_to_fy: int | None = None, *, with_base: bool = True
+    ) -> pl.DataFrame:
+        """Observed values by fiscal year: the published base (``kind`` 基準値) and actuals.
+
+        Columns ``kpi_id, fiscal_year, kind, actual, sample_size, is_sample``; the base
+        row of each current KPI comes first, then its actuals up to ``up_to_fy``.
+        """
+        base = (
+            "SELECT kpi_id, base_fy AS fiscal_year, $base AS kind, base_value AS actual,"
+            " NULL::BIGINT AS sample_size, false AS is_sample, 0 AS _order FROM kpi_current"
+            " UNION ALL "
+            if with_base
+            else ""
+        )
+        return self.sql(
+            f"SELECT * EXCLUDE (_order) FROM ({base}"
+            " SELECT kpi_id, fiscal_year, $actual AS kind, value AS actual, sample_size, is_sample,"
+            " 1 AS _order FROM kpi_actual)"
+            " WHERE ($kpi IS NULL OR kpi_id = $kpi) AND ($fy IS NULL OR fiscal_year <= $fy)"
+            " ORDER BY kpi_id, fiscal_year, _order",
+            {"kpi": kpi_id, "fy": up_to_fy, "actual": ACTUAL}
+            | ({"base": BASE} if with_base else {}),
+        )
+
+    def kpis(self) -> list[KPI]:
+        """The current KPI definitions as typed records."""
+        fields = ", ".join(KPI.__dataclass_fields__)
+        rows = self.sql(f"SELECT {fields} FROM kpi_current ORDER BY kpi_id")
+        return [KPI(**row) for row in rows.to_dicts()]
+
+    def definitions(self) -> pl.DataFrame:
+        """Every revision of every KPI definition, with its field, strategy and tactics."""
+        return self.sql(
+            "SELECT d.*, s.name AS strategy_name, f.name AS field_name,"
+            " (SELECT string_agg(t.name, '／' ORDER BY t.number) FROM tactic t"
+            "  WHERE t.strategy_id = d.strategy_id) AS tactics"
+            " FROM kpi_definition d JOIN strategy s USING (strategy_id)"
+            " JOIN field f ON f.field_id = s.field_id ORDER BY kpi_id, revision"
+        )
+
+    def grade_bands(self) -> GradeBands:
+        """The band edges the grades were computed with."""
+        [(on_track, mostly)] = self.connection.sql(
+            "SELECT on_track, mostly FROM grade_bands"
+        ).fetchall()
+        return GradeBands(on_track, mostly)
+
+    def promotion_period(self) -> tuple[int, int] | None:
+        """The promotion period (推進期間) named by the current KPI definitions."""
+        return promotion_period(self.kpis())
+
+    # --- provenance -----------------------------------------------------------------------
+
+    def provenance(self, paths_: Sequence[str] | None = None) -> list[Provenance]:
+        """Provenance records of every raw file (or of the given raw paths), by path."""
+        rows = self.sql("SELECT * FROM provenance ORDER BY path")
+        if paths_ is not None:
+            missing = sorted(set(paths_) - set(rows["path"]))
+            if missing:
+                raise KeyError(f"出典の記録がないファイルです: {', '.join(missing)}")
+            rows = rows.filter(pl.col("path").is_in(list(paths_)))
+        return [Provenance(**row) for row in rows.to_dicts()]
+
+    def sources_by_kpi(self) -> dict[str, list[Provenance]]:
+        """For every KPI, the records of its definition file and of every file with its actuals."""
+        files = self.sql(
+            "SELECT kpi_id, list(DISTINCT source_file ORDER BY source_file) AS files FROM ("
+            " SELECT kpi_id, source_file FROM kpi_definition"
+            " UNION ALL SELECT kpi_id, source_file FROM kpi_actual) GROUP BY kpi_id ORDER BY kpi_id"
+        )
+        records = {r.path: r for r in self.provenance()}
+        return {k: [records[f] for f in fs] for k, fs in files.iter_rows()}
+
+    def kpi_sources(self, kpi_id: str) -> list[Provenance]:
+        """The records behind one KPI: its definition file and every file with its actuals."""
+        found = self.sources_by_kpi().get(kpi_id)
+        if not found:
+            raise KeyError(f"指標「{kpi_id}」は登録されていません")
+        return found
+
+    def stale_files(self, raw_dir: str | Path | None = None) -> list[str]:
+        """Raw files added, removed or changed since the build (empty when current)."""
+        from ebpm.manifest import data_files, file_sha256
+
+        raw = Path(raw_dir) if raw_dir else paths.workspace().raw
+        recorded = dict(self.connection.sql("SELECT path, sha256 FROM provenance").fetchall())
+        current = {path.relative_to(raw).as_posix(): path for path in data_files(raw)}
+        changed = [rel for rel, path in current.items() if recorded.get(rel) != file_sha256(path)]
+        removed = [rel for rel in recorded if rel not in current]
+        return sorted(changed + removed)
+
+
+# --- one question, one short-lived snapshot ---------------------------------------------------
+
+
+def query(
+    sql: str,
+    db_path: str | Path | None = None,
+    params: dict[str, object] | list[object] | None = None,
+) -> pl.DataFrame:
+    """Run one read-only query and return a polars frame."""
+    with Warehouse(db_path) as wh:
+        return wh.connection.sql(sql, params=params).pl()
+
+
+def progress_table(
+    fiscal_year: int | None = None, db_path: str | Path | None = None
+) -> pl.DataFrame:
+    """:meth:`Warehouse.progress_table` on a short-lived snapshot."""
+    with Warehouse(db_path) as wh:
+        return wh.progress_table(fiscal_year)
+
+
+def latest_fiscal_year(db_path: str | Path | None = None) -> int | None:
+    """:meth:`Warehouse.latest_fiscal_year` on a short-lived snapshot."""
+    with Warehouse(db_path) as wh:
+        return wh.latest_fiscal_year()
+
+
+def kpi_history(
+    kpi_id: str | None = None,
+    up_to_fy: int | None = None,
+    *,
+    with_base: bool = True,
+    db_path: str | Path | None = None,
+) -> pl.DataFrame:
+    """:meth:`Warehouse.kpi_history` on a short-lived snapshot."""
+    with Warehouse(db_path) as wh:
+        return wh.kpi_history(kpi_id, up_to_fy, with_base=with_base)
+
+
+def load_kpis(db_path: str | Path | None = None) -> list[KPI]:
+    """The current KPI definitions as typed records."""
+    with Warehouse(db_path) as wh:
+        return wh.kpis()
+
+
+def provenance_records(
+    paths_: Sequence[str] | None = None, db_path: str | Path | None = None
+) -> list[Provenance]:
+    """Provenance records from the warehouse (all, or those of the given raw paths).
+
+    >>> from ebpm.manifest import source_line
+    >>> source_line(provenance_records(["kpi/kpi_definitions.csv"]))  # doctest: +SKIP
+    '出典：「大船渡市DX戦略（令和7年2月策定）」（大船渡市 企画政策部 デジタル戦略課）を加工して作成'
+    """
+    with Warehouse(db_path) as wh:
+        return wh.provenance(paths_)
+
+
+def kpi_sources(kpi_id: str, db_path: str | Path | None = None) -> list[Provenance]:
+    """The records behind one KPI: its definition file and every file with its actuals."""
+    with Warehouse(db_path) as wh:
+        return wh.kpi_sources(kpi_id)
+
+
+def stale_files(db_path: str | Path | None = None, raw_dir: str | Path | None = None) -> list[str]:
+    """Raw files added, removed or changed since the warehouse was built (empty when current)."""
+    with Warehouse(db_path) as wh:
+        return wh.stale_files(raw_dir)

@@ -1,0 +1,239 @@
+"""Everything ``ebpm build`` reads from ``data/raw/``, validated, as polars frames.
+
+Each reader returns ``({table_name: frame}, errors)``; :func:`read_all` runs them all and
+raises one :class:`~ebpm.readers.BuildError` listing every problem, so a build is all or
+nothing. Great Expectations, national data and e-Stat are imported only when used.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+
+import polars as pl
+
+from ebpm import jp
+from ebpm.manifest import ManifestError, Provenance, scan_raw
+from ebpm.readers import (
+    STRATEGY_COLUMNS,
+    BuildError,
+    InputError,
+    read_actuals,
+    read_table,
+    table_files,
+)
+
+__all__ = [
+    "read_all",
+    "read_estat",
+    "read_kpi_actuals",
+    "read_national",
+    "read_samples",
+    "read_strategy",
+]
+
+Result = tuple[dict[str, pl.DataFrame], list[InputError]]
+AGGREGATIONS = {"単": "single_year", "累": "cumulative"}
+
+
+def _read_tree_files(kpi_dir: Path) -> Result:
+    """The four strategy files as typed frames (header-only files give empty frames)."""
+    frames: dict[str, pl.DataFrame] = {}
+    errors: list[InputError] = []
+    for file_name, columns in STRATEGY_COLUMNS.items():
+        path = kpi_dir / file_name
+        label = f"kpi/{file_name}"
+        if not path.exists():
+            errors.append(
+                InputError(
+                    label,
+                    "ファイルがありません（`ebpm init` で作る見出し行だけのファイルから始めてください）",
+                )
+            )
+            continue
+        frame, file_errors = read_table(path, columns, label, allow_empty=True)
+        errors.extend(file_errors)
+        frames[file_name] = frame
+    return frames, errors
+
+
+def _current_definitions(definitions: pl.DataFrame, today: dt.date) -> pl.DataFrame:
+    """``definitions`` with ``aggregation``, ``field_id`` and ``is_current`` (in force today)."""
+    definitions = definitions.with_columns(
+        pl.col("aggregation_label").replace_strict(AGGREGATIONS).alias("aggregation"),
+        pl.col("strategy_id").str.split("-").list.first().cast(pl.Int32).alias("field_id"),
+    )
+    in_force = definitions.filter(pl.col("valid_from") <= today)
+    current = in_force.filter(pl.col("revision") == pl.col("revision").max().over("kpi_id"))
+    return definitions.join(
+        current.select("kpi_id", "revision", pl.lit(True).alias("is_current")),
+        on=["kpi_id", "revision"],
+        how="left",
+    ).with_columns(pl.col("is_current").fill_null(False))
+
+
+def _promotion_period_errors(current: pl.DataFrame) -> list[InputError]:
+    from ebpm.kpi.model import KPI, promotion_period
+
+    fields = KPI.__dataclass_fields__
+    try:
+        promotion_period(
+            KPI(**{k: v for k, v in r.items() if k in fields})
+            for r in current.iter_rows(named=True)
+        )
+    except ValueError as error:
+        return [InputError("kpi/kpi_definitions.csv", str(error), None, "target_period_start_fy")]
+    return []
+
+
+def read_strategy(raw_dir: Path, today: dt.date) -> Result:
+    """``field``, ``strategy``, ``tactic`` and ``kpi_definition`` (every revision)."""
+    from ebpm import validation
+
+    frames, errors = _read_tree_files(raw_dir / "kpi")
+    if errors:
+        return {}, errors
+    fields, strategies = frames["fields.csv"], frames["strategies.csv"]
+    suites = validation.tree_suites(
+        fields["field_id"].to_list(), strategies["strategy_id"].to_list()
+    )
+    errors += validation.validate(fields, suites["field"])
+    errors += validation.validate(strategies, suites["strategy"])
+    errors += validation.validate(frames["tactics.csv"], suites["tactic"])
+    definitions = frames["kpi_definitions.csv"]
+    errors += validation.validate(
+        definitions, validation.definition_suite(strategies["strategy_id"].to_list())
+    )
+    if errors:
+        return {}, errors
+    definitions = _current_definitions(definitions, today)
+    current = definitions.filter("is_current")
+    errors += validation.validate(
+        current,
+        validation.current_definition_suite(definitions["kpi_id"].unique().sort().to_list()),
+    )
+    errors += _promotion_period_errors(current)
+    tables = {"field": fields, "strategy": strategies, "tactic": frames["tactics.csv"]}
+    return {**tables, "kpi_definition": definitions}, errors
+
+
+def read_kpi_actuals(
+    raw_dir: Path, definitions: pl.DataFrame
+) -> tuple[pl.DataFrame, list[InputError]]:
+    """``kpi_actual``: every file of ``kpi/actuals/``, KPI names resolved to IDs, validated."""
+    from ebpm import validation
+
+    actuals, errors = read_actuals(table_files(raw_dir / "kpi" / "actuals"), raw_dir)
+    if errors or actuals.height == 0:
+        return actuals, errors
+    current = definitions.filter("is_current")
+    # Stewards may write the published KPI name instead of its ID.
+    by_name = {
+        jp.normalize_text(n): i for n, i in zip(current["name"], current["kpi_id"], strict=True)
+    }
+    actuals = actuals.with_columns(pl.col("kpi_id").replace(by_name)).join(
+        current.select("kpi_id", "unit"), on="kpi_id", how="left"
+    )
+    plan = (
+        current
+        if current.height
+        else actuals.select(base_fy="fiscal_year", target_fy="fiscal_year")
+    )
+    suite = validation.actuals_suite(
+        current["kpi_id"].to_list(),
+        plan.select(pl.col("base_fy").min()).item(),
+        plan.select(pl.col("target_fy").max()).item(),
+    )
+    errors += validation.validate(actuals, suite)
+    return actuals.drop("unit"), errors
+
+
+def read_national(raw_dir: Path) -> Result:
+    """``national_municipality`` and ``national_population`` from ``data/raw/national/``."""
+    from ebpm import validation
+    from ebpm.codes import PREFECTURES
+    from ebpm.national import MUNICIPALITY_FILE, load_national
+
+    if not (raw_dir / "national" / MUNICIPALITY_FILE).exists():
+        return {}, []
+    try:
+        tables = load_national(raw_dir / "national")
+    except ValueError as error:
+        return {}, [InputError("national", str(error))]
+    municipality, population = tables["municipality"], tables["population"]
+    prefectures = [f"{code}000" for code in PREFECTURES]  # prefecture totals, e.g. 03000 岩手県
+    suites = validation.national_suites([*municipality["area_code"].to_list(), *prefectures])
+    errors = validation.validate(
+        municipality, suites["national_municipality"], f"national/{MUNICIPALITY_FILE}"
+    )
+    errors += validation.validate(
+        population, suites["national_population"], "national/population_census.csv"
+    )
+    return {"national_municipality": municipality, "national_population": population}, errors
+
+
+def read_estat(raw_dir: Path) -> Result:
+    """``estat_value``: every cached e-Stat response, tidy (empty when nothing is cached)."""
+    from ebpm import estat, validation
+
+    folder = raw_dir / "estat"
+    try:
+        values = estat.load_cache(folder) if folder.is_dir() else pl.DataFrame()
+    except (estat.EStatError, ValueError) as error:
+        return {}, [InputError("estat", str(error))]
+    if values.height == 0:
+        keys = ("stats_data_id", "area_code", "time_code", "source_file")
+        empty = pl.DataFrame(schema={c: pl.String for c in keys} | {"value": pl.Float64})
+        return {"estat_value": empty}, []
+    errors = validation.validate(values, validation.estat_suite(), "estat")
+    return {"estat_value": values}, errors
+
+
+def read_samples(raw_dir: Path) -> Result:
+    """The synthetic training tables of ``data/raw/sample/``."""
+    from ebpm import validation
+    from ebpm.samples import SAMPLE_FILES
+
+    tables: dict[str, pl.DataFrame] = {}
+    errors: list[InputError] = []
+    suites = validation.sample_suites()
+    for file_name in SAMPLE_FILES:
+        path = raw_dir / "sample" / file_name
+        if not path.exists():
+            continue
+        name, label = f"sample_{path.stem}", f"sample/{file_name}"
+        try:
+            frame = pl.read_csv(path)
+        except pl.exceptions.PolarsError as error:
+            errors.append(InputError(label, f"CSV として読めません（{error}）"))
+            continue
+        errors += validation.validate(frame, suites[name], label)
+        tables[name] = frame
+    return tables, errors
+
+
+#: Folders beyond the strategy, each read and validated like the KPI tables.
+EXTRA_SOURCES: tuple[Callable[[Path], Result], ...] = (read_national, read_estat, read_samples)
+
+
+def read_all(
+    raw_dir: Path, today: dt.date | None = None
+) -> tuple[dict[str, pl.DataFrame], list[Provenance]]:
+    """Read and validate every raw table; raises BuildError listing every problem."""
+    try:
+        provenance = scan_raw(raw_dir)
+    except ManifestError as error:
+        raise BuildError([str(error)]) from None
+    tables, errors = read_strategy(raw_dir, today or dt.date.today())
+    if tables:
+        actuals, actual_errors = read_kpi_actuals(raw_dir, tables["kpi_definition"])
+        errors += actual_errors
+        tables["kpi_actual"] = actuals
+    for read in EXTRA_SOURCES:
+        extra, extra_errors = read(raw_dir)
+        tables.update(extra)
+        errors += extra_errors
+    if errors:
+        raise BuildError(errors)
+    return tables, provenance
