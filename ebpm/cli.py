@@ -99,11 +99,9 @@ def _classify(error: Exception) -> tuple[int, str]:
 def _redact(text: str) -> str:
     """Remove an e-Stat appId from a message (it is personal; never printed)."""
     estat = sys.modules.get("ebpm.estat")
-    if estat is None:
+    if estat is None:  # no e-Stat code ran, so no appId can be in the message
         return text
-    # S2 exports ebpm.estat.redact; until that lands the module still calls it _redact.
-    redact = getattr(estat, "redact", None) or estat._redact
-    return str(redact(text, os.environ.get(estat.APP_ID_ENV)))
+    return str(estat.redact(text))
 
 
 def _error(message: str) -> None:

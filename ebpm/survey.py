@@ -86,9 +86,10 @@ def _check_percent(percent: object, what: str = "割合") -> float:
     """A share in percent, 0–100 (NaN and text refused)."""
     if isinstance(percent, bool) or not isinstance(percent, numbers.Real):
         raise ValueError(f"{what}は数値（0〜100の%）で指定してください（指定値：{percent!r}）")
-    if not 0 <= percent <= 100:
+    value = float(percent)
+    if not 0 <= value <= 100:
         raise ValueError(f"{what}は0〜100（%）で指定してください（指定値：{percent}）")
-    return float(percent)
+    return value
 
 
 def _level(alpha: float) -> str:

@@ -57,7 +57,6 @@ from ebpm.estat.tidy import (
 )
 
 #: Old private name, kept until ``cli_estat`` imports :func:`redact`.
-_redact = redact
 
 __all__ = [
     "APP_ID_ENV",
