@@ -513,7 +513,8 @@ def read_gov_table(
 
 
 def _line(row: Sequence[Cell]) -> str:
-    return " ".join(normalize_text(cell) for cell in row if cell is not None)
+    """The text of a title or note row as published (cells joined by a space)."""
+    return " ".join(cell.strip() for cell in row if cell is not None and cell.strip())
 
 
 def read_gov_sheet(

@@ -148,17 +148,17 @@ def select_peers(population: pl.DataFrame, rule: PeerRule = PeerRule()) -> PeerG
     lower, upper = target["population"] * low, target["population"] * high
     members = census.filter(
         pl.col("area_code").str.slice(0, 2).is_in(list(rule.prefectures))
-        & (pl.col("is_city") | (not rule.cities_only))
+        & (pl.col("is_city") | pl.lit(not rule.cities_only))
         & pl.col("population").is_between(lower, upper)
         & (pl.col("area_code") != rule.target)
     ).sort("area_code")
     status = target["population_status"]
-    kind = "市" if rule.cities_only else "市区町村"
+    kind, counter = ("市", "市") if rule.cities_only else ("市区町村", "団体")
     text = (
         f"比較対象の{kind}（ebpm の規則で選んだもので、{_NOT_OFFICIAL}）："
         f"{_region(rule.prefectures)}の{kind}のうち、{rule.census_year}年国勢調査（{status}）の人口が"
         f"{target['name']}（{target['population']:,}人）の{low:g}倍以上{high:g}倍以下"
-        f"（{math.ceil(lower):,}〜{math.floor(upper):,}人）の{members.height}{kind[-1] if kind == '市' else '団体'}。"
+        f"（{math.ceil(lower):,}〜{math.floor(upper):,}人）の{members.height}{counter}。"
         f"{target['name']}の総務省の類似団体区分は確認できていない。"
     )
     return PeerGroup(rule.target, target["name"], "規則", text, members.drop("is_city"))
