@@ -435,3 +435,39 @@ def test_census_2020_response_is_labelled_preliminary() -> None:
     record = json.loads(sidecar.read_text(encoding="utf-8"))
     assert "速報集計" in record["title"]
     assert record["stats_data_id"] == "0003433219" and record["retrieved_at"] == "2025-05-10"
+
+
+def shared_realdata() -> Path:
+    """../shared/realdata, wherever the checkout is (a worktree sits deeper than main)."""
+    for parent in Path(__file__).resolve().parents:
+        candidate = parent / "shared" / "realdata"
+        if candidate.is_dir():
+            return candidate
+    pytest.skip("shared/realdata がないため省略")
+
+
+def test_raw_files_are_byte_identical_to_the_originals() -> None:
+    realdata = shared_realdata()
+    pairs = {
+        "census/population_1970_2010.xls": "kanazawar002__file01.xls",
+        "census/population_2015.csv": "code4fukui__population_jp_2015_detail.csv",
+        "opendata/r2_survey_answers.csv": "code4fukui__opendata_survey_r2_answers.csv",
+        "opendata/r2_survey_questions.csv": "code4fukui__opendata_survey_r2_questions.csv",
+        **{
+            f"fiscal/{p.name}": f"mic_fiscal_indices/{p.name}"
+            for p in (NATIONAL / "fiscal").glob("*.xls*")
+        },
+        **{
+            f"fiscal/prefecture_mean/{p.name}": f"mic_fiscal_indices/prefecture_mean/{p.name}"
+            for p in (NATIONAL / "fiscal" / "prefecture_mean").glob("*.xls*")
+        },
+    }
+    assert len(pairs) == 38
+    for ours, original in pairs.items():
+        assert (NATIONAL / ours).read_bytes() == (realdata / original).read_bytes(), ours
+    folder = NATIONAL.parent / "estat" / "0003433219"
+    [estat] = [
+        p for p in folder.glob("getStatsData_*.json") if not p.name.endswith(".provenance.json")
+    ]
+    original = realdata / "estat_getStatsData_0003433219_census2020_preliminary.json"
+    assert estat.read_bytes() == original.read_bytes()
