@@ -26,6 +26,11 @@ Layout rules (all documented so that a result can be explained):
   blank cells (as long as the lowest row names that column).
 * Data rows end the table's notes: blank rows, single-cell rows starting with
   （注）/注/※/出典/資料/備考/○, and single-cell rows after the last full row are dropped.
+* Excel numbers are written as Excel shows them: at most 15 significant digits
+  (``14.799999999999999`` is the ``14.8`` on screen). ``merged_cells=False`` reads the
+  cells with calamine (fastexcel, about ten times faster) without merged ranges; the
+  header rules then work as for CSV. :func:`read_gov_sheet` also returns the title lines
+  above the header and the note lines it dropped.
 * A column becomes numeric when every non-blank value is a number or a placeholder
   (－, -, …, x, *** …, see :data:`ebpm.jp.PLACEHOLDERS`, which become null): Int64
   when all are whole numbers, else Float64. Commas, full-width digits and △/▲

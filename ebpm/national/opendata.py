@@ -136,6 +136,75 @@ def _codes(
     return frame.drop("_suspect", "_by_name"), errors
 
 
+def _check_answers(
+    frame: pl.DataFrame,
+    by_number: dict[int, list[str]],
+    options: dict[int, list[str]],
+    label: str,
+    qlabel: str,
+) -> list[InputError]:
+    """Single-choice answers must be options of the question; ticks must be 0 or 1."""
+    errors: list[InputError] = []
+    for number in SINGLE_CHOICE.values():
+        column = by_number[number][0]
+        allowed = options.get(number, [])
+        bad = frame.filter(pl.col(column).is_not_null() & ~pl.col(column).is_in(allowed))
+        errors += [
+            InputError(
+                label,
+                f"「{r[column]}」は設問の選択肢にありません（{qlabel} を確かめてください）",
+                r[ROW],
+                column,
+            )
+            for r in bad.iter_rows(named=True)
+        ]
+    ticks = [*by_number[4], *by_number[6]]
+    bad_ticks = frame.filter(
+        pl.any_horizontal(pl.col(c).is_not_null() & ~pl.col(c).is_in(["0", "1"]) for c in ticks)
+    )
+    errors += [
+        InputError(label, "複数選択の設問の列は 0 か 1 のはずです", r[ROW], None)
+        for r in bad_ticks.iter_rows(named=True)
+    ]
+    return errors
+
+
+def _table(frame: pl.DataFrame, by_number: dict[int, list[str]]) -> pl.DataFrame:
+    """The output columns (see the module)."""
+    not_published = next(c for c in by_number[4] if c.endswith(_NOT_PUBLISHED))
+    fields = [c for c in by_number[6] if not c.endswith(_FIELDS_NOT_PUBLISHED)]
+    single = {name: pl.col(by_number[n][0]).alias(name) for name, n in SINGLE_CHOICE.items()}
+    return frame.select(
+        "area_code",
+        "prefecture",
+        "name",
+        "area_level",
+        "published_code",
+        "code_note",
+        pl.lit(SURVEY).alias("survey"),
+        pl.lit(2020, dtype=pl.Int32).alias("survey_fiscal_year"),
+        pl.col("提出状況").alias("submission"),
+        single["awareness"],
+        single["publish_plan"],
+        pl.when(pl.col(not_published).is_null())
+        .then(None)
+        .otherwise(pl.col(not_published) == "0")
+        .alias("publishes_open_data"),
+        single["open_data_page"],
+        pl.when(pl.col(fields[0]).is_null())
+        .then(None)
+        .otherwise(pl.sum_horizontal(pl.col(c).cast(pl.Int32, strict=False) for c in fields))
+        .alias("n_fields_published"),
+        *(
+            expr
+            for name, expr in single.items()
+            if name not in ("awareness", "publish_plan", "open_data_page")
+        ),
+        FILE,
+        ROW,
+    )
+
+
 def read_opendata(
     answers_path: Path,
     questions_path: Path,
@@ -168,30 +237,7 @@ def read_opendata(
     frame = answers.with_row_index(ROW, offset=2).with_columns(
         pl.col(ROW).cast(pl.Int64), pl.lit(label).alias(FILE)
     )
-    options = _options(questions)
-    singles = {name: by_number[n][0] for name, n in SINGLE_CHOICE.items()}
-    for name, column in singles.items():
-        allowed = options.get(SINGLE_CHOICE[name], [])
-        bad = frame.filter(pl.col(column).is_not_null() & ~pl.col(column).is_in(allowed))
-        errors += [
-            InputError(
-                label,
-                f"「{r[column]}」は設問の選択肢にありません（{qlabel} を確かめてください）",
-                r[ROW],
-                column,
-            )
-            for r in bad.iter_rows(named=True)
-        ]
-    not_published = next(c for c in by_number[4] if c.endswith(_NOT_PUBLISHED))
-    fields = [c for c in by_number[6] if not c.endswith(_FIELDS_NOT_PUBLISHED)]
-    ticked = [c for c in [*by_number[4], *by_number[6]] if c != not_published]
-    bad_ticks = frame.filter(
-        pl.any_horizontal(pl.col(c).is_not_null() & ~pl.col(c).is_in(["0", "1"]) for c in ticked)
-    )
-    errors += [
-        InputError(label, "複数選択の設問の列は 0 か 1 のはずです", r[ROW], None)
-        for r in bad_ticks.iter_rows(named=True)
-    ]
+    errors += _check_answers(frame, by_number, _options(questions), label, qlabel)
     place = pl.col("地方公共団体名").str.strip_chars()
     code = pl.col("地方公共団体コード").str.strip_chars()
     frame = frame.with_columns(
@@ -207,41 +253,4 @@ def read_opendata(
         .alias("area_level"),
     )
     frame, code_errors = _codes(frame, master, label)
-    errors += code_errors
-    table = frame.select(
-        "area_code",
-        "prefecture",
-        "name",
-        "area_level",
-        "published_code",
-        "code_note",
-        pl.lit(SURVEY).alias("survey"),
-        pl.lit(2020, dtype=pl.Int32).alias("survey_fiscal_year"),
-        pl.col("提出状況").alias("submission"),
-        *(
-            pl.col(column).alias(name)
-            for name, column in singles.items()
-            if name in ("awareness", "publish_plan")
-        ),
-        pl.when(pl.col(not_published).is_null())
-        .then(None)
-        .otherwise(pl.col(not_published) == "0")
-        .alias("publishes_open_data"),
-        *(
-            pl.col(column).alias(name)
-            for name, column in singles.items()
-            if name == "open_data_page"
-        ),
-        pl.when(pl.col(fields[0]).is_null())
-        .then(None)
-        .otherwise(pl.sum_horizontal(pl.col(c).cast(pl.Int32, strict=False) for c in fields))
-        .alias("n_fields_published"),
-        *(
-            pl.col(column).alias(name)
-            for name, column in singles.items()
-            if name not in ("awareness", "publish_plan", "open_data_page")
-        ),
-        FILE,
-        ROW,
-    )
-    return table, errors
+    return _table(frame, by_number), errors + code_errors
