@@ -450,3 +450,26 @@ def test_fast_reader_gives_the_same_table(name: str) -> None:
     slow = read_gov_table(FISCAL / name, header_label="団体名")
     fast = read_gov_table(FISCAL / name, header_label="団体名", merged_cells=False)
     assert fast.equals(slow)
+
+
+def test_a_municipality_twice_in_one_year_is_refused() -> None:
+    from ebpm import validation
+
+    file = read_fiscal_file(FISCAL / "R3.xlsx", "national/fiscal/R3.xlsx")
+    ofunato = file.frame.filter(pl.col("name") == "大船渡市")
+    frame = pl.concat(
+        [
+            file.frame.head(5),
+            ofunato,
+            ofunato.with_columns(pl.lit(999, dtype=pl.Int64).alias("_row")),
+        ]
+    )
+    ranges = [(i.label, i.low, i.high) for i in INDICATORS]
+    suite = validation.fiscal_suites(ranges, [BY_CODE, UNMATCHED], UNMATCHED)["national_fiscal"]
+    names = {"prefecture": "都道府県名", "name": "団体名"} | {i.id: i.label for i in INDICATORS}
+    errors = validation.validate(frame.rename(names), suite)
+    assert [(e.row, e.column) for e in errors] == [(224, "団体名"), (999, "団体名")]
+    assert (
+        errors[0].message
+        == "「大船渡市」が同じ年度の表に2回あります（同じ団体の行を1つにしてください）"
+    )
