@@ -26,11 +26,13 @@ import polars as pl
 from ebpm.jp import normalize_text
 
 __all__ = [
+    "NAME_VARIANTS",
     "PREFECTURES",
     "attach_codes",
     "check_digit",
     "check_digit_expr",
     "code_error_expr",
+    "match_codes",
     "match_municipality",
     "normalize_code",
     "normalize_code_expr",
@@ -266,15 +268,17 @@ def code_error_expr(column: pl.Expr | str) -> pl.Expr:
 # --------------------------------------------------------------------------- name matching
 
 
+#: Variant kanji that ministry tables use for official names (FY2005–06 主要財政指標一覧:
+#: 下条村 = 下條村, 天竜村 = 天龍村, 南木曾町 = 南木曽町), compared as one character.
+NAME_VARIANTS: Final[dict[str, str]] = {"ヶ": "ケ", "ヵ": "カ", "條": "条", "龍": "竜", "曾": "曽"}
+
+
 def _name_key(expr: pl.Expr) -> pl.Expr:
-    """NFKC, no whitespace, small ヶ/ヵ as ケ/カ (金ケ崎町 = 金ヶ崎町)."""
-    return (
-        expr.cast(pl.String)
-        .str.normalize("NFKC")
-        .str.replace_all(r"\s+", "")
-        .str.replace_all("ヶ", "ケ", literal=True)
-        .str.replace_all("ヵ", "カ", literal=True)
-    )
+    """NFKC, no whitespace, :data:`NAME_VARIANTS` unified (金ケ崎町 = 金ヶ崎町, 下條村 = 下条村)."""
+    key = expr.cast(pl.String).str.normalize("NFKC").str.replace_all(r"\s+", "")
+    for variant, common in NAME_VARIANTS.items():
+        key = key.str.replace_all(variant, common, literal=True)
+    return key
 
 
 def _pref_key(expr: pl.Expr) -> pl.Expr:
@@ -282,7 +286,7 @@ def _pref_key(expr: pl.Expr) -> pl.Expr:
     return text.replace_strict(_PREF_ALIASES, default=None, return_dtype=pl.String)
 
 
-def _prepare_master(master: pl.DataFrame) -> pl.DataFrame:
+def _prepare_master(master: pl.DataFrame, *, first_wins: bool = False) -> pl.DataFrame:
     missing = [c for c in ("area_code", "prefecture", "name") if c not in master.columns]
     if missing:
         raise ValueError(
@@ -300,6 +304,8 @@ def _prepare_master(master: pl.DataFrame) -> pl.DataFrame:
         first = bad.row(0, named=True)
         reason = first["_code_error"] or "都道府県名が正しくありません"
         raise ValueError(f"団体コードの対応表 {first['_row']}行目: {reason}")
+    if first_wins:
+        keyed = keyed.unique(["_pref", "_name"], keep="first", maintain_order=True)
     dupes = keyed.filter(pl.struct("_pref", "_name").is_duplicated())
     if dupes.height:
         first = dupes.row(0, named=True)
@@ -308,6 +314,76 @@ def _prepare_master(master: pl.DataFrame) -> pl.DataFrame:
             f"{first['_pref']} {first['_name']}"
         )
     return keyed.select("_pref", "_name", "_code")
+
+
+def _match_keys(
+    df: pl.DataFrame, pref_col: str | None, name_col: str, keyed_master: pl.DataFrame
+) -> pl.DataFrame:
+    """Per row of ``df``: prefecture and name keys, a conflict flag and the matched ``_code``."""
+    name_text = pl.col(name_col).cast(pl.String).str.normalize("NFKC").str.strip_chars()
+    pref_in_name = name_text.str.extract(_COMBINED.pattern, 1)
+    pref_given = _pref_key(pl.col(pref_col)) if pref_col else pl.lit(None, dtype=pl.String)
+    keys = df.select(
+        pl.coalesce(pref_in_name, pref_given).alias("_pref"),
+        (pref_in_name.is_not_null() & pref_given.is_not_null() & (pref_in_name != pref_given))
+        .fill_null(False)
+        .alias("_conflict"),
+        _name_key(pl.coalesce(name_text.str.extract(_COMBINED.pattern, 2), name_text)).alias(
+            "_name"
+        ),
+    ).with_columns(pl.col("_name").str.extract(_DISTRICT, 1).alias("_name_nodistrict"))
+
+    exact = keys.join(keyed_master, on=["_pref", "_name"], how="left", maintain_order="left")
+    fallback = keys.join(
+        keyed_master.rename({"_name": "_name_nodistrict", "_code": "_code_nodistrict"}),
+        on=["_pref", "_name_nodistrict"],
+        how="left",
+        maintain_order="left",
+    )
+    return keys.with_columns(
+        pl.when(~pl.col("_conflict"))
+        .then(pl.coalesce(exact["_code"], fallback["_code_nodistrict"]))
+        .otherwise(None)
+        .alias("_code")
+    )
+
+
+def _check_columns(df: pl.DataFrame, pref_col: str | None, name_col: str, code_col: str) -> None:
+    if code_col in df.columns:
+        raise ValueError(
+            f"列「{code_col}」はすでにあります（code_col で別の列名を指定してください）"
+        )
+    for column in (pref_col, name_col):
+        if column is not None and column not in df.columns:
+            raise ValueError(f"列「{column}」がありません（列: {', '.join(df.columns)}）")
+
+
+def match_codes(
+    df: pl.DataFrame,
+    pref_col: str | None,
+    name_col: str,
+    master: pl.DataFrame,
+    *,
+    code_col: str = "area_code",
+    first_wins: bool = False,
+) -> pl.DataFrame:
+    """Like :func:`attach_codes`, but rows that match nothing get a null code instead of an error.
+
+    For files where some names are expected not to match (municipalities merged away);
+    the caller decides what to do with them. With ``first_wins`` a master that lists the
+    same prefecture + name more than once (several sources, newest first) uses its first
+    row instead of refusing.
+
+    >>> master = pl.DataFrame({"area_code": ["03209"], "prefecture": ["岩手県"],
+    ...                        "name": ["一関市"]})
+    >>> df = pl.DataFrame({"県": ["岩手県", "岩手県"], "名": ["一関市", "藤沢町"]})
+    >>> match_codes(df, "県", "名", master)["area_code"].to_list()
+    ['03209', None]
+    """
+    _check_columns(df, pref_col, name_col, code_col)
+    keyed_master = _prepare_master(master, first_wins=first_wins)
+    keys = _match_keys(df, pref_col, name_col, keyed_master)
+    return df.with_columns(keys["_code"].alias(code_col))
 
 
 def attach_codes(
@@ -352,41 +428,9 @@ def attach_codes(
     >>> attach_codes(df, None, "地域", master)["area_code"].to_list()
     ['34208', '13206']
     """
-    if code_col in df.columns:
-        raise ValueError(
-            f"列「{code_col}」はすでにあります（code_col で別の列名を指定してください）"
-        )
-    for column in (pref_col, name_col):
-        if column is not None and column not in df.columns:
-            raise ValueError(f"列「{column}」がありません（列: {', '.join(df.columns)}）")
+    _check_columns(df, pref_col, name_col, code_col)
     keyed_master = _prepare_master(master)
-
-    name_text = pl.col(name_col).cast(pl.String).str.normalize("NFKC").str.strip_chars()
-    pref_in_name = name_text.str.extract(_COMBINED.pattern, 1)
-    pref_given = _pref_key(pl.col(pref_col)) if pref_col else pl.lit(None, dtype=pl.String)
-    keys = df.select(
-        pl.coalesce(pref_in_name, pref_given).alias("_pref"),
-        (pref_in_name.is_not_null() & pref_given.is_not_null() & (pref_in_name != pref_given))
-        .fill_null(False)
-        .alias("_conflict"),
-        _name_key(pl.coalesce(name_text.str.extract(_COMBINED.pattern, 2), name_text)).alias(
-            "_name"
-        ),
-    ).with_columns(pl.col("_name").str.extract(_DISTRICT, 1).alias("_name_nodistrict"))
-
-    exact = keys.join(keyed_master, on=["_pref", "_name"], how="left", maintain_order="left")
-    fallback = keys.join(
-        keyed_master.rename({"_name": "_name_nodistrict", "_code": "_code_nodistrict"}),
-        on=["_pref", "_name_nodistrict"],
-        how="left",
-        maintain_order="left",
-    )
-    keys = keys.with_columns(
-        pl.when(~pl.col("_conflict"))
-        .then(pl.coalesce(exact["_code"], fallback["_code_nodistrict"]))
-        .otherwise(None)
-        .alias("_code")
-    )
+    keys = _match_keys(df, pref_col, name_col, keyed_master)
     unmatched = _unmatched(df, keys, keyed_master, pref_col, name_col)
     if unmatched.height:
         lines = [

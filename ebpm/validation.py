@@ -394,40 +394,299 @@ def _all_sample(column: str = "is_sample") -> Check:
     )
 
 
+def _true(column: str, reported: str, message: Callable[[object], str]) -> Check:
+    """A derived Boolean ``column`` must be true; the error points at ``reported``."""
+    return Check(
+        lambda gxe: gxe.ExpectColumnValuesToBeInSet(column=column, value_set=[True]),
+        reported,
+        message,
+    )
+
+
+def _code_reason(value: object) -> str:
+    from ebpm.codes import normalize_code
+
+    try:
+        normalize_code(str(value))
+    except ValueError as error:
+        return str(error)
+    return f"「{value}」は団体コードとして使えません"
+
+
 def national_suites(area_codes: Sequence[str]) -> dict[str, Suite]:
-    """Checks of the national extracts (the loader already checks codes and dtypes)."""
+    """Checks of the two extracts of ``data/raw/national`` (municipalities, population).
+
+    ``area_codes``: codes that population rows may use (the municipalities and the
+    prefecture totals such as ``03000``). The reader adds ``_code5`` (the 5-digit code or
+    null), ``_known_name`` and ``_known_prefecture`` (of ``_code5`` in the municipalities).
+    """
+    from ebpm.codes import PREFECTURES, check_digit_expr, code_error_expr
+
+    code_ok = code_error_expr("area_code").is_null().alias("_code_ok")
+    expected_six = pl.concat_str(pl.col("_code5"), check_digit_expr(pl.col("_code5")))
+    expected_pref = pl.col("_code5").str.slice(0, 2).replace_strict(PREFECTURES, default=None)
     return {
         "national_municipality": Suite(
             "national_municipality",
             [
-                _unique("area_code", "団体コード"),
-                _regex("area_code", r"^\d{5}$", "団体コードは5桁の数字です"),
-                _regex("lg_code", r"^\d{6}$", "全国地方公共団体コードは検査数字付きの6桁です"),
-                _not_null("name", "団体名"),
+                _true("_code_ok", "area_code", _code_reason),
+                Check(
+                    lambda gxe: gxe.ExpectColumnValuesToBeUnique(column="_code5"),
+                    "area_code",
+                    lambda v: f"団体コード「{v}」が重複しています（1団体1行にしてください）",
+                ),
+                _true(
+                    "_lg_ok",
+                    "lg_code",
+                    lambda v: f"「{v}」は area_code の6桁コード（5桁＋検査数字）と合いません",
+                ),
+                _true(
+                    "_pref_ok",
+                    "prefecture",
+                    lambda v: f"「{v}」は団体コードの都道府県（上2桁）と合いません",
+                ),
             ],
+            derive=(
+                code_ok,
+                (pl.col("lg_code").str.zfill(6) == expected_six).fill_null(False).alias("_lg_ok"),
+                (pl.col("prefecture") == expected_pref).fill_null(True).alias("_pref_ok"),
+            ),
         ),
         "national_population": Suite(
             "national_population",
             [
+                _true("_code_ok", "area_code", _code_reason),
                 Check(
-                    lambda gxe: gxe.ExpectCompoundColumnsToBeUnique(
-                        column_list=["area_code", "year"]
+                    lambda gxe: gxe.ExpectColumnValuesToBeInSet(
+                        column="_code5", value_set=list(area_codes)
                     ),
                     "area_code",
-                    lambda v: f"団体コード「{v}」の同じ年の人口が複数あります",
+                    lambda v: (
+                        f"団体コード「{v}」が municipalities.csv にありません"
+                        "（先に municipalities.csv に行を追加してください）"
+                    ),
+                ),
+                _true(
+                    "_name_ok",
+                    "name",
+                    lambda v: f"「{v}」は municipalities.csv のこの団体コードの名前と合いません",
+                ),
+                _true(
+                    "_pref_ok",
+                    "prefecture",
+                    lambda v: (
+                        f"「{v}」は municipalities.csv のこの団体コードの都道府県と合いません"
+                    ),
+                ),
+                _between("year", 1920, 2100, "調査年が範囲外です（国勢調査は1920年から）"),
+                Check(
+                    lambda gxe: gxe.ExpectColumnValuesToBeBetween(
+                        column="_year_mod5", min_value=0, max_value=0
+                    ),
+                    "year",
+                    lambda v: f"{v} は国勢調査の年（1920年から5年ごと）ではありません",
+                ),
+                _between("population", 0, 130_000_000, "人口が範囲外です（0 以上の人数）"),
+                Check(
+                    lambda gxe: gxe.ExpectCompoundColumnsToBeUnique(column_list=["_code5", "year"]),
+                    "year",
+                    lambda v: f"同じ団体コード・調査年（{v}年）の行が重複しています",
+                ),
+            ],
+            derive=(
+                code_ok,
+                (
+                    (pl.col("_known_name").is_null()) | (pl.col("name") == pl.col("_known_name"))
+                ).alias("_name_ok"),
+                (
+                    pl.col("_known_prefecture").is_null()
+                    | (pl.col("prefecture") == pl.col("_known_prefecture"))
+                ).alias("_pref_ok"),
+                (pl.col("year") % 5).alias("_year_mod5"),
+            ),
+        ),
+    }
+
+
+def fiscal_suites(
+    ranges: Sequence[tuple[str, float, float]], match_methods: Sequence[str], unmatched: str
+) -> dict[str, Suite]:
+    """Checks of the MIC fiscal indicators (indicator columns under their published names).
+
+    ``ranges``: (published name, low, high) of every indicator; ``match_methods``: how a
+    row may have got its code, ``unmatched`` the one that leaves it without.
+    """
+    from ebpm.codes import PREFECTURES
+
+    range_checks = [
+        _between(
+            label,
+            low,
+            high,
+            f"{label}として考えにくい値です（{low:g}〜{high:g} の範囲外。"
+            "見出しと列がずれていないか確かめてください）",
+        )
+        for label, low, high in ranges
+    ]
+    return {
+        "national_fiscal": Suite(
+            "national_fiscal",
+            [
+                _regex("area_code", r"^\d{5}$", "団体コードは5桁の数字です"),
+                _in_set(
+                    "都道府県名",
+                    list(PREFECTURES.values()),
+                    "都道府県名ではありません",
+                    "都道府県名を正しく書いてください",
                 ),
                 _in_set(
-                    "area_code",
-                    area_codes,
-                    "municipalities.csv にない団体コードです",
-                    "団体の一覧に追加してください",
+                    "match_method",
+                    match_methods,
+                    "照合方法ではありません",
+                    "読み取り処理を確かめてください",
                 ),
-                _between("year", 1920, 2100, "調査年が範囲外です"),
-                _between("population", 0, 130_000_000, "人口が範囲外です"),
-                _not_null("population", "人口"),
+                _true(
+                    "_code_consistent",
+                    "団体名",
+                    lambda v: (
+                        f"「{v}」: 照合できなかった行だけが団体コードを持ちません（読み取り処理を確かめてください）"
+                    ),
+                ),
+                Check(
+                    lambda gxe: gxe.ExpectCompoundColumnsToBeUnique(
+                        column_list=["fiscal_year", "area_code"],
+                        ignore_row_if="any_value_is_missing",
+                    ),
+                    "団体名",
+                    lambda v: (
+                        f"「{v}」が同じ年度の表に2回あります（同じ団体の行を1つにしてください）"
+                    ),
+                ),
+                *range_checks,
+            ],
+            derive=(
+                (pl.col("area_code").is_null() == (pl.col("match_method") == unmatched)).alias(
+                    "_code_consistent"
+                ),
+            ),
+        ),
+        "national_fiscal_mean": Suite(
+            "national_fiscal_mean",
+            [
+                _regex("area_code", r"^\d{2}000$", "都道府県（03000）か全国（00000）のコードです"),
+                Check(
+                    lambda gxe: gxe.ExpectCompoundColumnsToBeUnique(
+                        column_list=["fiscal_year", "area_code"]
+                    ),
+                    "都道府県名",
+                    lambda v: f"「{v}」が同じ年度の表に2回あります",
+                ),
+                *range_checks,
             ],
         ),
     }
+
+
+def census_suites() -> dict[str, Suite]:
+    """Checks of the census population of every area and of the 旧市町村 crosswalk."""
+    return {
+        "national_census_population": Suite(
+            "national_census_population",
+            [
+                _regex("area_code", r"^\d{5}$", "地域コードは5桁の数字です"),
+                _not_null("name", "地域名"),
+                _between("year", 1920, 2100, "調査年が範囲外です"),
+                Check(
+                    lambda gxe: gxe.ExpectColumnValuesToBeBetween(
+                        column="_year_mod5", min_value=0, max_value=0
+                    ),
+                    "year",
+                    lambda v: f"{v} は国勢調査の年（5年ごと）ではありません",
+                ),
+                _true(
+                    "_value_or_marker",
+                    "population",
+                    lambda v: "人口が空欄で、記号（「-」など）もありません",
+                ),
+                _between("population", 0, 130_000_000, "人口が範囲外です"),
+                _in_set(
+                    "status", ["確定値", "速報値"], "値の種類ではありません", "確定値か速報値です"
+                ),
+                _true(
+                    "_preliminary_labelled",
+                    "series_label",
+                    lambda v: f"「{v}」: 速報値の系列は名前に「速報」と書いてください",
+                ),
+                Check(
+                    lambda gxe: gxe.ExpectCompoundColumnsToBeUnique(
+                        column_list=["area_code", "year", "series"]
+                    ),
+                    "area_code",
+                    lambda v: f"地域コード「{v}」の同じ年・同じ系列の人口が2つあります",
+                ),
+            ],
+            derive=(
+                (pl.col("year") % 5).alias("_year_mod5"),
+                (pl.col("population").is_not_null() | pl.col("marker").is_not_null()).alias(
+                    "_value_or_marker"
+                ),
+                (
+                    (pl.col("is_preliminary") == (pl.col("status") == "速報値"))
+                    & (~pl.col("is_preliminary") | pl.col("series_label").str.contains("速報"))
+                ).alias("_preliminary_labelled"),
+            ),
+        ),
+        "national_former_municipality": Suite(
+            "national_former_municipality",
+            [
+                _regex("former_code", r"^\d{5}$", "旧市町村のコードは5桁の数字です"),
+                _regex("successor_code", r"^\d{5}$", "団体コードは5桁の数字です"),
+                _not_null("former_name", "旧市町村名"),
+                _not_null("successor_name", "合併後の団体名"),
+            ],
+        ),
+    }
+
+
+def opendata_suite() -> Suite:
+    """Checks of the open-data survey table."""
+    return Suite(
+        "national_opendata",
+        [
+            _regex("area_code", r"^\d{5}$", "地方公共団体コードは5桁の数字です"),
+            _unique("area_code", "地方公共団体コード"),
+            _in_set(
+                "submission",
+                ["提出済", "未提出", "未確認"],
+                "提出状況ではありません",
+                "提出済・未提出・未確認のいずれかです",
+            ),
+            _between("n_fields_published", 0, 15, "公開分野の数は 0〜15 です"),
+        ],
+    )
+
+
+def peer_suite(municipality_codes: Sequence[str], target: str) -> Suite:
+    """Checks of the peer group: known municipalities, no repeats, not the target itself."""
+    return Suite(
+        "national_peer",
+        [
+            _in_set(
+                "area_code",
+                municipality_codes,
+                "国勢調査の市区町村にない団体コードです",
+                "5桁の団体コードで書いてください",
+            ),
+            _unique("area_code", "比較対象の団体コード"),
+            Check(
+                lambda gxe: gxe.ExpectColumnValuesToNotBeInSet(
+                    column="area_code", value_set=[target]
+                ),
+                "area_code",
+                lambda v: f"「{v}」は比較の中心の団体そのものです（比較対象から外してください）",
+            ),
+        ],
+    )
 
 
 def estat_suite() -> Suite:

@@ -1,7 +1,12 @@
-"""National data under data/raw/national: committed values, provenance and the loader's checks."""
+"""The two keyed extracts under data/raw/national: committed values, provenance and checks.
+
+The real public files beside them are tested in test_national_fiscal.py, …_census.py,
+…_opendata.py, …_peers.py; the warehouse tables and views in test_national_warehouse.py.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import tomllib
 from pathlib import Path
@@ -13,6 +18,7 @@ from ebpm.codes import PREFECTURES, to_six
 from ebpm.govtables import read_gov_table
 from ebpm.manifest import scan_raw, source_line
 from ebpm.national import MUNICIPALITY_FILE, POPULATION_FILE, load_national
+from ebpm.readers import BuildError
 
 NATIONAL = Path(__file__).resolve().parents[1] / "data" / "raw" / "national"
 COASTAL_CITIES = ["03202", "03203", "03207", "03210", "03211"]
@@ -58,6 +64,8 @@ def test_municipality_table_dtypes(national: dict[str, pl.DataFrame]) -> None:
             "name": pl.String,
             "name_kana": pl.String,
             "is_city": pl.Boolean,
+            "_file": pl.String,
+            "_row": pl.Int64,
         }
     )
 
@@ -74,8 +82,8 @@ def test_all_33_iwate_municipalities_and_5_peers(national: dict[str, pl.DataFram
 
 
 def test_ofunato_row(national: dict[str, pl.DataFrame]) -> None:
-    ofunato = national["municipality"].filter(pl.col("area_code") == "03203").row(0, named=True)
-    assert ofunato == {
+    ofunato = national["municipality"].filter(pl.col("area_code") == "03203").drop("_file", "_row")
+    assert ofunato.row(0, named=True) == {
         "area_code": "03203",
         "lg_code": "032034",
         "prefecture": "岩手県",
@@ -103,6 +111,8 @@ def test_population_table_dtypes(national: dict[str, pl.DataFrame]) -> None:
             "population": pl.Int64,
             "source_id": pl.String,
             "note": pl.String,
+            "_file": pl.String,
+            "_row": pl.Int64,
         }
     )
 
@@ -154,8 +164,8 @@ def test_every_row_has_a_source_id_and_note(national: dict[str, pl.DataFrame]) -
 def test_sources_toml_describes_both_files() -> None:
     with (NATIONAL / "SOURCES.toml").open("rb") as handle:
         sources = tomllib.load(handle)
-    assert set(sources) == {MUNICIPALITY_FILE, POPULATION_FILE}
-    for entry in sources.values():
+    assert set(sources) == {MUNICIPALITY_FILE, POPULATION_FILE, "peers.toml"}
+    for entry in (sources[MUNICIPALITY_FILE], sources[POPULATION_FILE]):
         for key in ("title", "publisher", "licence", "url", "retrieved_at", "processing", "notes"):
             assert entry[key], key
         assert entry["is_sample"] is False
@@ -165,7 +175,7 @@ def test_sources_toml_describes_both_files() -> None:
 
 def test_manifest_reads_the_provenance() -> None:
     records = {record.path: record for record in scan_raw(NATIONAL)}
-    assert set(records) == {MUNICIPALITY_FILE, POPULATION_FILE}
+    assert {MUNICIPALITY_FILE, POPULATION_FILE} <= set(records)
     assert source_line([records[POPULATION_FILE]]) == (
         "出典：「国勢調査 人口総数（1970〜2010年）」（総務省統計局）を加工して作成"
     )
@@ -240,7 +250,13 @@ def test_municipalities_agree_with_the_code_list(
     assert (joined["name_kana"] == joined["citykana"]).all()
 
 
-# --------------------------------------------------------------------------- the loader's checks
+# --------------------------------------------------------------------------- the checks
+
+
+def problems(folder: Path) -> list[str]:
+    with pytest.raises(BuildError) as caught:
+        load_national(folder)
+    return caught.value.messages
 
 
 def test_data_raw_folder_is_accepted(copy: Path) -> None:
@@ -249,26 +265,32 @@ def test_data_raw_folder_is_accepted(copy: Path) -> None:
 
 def test_missing_file(copy: Path) -> None:
     (copy / POPULATION_FILE).unlink()
-    with pytest.raises(FileNotFoundError, match=r"population_census\.csv がありません"):
-        load_national(copy)
+    assert problems(copy) == [
+        "national/population_census.csv: ファイルがありません（リポジトリの data/raw/national/ から復元してください）"
+    ]
 
 
 def test_missing_column(copy: Path) -> None:
     replace_in(copy / MUNICIPALITY_FILE, "lg_code,", "code6,")
-    with pytest.raises(ValueError, match=r"municipalities\.csv: 列 lg_code がありません"):
-        load_national(copy)
+    [message] = problems(copy)
+    assert message.startswith("national/municipalities.csv: 必要な列「lg_code」がありません")
 
 
-def test_wrong_check_digit_names_file_line_and_column(copy: Path) -> None:
-    # line 1 is the header; 大船渡市 is on line 6
+def test_wrong_check_digit_names_file_row_and_column(copy: Path) -> None:
+    # row 1 is the header; 大船渡市 is on row 6
     replace_in(copy / MUNICIPALITY_FILE, "03203,032034,", "03203,032035,")
-    with pytest.raises(ValueError) as caught:
+    assert problems(copy) == [
+        "national/municipalities.csv 6行目 lg_code列: 「032035」は area_code の6桁コード"
+        "（5桁＋検査数字）と合いません"
+    ]
+
+
+def test_errors_are_input_errors_with_row_and_column(copy: Path) -> None:
+    replace_in(copy / MUNICIPALITY_FILE, "03203,032034,", "03203,032035,")
+    with pytest.raises(BuildError) as caught:
         load_national(copy)
-    assert str(caught.value) == (
-        "municipalities.csv に誤りが 1 件あります:\n"
-        "  6行目 lg_code列: 「032035」は area_code「03203」の6桁コードと合いません"
-        "（正しくは 032034）"
-    )
+    [error] = caught.value.errors
+    assert (error.file, error.row, error.column) == ("national/municipalities.csv", 6, "lg_code")
 
 
 def test_leading_zero_lost_in_excel_is_repaired(copy: Path) -> None:
@@ -279,10 +301,9 @@ def test_leading_zero_lost_in_excel_is_repaired(copy: Path) -> None:
 
 def test_prefecture_must_match_the_code(copy: Path) -> None:
     replace_in(copy / MUNICIPALITY_FILE, "03203,032034,岩手県", "03203,032034,宮城県")
-    with pytest.raises(
-        ValueError, match="6行目 prefecture列: 「宮城県」は団体コード 03203 の都道府県（岩手県）"
-    ):
-        load_national(copy)
+    assert problems(copy) == [
+        "national/municipalities.csv 6行目 prefecture列: 「宮城県」は団体コードの都道府県（上2桁）と合いません"
+    ]
 
 
 def test_duplicate_code(copy: Path) -> None:
@@ -291,14 +312,18 @@ def test_duplicate_code(copy: Path) -> None:
         path.read_text(encoding="utf-8") + "03203,032034,岩手県,大船渡市,おおふなとし,true\n",
         encoding="utf-8",
     )
-    with pytest.raises(ValueError, match="area_code列: 団体コードが重複しています"):
-        load_national(copy)
+    messages = problems(copy)
+    assert (
+        "national/municipalities.csv 40行目 area_code列: 団体コード「03203」が重複しています（1団体1行にしてください）"
+        in messages
+    )
 
 
 def test_is_city_must_be_true_or_false(copy: Path) -> None:
     replace_in(copy / MUNICIPALITY_FILE, "おおふなとし,true", "おおふなとし,市")
-    with pytest.raises(ValueError, match="is_city列: 「市」は true か false"):
-        load_national(copy)
+    assert problems(copy) == [
+        "national/municipalities.csv 6行目 is_city列: 「市」は true か false で書いてください（市なら true）"
+    ]
 
 
 def test_population_not_a_number(copy: Path) -> None:
@@ -307,11 +332,10 @@ def test_population_not_a_number(copy: Path) -> None:
         "03203,大船渡市,岩手県,1970,48816,",
         "03203,大船渡市,岩手県,1970,約4.9万,",
     )
-    with pytest.raises(ValueError) as caught:
-        load_national(copy)
-    message = str(caught.value)
-    assert message.startswith("population_census.csv に誤りが 1 件あります:")
-    assert "行目 population列: 「約4.9万」を整数に変換できません" in message
+    assert problems(copy) == [
+        "national/population_census.csv 38行目 population列: 「約4.9万」を整数に変換できません"
+        "（人数を数字だけで書いてください）"
+    ]
 
 
 def test_population_with_thousands_separator_is_accepted(copy: Path) -> None:
@@ -327,36 +351,45 @@ def test_population_with_thousands_separator_is_accepted(copy: Path) -> None:
 
 def test_unknown_area_code(copy: Path) -> None:
     replace_in(copy / POPULATION_FILE, "03203,大船渡市,岩手県,1970,", "03204,大船渡市,岩手県,1970,")
-    with pytest.raises(ValueError, match=r"団体コード 03204 が municipalities\.csv にありません"):
-        load_national(copy)
+    assert problems(copy) == [
+        "national/population_census.csv 38行目 area_code列: 団体コード「03204」が municipalities.csv "
+        "にありません（先に municipalities.csv に行を追加してください）"
+    ]
 
 
 def test_name_must_match_the_municipality_table(copy: Path) -> None:
     replace_in(
         copy / POPULATION_FILE, "03203,大船渡市,岩手県,1970,", "03203,陸前高田市,岩手県,1970,"
     )
-    with pytest.raises(ValueError, match="name列: 「陸前高田市」は団体コード 03203 の「大船渡市」"):
-        load_national(copy)
+    assert problems(copy) == [
+        "national/population_census.csv 38行目 name列: 「陸前高田市」は municipalities.csv の"
+        "この団体コードの名前と合いません"
+    ]
 
 
 def test_year_must_be_a_census_year(copy: Path) -> None:
     replace_in(copy / POPULATION_FILE, "03203,大船渡市,岩手県,1970,", "03203,大船渡市,岩手県,1971,")
-    with pytest.raises(ValueError, match="year列: 1971 は国勢調査の年"):
-        load_national(copy)
+    assert problems(copy) == [
+        "national/population_census.csv 38行目 year列: 1971 は国勢調査の年（1920年から5年ごと）ではありません"
+    ]
 
 
 def test_duplicate_area_and_year(copy: Path) -> None:
     replace_in(copy / POPULATION_FILE, "03203,大船渡市,岩手県,1975,", "03203,大船渡市,岩手県,1970,")
-    with pytest.raises(ValueError, match="同じ団体コード・調査年の行が重複しています"):
-        load_national(copy)
+    assert problems(copy) == [
+        "national/population_census.csv 38行目 year列: 同じ団体コード・調査年（1970年）の行が重複しています",
+        "national/population_census.csv 39行目 year列: 同じ団体コード・調査年（1970年）の行が重複しています",
+    ]
 
 
 def test_bad_check_digit_in_population(copy: Path) -> None:
     replace_in(
         copy / POPULATION_FILE, "03203,大船渡市,岩手県,1970,", "032035,大船渡市,岩手県,1970,"
     )
-    with pytest.raises(ValueError, match="area_code列: 「032035」は検査数字"):
-        load_national(copy)
+    assert problems(copy) == [
+        "national/population_census.csv 38行目 area_code列: 「032035」は検査数字（6桁目）が正しくありません"
+        "（03203 の検査数字は 4、正しくは 032034）"
+    ]
 
 
 def test_note_column_is_optional(copy: Path) -> None:
@@ -365,3 +398,76 @@ def test_note_column_is_optional(copy: Path) -> None:
     frame.write_csv(path)
     population = load_national(copy)["population"]
     assert population["note"].null_count() == population.height
+
+
+# --------------------------------------------------------------------------- provenance of the real files
+
+
+def test_every_national_file_is_described_with_its_origin() -> None:
+    records = [r for r in scan_raw(NATIONAL.parent) if r.path.startswith("national/")]
+    assert len(records) == 2 + 34 + 2 + 2 + 1  # extracts, fiscal, census, open data, peers.toml
+    for record in records:
+        assert record.notes, record.path
+        assert record.is_sample is False
+
+
+def test_fiscal_entries_name_their_year_and_the_bytes_they_describe() -> None:
+    from ebpm.jp import wareki_label
+    from ebpm.national.fiscal import fiscal_year_of_file
+
+    for folder in (NATIONAL / "fiscal", NATIONAL / "fiscal" / "prefecture_mean"):
+        with (folder / "SOURCES.toml").open("rb") as handle:
+            sources = tomllib.load(handle)
+        files = sorted(p.name for p in folder.glob("*.xls*"))
+        assert sorted(sources) == files and len(files) == 17
+        for name, entry in sources.items():
+            year = fiscal_year_of_file(name)
+            assert f"（{wareki_label(year)}決算）" in entry["title"], name
+            digest = hashlib.sha256((folder / name).read_bytes()).hexdigest()
+            assert f"SHA-256 {digest}" in entry["notes"], name  # byte-identical to the mirror
+            assert "未確認" in entry["notes"]
+
+
+def test_census_2020_response_is_labelled_preliminary() -> None:
+    import json
+
+    [sidecar] = (NATIONAL.parent / "estat" / "0003433219").glob("*.provenance.json")
+    record = json.loads(sidecar.read_text(encoding="utf-8"))
+    assert "速報集計" in record["title"]
+    assert record["stats_data_id"] == "0003433219" and record["retrieved_at"] == "2025-05-10"
+
+
+def shared_realdata() -> Path:
+    """../shared/realdata, wherever the checkout is (a worktree sits deeper than main)."""
+    for parent in Path(__file__).resolve().parents:
+        candidate = parent / "shared" / "realdata"
+        if candidate.is_dir():
+            return candidate
+    pytest.skip("shared/realdata がないため省略")
+
+
+def test_raw_files_are_byte_identical_to_the_originals() -> None:
+    realdata = shared_realdata()
+    pairs = {
+        "census/population_1970_2010.xls": "kanazawar002__file01.xls",
+        "census/population_2015.csv": "code4fukui__population_jp_2015_detail.csv",
+        "opendata/r2_survey_answers.csv": "code4fukui__opendata_survey_r2_answers.csv",
+        "opendata/r2_survey_questions.csv": "code4fukui__opendata_survey_r2_questions.csv",
+        **{
+            f"fiscal/{p.name}": f"mic_fiscal_indices/{p.name}"
+            for p in (NATIONAL / "fiscal").glob("*.xls*")
+        },
+        **{
+            f"fiscal/prefecture_mean/{p.name}": f"mic_fiscal_indices/prefecture_mean/{p.name}"
+            for p in (NATIONAL / "fiscal" / "prefecture_mean").glob("*.xls*")
+        },
+    }
+    assert len(pairs) == 38
+    for ours, original in pairs.items():
+        assert (NATIONAL / ours).read_bytes() == (realdata / original).read_bytes(), ours
+    folder = NATIONAL.parent / "estat" / "0003433219"
+    [estat] = [
+        p for p in folder.glob("getStatsData_*.json") if not p.name.endswith(".provenance.json")
+    ]
+    original = realdata / "estat_getStatsData_0003433219_census2020_preliminary.json"
+    assert estat.read_bytes() == original.read_bytes()

@@ -129,6 +129,8 @@ def progress_view_sql(frame: pl.DataFrame) -> str:
 
 
 def _write(db_path: Path, tables: dict[str, pl.DataFrame], bands: GradeBands) -> None:
+    from ebpm.national.views import create_views as create_national_views
+
     con = duckdb.connect(str(db_path))
     try:
         for name, frame in tables.items():
@@ -141,6 +143,7 @@ def _write(db_path: Path, tables: dict[str, pl.DataFrame], bands: GradeBands) ->
         )
         con.execute("CREATE VIEW kpi_current AS SELECT * FROM kpi_definition WHERE is_current")
         con.execute(progress_view_sql(_progress(tables, bands)))
+        create_national_views(con)
         con.execute("CHECKPOINT")
     finally:
         con.close()

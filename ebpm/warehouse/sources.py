@@ -150,27 +150,10 @@ def read_kpi_actuals(
 
 
 def read_national(raw_dir: Path) -> Result:
-    """``national_municipality`` and ``national_population`` from ``data/raw/national/``."""
-    from ebpm import validation
-    from ebpm.codes import PREFECTURES
-    from ebpm.national import MUNICIPALITY_FILE, load_national
+    """The ``national_*`` tables from ``data/raw/national/`` (see :mod:`ebpm.national.tables`)."""
+    from ebpm.national import read_tables
 
-    if not (raw_dir / "national" / MUNICIPALITY_FILE).exists():
-        return {}, []
-    try:
-        tables = load_national(raw_dir / "national")
-    except ValueError as error:
-        return {}, [InputError("national", str(error))]
-    municipality, population = tables["municipality"], tables["population"]
-    prefectures = [f"{code}000" for code in PREFECTURES]  # prefecture totals, e.g. 03000 岩手県
-    suites = validation.national_suites([*municipality["area_code"].to_list(), *prefectures])
-    errors = validation.validate(
-        municipality, suites["national_municipality"], f"national/{MUNICIPALITY_FILE}"
-    )
-    errors += validation.validate(
-        population, suites["national_population"], "national/population_census.csv"
-    )
-    return {"national_municipality": municipality, "national_population": population}, errors
+    return read_tables(raw_dir)
 
 
 def read_estat(raw_dir: Path) -> Result:

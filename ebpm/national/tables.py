@@ -1,0 +1,229 @@
+"""Everything ``ebpm build`` reads from ``data/raw/national`` (and the census in the e-Stat cache).
+
+:func:`read_tables` reads each source that is present, checks every table with the Great
+Expectations suites of :mod:`ebpm.validation`, and returns the warehouse tables with every
+problem as an :class:`~ebpm.readers.InputError` (file, row, column). Tables:
+
+``national_municipality``, ``national_population``
+    the two small extracts (:mod:`ebpm.national.extracts`, checked when read);
+``national_census_population``, ``national_former_municipality``
+    国勢調査 1970–2020 of every area, and the 旧市町村 crosswalk (:mod:`ebpm.national.census`);
+``national_fiscal``, ``national_fiscal_mean``, ``national_fiscal_file``, ``national_fiscal_indicator``
+    主要財政指標 per municipality and year, the published means, one row per file read
+    (indicators present, how rows were matched, the notes), and the indicators' names
+    (:mod:`ebpm.national.fiscal`);
+``national_opendata``
+    the 2020 open-data survey (:mod:`ebpm.national.opendata`);
+``national_peer``, ``national_peer_rule``
+    the peer group and the rule that chose it (:mod:`ebpm.national.peers`).
+
+Tables read and checked without a problem are kept in ``data/processed/cache/national/``
+under a key made of the SHA-256 of every input file and of the reading and checking code
+(:mod:`ebpm.national.cache`): a rebuild with the same files loads them; change a file or the
+code and everything is read and checked again.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Final
+
+import polars as pl
+
+from ebpm import validation
+from ebpm.national import census, fiscal, opendata, peers
+from ebpm.national.cache import TableCache
+from ebpm.national.extracts import MUNICIPALITY_FILE, read_extracts
+from ebpm.readers import InputError
+
+__all__ = ["read_tables"]
+
+Tables = dict[str, pl.DataFrame]
+_FISCAL_NAMES: Final = {
+    "prefecture": "都道府県名",
+    "name": "団体名",
+    **{i.id: i.label for i in fiscal.INDICATORS},
+}
+_EMPTY_NAMES: Final = pl.DataFrame(
+    schema=dict.fromkeys(("area_code", "prefecture", "name"), pl.String)
+)
+_EMPTY_FORMER: Final = pl.DataFrame(
+    schema=dict.fromkeys(("former_code", "prefecture", "former_name", "successor_code"), pl.String)
+)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _census(raw_dir: Path, folder: Path) -> tuple[Tables, list[InputError]]:
+    frames: list[pl.DataFrame] = []
+    errors: list[InputError] = []
+    former = pl.DataFrame()
+    old = folder / census.CENSUS_1970_2010
+    if old.exists():
+        frame, found = census.read_census_1970_2010(old, f"national/{census.CENSUS_1970_2010}")
+        frames.append(frame)
+        errors += found
+    recent = folder / census.CENSUS_2015
+    if recent.exists():
+        frame, former, found = census.read_census_2015(recent, f"national/{census.CENSUS_2015}")
+        frames.append(frame)
+        errors += found
+    frame, found = census.read_census_2020(raw_dir / "estat", raw_dir)
+    frames.append(frame)
+    errors += found
+    population = pl.concat(frames, how="vertical_relaxed")
+    if errors or population.height == 0:
+        return {}, errors
+    tables = {"national_census_population": population}
+    if former.height:
+        tables["national_former_municipality"] = former
+    return tables, errors
+
+
+def _match_sources(tables: Tables) -> fiscal.MatchSources:
+    population = tables.get("national_census_population")
+    if population is None:
+        return fiscal.MatchSources(_EMPTY_NAMES, _EMPTY_FORMER)
+    current = (
+        population.filter(pl.col("area_level") == census.MUNICIPALITY)
+        .sort("year", descending=True)  # the newest name of each code first
+        .select("area_code", "prefecture", "name")
+    )
+    return fiscal.MatchSources(current, tables.get("national_former_municipality", _EMPTY_FORMER))
+
+
+def _fiscal(
+    raw_dir: Path, folder: Path, sources: fiscal.MatchSources
+) -> tuple[Tables, list[InputError]]:
+    if not (folder / fiscal.FISCAL_DIR).is_dir():
+        return {}, []
+    rows, files, errors = fiscal.read_fiscal(folder / fiscal.FISCAL_DIR, raw_dir, sources)
+    means, mean_files, mean_errors = fiscal.read_fiscal_means(folder / fiscal.MEAN_DIR, raw_dir)
+    errors += mean_errors
+    if errors:
+        return {}, errors
+    indicators = pl.DataFrame(
+        {
+            "indicator_id": [i.id for i in fiscal.INDICATORS],
+            "indicator": [i.label for i in fiscal.INDICATORS],
+            "unit": [i.unit for i in fiscal.INDICATORS],
+            "sort_order": list(range(1, len(fiscal.INDICATORS) + 1)),
+        }
+    )
+    file_table = pl.concat([files, mean_files], how="diagonal_relaxed")
+    return {
+        "national_fiscal": rows,
+        "national_fiscal_mean": means,
+        "national_fiscal_file": file_table.sort("kind", "fiscal_year"),
+        "national_fiscal_indicator": indicators,
+    }, errors
+
+
+def _opendata(
+    raw_dir: Path, folder: Path, sources: fiscal.MatchSources
+) -> tuple[Tables, list[InputError]]:
+    answers = folder / opendata.ANSWERS_FILE
+    if not answers.exists():
+        return {}, []
+    master = sources.current if sources.current.height else None
+    table, errors = opendata.read_opendata(
+        answers, folder / opendata.QUESTIONS_FILE, raw_dir, master
+    )
+    return ({} if errors else {"national_opendata": table}), errors
+
+
+def _peers(folder: Path, tables: Tables) -> tuple[Tables, list[InputError]]:
+    population = tables.get("national_census_population")
+    if population is None:
+        return {}, []
+    group, errors = peers.peer_group(
+        population, folder / peers.PEERS_FILE, f"national/{peers.PEERS_FILE}"
+    )
+    return (group.tables() if group is not None else {}), errors
+
+
+def _read(raw_dir: Path) -> tuple[Tables, list[InputError]]:
+    """Every source except the two extracts, as read (not yet checked)."""
+    folder = raw_dir / "national"
+    tables: Tables = {}
+    errors: list[InputError] = []
+    for part in (
+        lambda: _census(raw_dir, folder),
+        lambda: _fiscal(raw_dir, folder, _match_sources(tables)),
+        lambda: _opendata(raw_dir, folder, _match_sources(tables)),
+        lambda: _peers(folder, tables),
+    ):
+        found, part_errors = part()
+        tables.update(found)
+        errors += part_errors
+    return tables, errors
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def _check(tables: Tables) -> list[InputError]:
+    """Run the Great Expectations suite of every table that was read."""
+    errors: list[InputError] = []
+    census_suites = validation.census_suites()
+    for name in ("national_census_population", "national_former_municipality"):
+        if name in tables:
+            errors += validation.validate(tables[name], census_suites[name])
+    if "national_fiscal" in tables:
+        ranges = [(i.label, i.low, i.high) for i in fiscal.INDICATORS]
+        suites = validation.fiscal_suites(ranges, fiscal.MATCH_METHODS, fiscal.UNMATCHED)
+        for name in ("national_fiscal", "national_fiscal_mean"):
+            frame = tables[name]
+            renamed = frame.rename({k: v for k, v in _FISCAL_NAMES.items() if k in frame.columns})
+            errors += validation.validate(renamed, suites[name])
+    if "national_opendata" in tables:
+        errors += validation.validate(tables["national_opendata"], validation.opendata_suite())
+    if "national_peer" in tables:
+        population = tables["national_census_population"]
+        municipalities = population.filter(pl.col("area_level") == census.MUNICIPALITY)
+        target = tables["national_peer_rule"]["target_code"].item()
+        suite = validation.peer_suite(municipalities["area_code"].unique().to_list(), target)
+        errors += validation.validate(
+            tables["national_peer"], suite, f"national/{peers.PEERS_FILE}"
+        )
+    return errors
+
+
+def _inputs(raw_dir: Path) -> list[Path]:
+    """The files :func:`_read` reads (their content is part of the cache key)."""
+    files = [p for p in (raw_dir / "national").rglob("*") if p.is_file()]
+    for stats_id in census.CENSUS_2020_TABLES:
+        folder = raw_dir / "estat" / stats_id
+        if folder.is_dir():
+            files += [p for p in folder.iterdir() if p.is_file()]
+    return sorted(files)
+
+
+def read_tables(
+    raw_dir: Path, *, cache: TableCache | None = None
+) -> tuple[Tables, list[InputError]]:
+    """Read and check every national source under ``raw_dir`` (``data/raw``).
+
+    ``cache`` defaults to ``data/processed/cache/national``; pass ``TableCache(None)`` to
+    read and check every file again.
+    """
+    cache = cache if cache is not None else TableCache.default()
+    key = cache.key(raw_dir, _inputs(raw_dir))
+    cached = cache.load(key)
+    if cached is not None:
+        return cached, []
+    tables: Tables = {}
+    errors: list[InputError] = []
+    folder = raw_dir / "national"
+    if (folder / MUNICIPALITY_FILE).exists():  # read and checked by readers.read_table + GX
+        extracts, errors = read_extracts(folder)
+        if extracts:
+            tables["national_municipality"] = extracts["municipality"]
+            tables["national_population"] = extracts["population"]
+    read, read_errors = _read(raw_dir)
+    tables.update(read)
+    errors += read_errors + _check(read)
+    if not errors:
+        cache.save(key, tables)
+    return tables, errors
