@@ -20,6 +20,8 @@ import io
 import math
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -59,10 +61,15 @@ def _snapshots(lesson: Path) -> dict[str, dict[str, Any]]:
     notebook = nbformat.read(lesson, as_version=4)
     namespace: dict[str, Any] = {"__name__": "__lesson__"}
     found: dict[str, dict[str, Any]] = {}
+    last = max(
+        i for i, c in enumerate(notebook.cells) if c.cell_type == "code" and MARKER.match(c.source)
+    )
     cwd = Path.cwd()
     os.chdir(lesson.parent)  # notebooks run in notebooks/ (relative paths in the lessons)
     try:
-        for index, cell in enumerate(notebook.cells):
+        # The cells after the last exercise only clean up (con.close()); the exercises'
+        # functions keep using the lesson's connection, so stop before them.
+        for index, cell in enumerate(notebook.cells[: last + 1]):
             if cell.cell_type != "code" or not cell.source.strip():
                 continue
             if "raises-exception" in cell.metadata.get("tags", []):
@@ -71,14 +78,14 @@ def _snapshots(lesson: Path) -> dict[str, dict[str, Any]]:
             if source.startswith("# 確認"):
                 continue
             match = MARKER.match(source)
+            code = cell.source
             if match:
+                # Later exercises build on earlier answers (as in the solution notebook).
                 found[match.group(1)] = dict(namespace)
-            _run(cell.source, namespace, f"<{lesson.stem} セル{index}>")
+                code = EXERCISES[match.group(1)].solution
+            _run(code, namespace, f"<{lesson.stem} セル{index}>")
     finally:
         os.chdir(cwd)
-        connection = namespace.get("con")
-        if connection is not None and hasattr(connection, "close"):
-            connection.close()
     _SNAPSHOTS[lesson.name] = found
     return found
 
@@ -96,9 +103,6 @@ def _try(exercise_id: str, code: str) -> tuple[dict[str, Any], bool]:
         return namespace, False
     finally:
         os.chdir(cwd)
-        connection = namespace.get("con")
-        if connection is not None and connection is not _snapshots(lesson)[exercise_id].get("con"):
-            connection.close()
 
 
 def _verdict(exercise_id: str, code: str):
@@ -109,6 +113,7 @@ def _verdict(exercise_id: str, code: str):
 
 IDS = list(EXERCISES)
 WRONG = [(i, n) for i in IDS for n in range(len(EXERCISES[i].wrong))]
+RIGHT = [(i, n) for i in IDS for n in range(len(EXERCISES[i].also_right))]
 
 
 @pytest.mark.parametrize("exercise_id", IDS)
@@ -116,6 +121,13 @@ def test_solution_passes(exercise_id):
     verdict = _verdict(exercise_id, EXERCISES[exercise_id].solution)
     assert verdict.ok, verdict.message
     assert "正解" in verdict.message
+
+
+@pytest.mark.parametrize(("exercise_id", "index"), RIGHT, ids=[f"{i}-right{n}" for i, n in RIGHT])
+def test_other_correct_forms_pass(exercise_id, index):
+    code = EXERCISES[exercise_id].also_right[index]
+    verdict = _verdict(exercise_id, code)
+    assert verdict.ok, f"rejected a right answer:\n{code}\n→ {verdict.message}"
 
 
 @pytest.mark.parametrize("exercise_id", IDS)
@@ -144,6 +156,21 @@ def test_answer_left_from_an_earlier_run_is_not_accepted(exercise_id):
     verdict = evaluate(exercise_id, namespace, runs=runs)
     assert not verdict.ok and verdict.stale
     assert "エラーで止まりました" in verdict.message and "[6]" in verdict.message
+
+
+def test_exercise_cells_are_already_formatted():
+    """sync_exercises writes these cells; `ruff format` must not change them afterwards."""
+    ruff = Path(sys.executable).with_name("ruff")
+    for exercise in EXERCISES.values():
+        for code in (exercise.stub, exercise.solution):
+            formatted = subprocess.run(
+                [str(ruff), "format", "--stdin-filename", "cell.py", "-"],
+                input=code + "\n",
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+            assert formatted.rstrip("\n") == code, f"練習 {exercise.id}:\n{formatted}"
 
 
 def test_a_missing_answer_asks_to_run_the_exercise_cell():

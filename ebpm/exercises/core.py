@@ -112,7 +112,12 @@ class Answers:
 
 @dataclass(frozen=True)
 class Exercise:
-    """One 練習: its cells, its judge, and where to look when the answer is wrong."""
+    """One 練習: its cells, its judge, and where to look when the answer is wrong.
+
+    ``also_right`` are other correct cells (a tuple for a list, a differently shaped SQL …)
+    that must pass too; ``minutes`` is the walk-through estimate for a beginner
+    (``scripts/lesson_time.py``); ``taught`` names the lesson part that taught what it needs.
+    """
 
     id: str
     answers: tuple[str, ...]
@@ -122,6 +127,7 @@ class Exercise:
     look: str
     uses: tuple[str, ...] = ()
     wrong: tuple[Wrong, ...] = ()
+    also_right: tuple[str, ...] = ()
     praise: str = ""
     minutes: float = 8.0
     taught: str = ""

@@ -22,6 +22,12 @@ MONTHLY_HOURS = [15.2, 10.8, 9.5, 8.1, 6.0, 9.7, 9.1, 8.4, 9.0, 8.2, 10.1, 14.3]
 WRITTEN_YEARS = ["令和5年度", "R6", "ＦＹ２０２５", "2026年度"]
 
 
+_NO_RETURN = (
+    "関数が値を返していません（結果が None）。中身がまだ return None のままか、"
+    "print で表示しているだけです。return の後ろに結果の式を書きます。"
+)
+
+
 def _function(a: Answers, name: str) -> Callable[..., Any]:
     function = a.value
     if not callable(function):
@@ -85,7 +91,7 @@ def _expected_value(a: Answers) -> str | None:
         if error:
             return error
         if got is None:
-            return "関数が値を返していません（None）。print ではなく return で結果を返します。"
+            return _NO_RETURN
         number = as_number(got, what="関数の結果")
         if close_enough(number, want, min_decimals=None):
             continue
@@ -119,7 +125,7 @@ def _grade_of(a: Answers) -> str | None:
         if error:
             return error
         if got is None:
-            return "関数が値を返していません（None）。print ではなく return で結果を返します。"
+            return _NO_RETURN
         if got == want:
             continue
         if pace in (1.0, 0.6):
