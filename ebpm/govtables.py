@@ -390,6 +390,7 @@ def read_gov_table(
     sheet: str | int | None = None,
     header_rows: int | None = None,
     code_column: str | None = None,
+    row_numbers: bool = False,
 ) -> pl.DataFrame:
     """Read a ministry's Excel (.xls/.xlsx) or CSV table into a tidy frame.
 
@@ -407,6 +408,9 @@ def read_gov_table(
     code_column
         Column with 全国地方公共団体コード (4, 5 or 6 digits, check digit verified);
         adds a first column ``area_code`` with the 5-digit code.
+    row_numbers
+        Keep a last column ``行`` with each row's number in the sheet (1-based, as Excel
+        shows it), so that later checks can name the row to fix.
 
     Returns
     -------
@@ -457,4 +461,7 @@ def read_gov_table(
         code_column = _find_column(df.drop("_row"), code_column, grid.where)
         df = _attach_area_code(df, code_column, grid.where)
         keep_text |= {code_column, "area_code"}
-    return _convert_numbers(df, keep_text).drop("_row")
+    converted = _convert_numbers(df, keep_text)
+    if row_numbers:
+        return converted.select(pl.exclude("_row"), pl.col("_row").alias("行"))
+    return converted.drop("_row")

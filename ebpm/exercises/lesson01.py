@@ -45,10 +45,6 @@ def _call(function: Callable[..., Any], *args: Any) -> tuple[Any, str | None]:
         )
 
 
-def _reduction_needed(a: Answers) -> str | None:
-    return number_hint(a.value, 5_216_000 - 3_652_000, percent=False)
-
-
 def _first_half(a: Answers) -> str | None:
     answer = as_number(a.value)
     expected = sum(MONTHLY_HOURS[0:6])
@@ -65,16 +61,6 @@ def _first_half(a: Answers) -> str | None:
         min_decimals=1,
     )
     return hint or number_hint(a.value, expected, min_decimals=1, percent=False)
-
-
-def _gap_k11(a: Answers) -> str | None:
-    answer = as_number(a.value)
-    hint = known_wrong(
-        answer,
-        {-29: "K10（時間外勤務）の差です。K11 の値を引いてください。"},
-        min_decimals=0,
-    )
-    return hint or number_hint(a.value, 90 - 26, percent=False)
 
 
 _EXPECTED_CASES = [
@@ -158,79 +144,34 @@ def _years(a: Answers) -> str | None:
     return None
 
 
-def _slow(a: Answers) -> str | None:
-    values = as_list(a.value, what="slow")
-    if values and all(isinstance(v, int | float) for v in values):
-        return "ペースの数字のリストになっています。指標ID（kpi_id）のリストにします。"
-    expected = ["K02", "K06"]
-    if sorted(values) == sorted(["K01", "K03", "K09"]):
-        return "不等号の向きが逆です（ペースが 0.6 以上のものになっています）。"
-    if sorted(values) != expected:
-        return f"中身が違います（{values}）。ペースが 0.6 未満（< 0.6）の指標だけを選びます。"
-    return None
-
-
 EXERCISES = (
     Exercise(
         id="1-1",
-        answers=("reduction_needed",),
-        stub="# 練習 1-1（None を式に書き換えて、このセルを実行します）\nreduction_needed = None",
-        solution="# 練習 1-1\nreduction_needed = paper_base - paper_target\nreduction_needed",
-        judge=_reduction_needed,
-        look="2「値と計算」の変数（名前を付けたセル）",
-        uses=("paper_base", "paper_target"),
+        answers=("first_half",),
+        stub="# 練習 1-1（None を式に書き換えて、このセルを実行します）\nfirst_half = None",
+        solution="# 練習 1-1\nfirst_half = round(sum(monthly_hours[0:6]), 1)\nfirst_half",
+        judge=_first_half,
+        look="2「リスト」の番号（0から数える）と範囲 [始め:終わり]",
+        uses=("monthly_hours",),
         wrong=(
-            Wrong("# 練習 1-1\nreduction_needed = 1564000", "直接書き込んで"),
-            Wrong("# 練習 1-1\nreduction_needed = paper_target - paper_base", "符号"),
-            Wrong('# 練習 1-1\nreduction_needed = f"{paper_base - paper_target:,}"', "文字列"),
+            Wrong("# 練習 1-1\nfirst_half = sum(monthly_hours[1:7])", "0 から数えます"),
+            Wrong("# 練習 1-1\nfirst_half = sum(monthly_hours[0:5])", "終わりの番号は含まれません"),
+            Wrong("# 練習 1-1\nfirst_half = sum(monthly_hours)", "上半期"),
+            Wrong("# 練習 1-1\nfirst_half = monthly_hours[0:6]", "リストのまま"),
         ),
-        praise="名前を付けた値（変数）で計算すると、値が変わっても式はそのまま使えます。",
-        minutes=4,
-        taught="01 の 2（変数と計算）",
+        minutes=6,
+        taught="01 の 2（リスト）",
     ),
     Exercise(
         id="1-2",
-        answers=("first_half",),
-        stub="# 練習 1-2（None を式に書き換えて、このセルを実行します）\nfirst_half = None",
-        solution="# 練習 1-2\nfirst_half = round(sum(monthly_hours[0:6]), 1)\nfirst_half",
-        judge=_first_half,
-        look="3「リスト」の番号（0から数える）と範囲 [始め:終わり]",
-        uses=("monthly_hours",),
-        wrong=(
-            Wrong("# 練習 1-2\nfirst_half = sum(monthly_hours[1:7])", "0 から数えます"),
-            Wrong("# 練習 1-2\nfirst_half = sum(monthly_hours[0:5])", "終わりの番号は含まれません"),
-            Wrong("# 練習 1-2\nfirst_half = sum(monthly_hours)", "上半期"),
-            Wrong("# 練習 1-2\nfirst_half = monthly_hours[0:6]", "リストのまま"),
-        ),
-        minutes=6,
-        taught="01 の 3（リスト）",
-    ),
-    Exercise(
-        id="1-3",
-        answers=("gap_k11",),
-        stub="# 練習 1-3（None を式に書き換えて、このセルを実行します）\ngap_k11 = None",
-        solution='# 練習 1-3\ngap_k11 = targets["K11"] - bases["K11"]\ngap_k11',
-        judge=_gap_k11,
-        look="4「辞書」の 辞書[キー]（VLOOKUP にあたる）",
-        uses=("targets", "bases"),
-        wrong=(
-            Wrong('# 練習 1-3\ngap_k11 = targets["K10"] - bases["K10"]', "K10"),
-            Wrong('# 練習 1-3\ngap_k11 = bases["K11"] - targets["K11"]', "符号"),
-            Wrong("# 練習 1-3\ngap_k11 = 64", "直接書き込んで"),
-        ),
-        minutes=5,
-        taught="01 の 4（辞書）",
-    ),
-    Exercise(
-        id="1-4",
         answers=("expected_value",),
         stub=(
-            "# 練習 1-4（return の後ろの None を式に書き換えて、このセルを実行します）\n"
+            "# 練習 1-2（return の後ろの None を式に書き換えて、このセルを実行します）\n"
             "def expected_value(base, target, elapsed):\n"
             "    return None"
         ),
         solution=(
-            "# 練習 1-4\n"
+            "# 練習 1-2\n"
             "def expected_value(base, target, elapsed):\n"
             "    return base + (target - base) * elapsed\n"
             "\n"
@@ -238,36 +179,36 @@ EXERCISES = (
             "expected_value(129, 100, 0.5)"
         ),
         judge=_expected_value,
-        look="5「関数」の def と return",
+        look="4「関数」の def と return",
         wrong=(
             Wrong(
-                "# 練習 1-4\ndef expected_value(base, target, elapsed):\n"
+                "# 練習 1-2\ndef expected_value(base, target, elapsed):\n"
                 "    return base + target - base * elapsed",
                 "かっこで囲んで",
             ),
             Wrong(
-                "# 練習 1-4\ndef expected_value(base, target, elapsed):\n"
+                "# 練習 1-2\ndef expected_value(base, target, elapsed):\n"
                 "    print(base + (target - base) * elapsed)",
                 "return",
             ),
             Wrong(
-                "# 練習 1-4\ndef expected_value(base, target, elapsed):\n    return 114.5",
+                "# 練習 1-2\ndef expected_value(base, target, elapsed):\n    return 114.5",
                 "引数",
             ),
         ),
         minutes=8,
-        taught="01 の 5（関数）",
+        taught="01 の 4（関数）",
     ),
     Exercise(
-        id="1-5",
+        id="1-3",
         answers=("grade_of",),
         stub=(
-            "# 練習 1-5（関数の中身を書いて、このセルを実行します）\n"
+            "# 練習 1-3（関数の中身を書いて、このセルを実行します）\n"
             "def grade_of(pace):\n"
             "    return None"
         ),
         solution=(
-            "# 練習 1-5\n"
+            "# 練習 1-3\n"
             "def grade_of(pace):\n"
             "    if pace >= 1.0:\n"
             '        return "順調"\n'
@@ -280,63 +221,39 @@ EXERCISES = (
             "grade_of(0.92)"
         ),
         judge=_grade_of,
-        look="6「if（IF関数）」の >= と、条件を調べる順番",
+        look="5「if（IF関数）」の >= と、条件を調べる順番",
         wrong=(
             Wrong(
-                '# 練習 1-5\ndef grade_of(pace):\n    if pace > 1.0:\n        return "順調"\n'
+                '# 練習 1-3\ndef grade_of(pace):\n    if pace > 1.0:\n        return "順調"\n'
                 '    elif pace > 0.6:\n        return "概ね順調"\n    else:\n        return "遅れ"',
                 ">=",
             ),
             Wrong(
-                '# 練習 1-5\ndef grade_of(pace):\n    if pace >= 0.6:\n        return "概ね順調"\n'
+                '# 練習 1-3\ndef grade_of(pace):\n    if pace >= 0.6:\n        return "概ね順調"\n'
                 '    elif pace >= 1.0:\n        return "順調"\n    else:\n        return "遅れ"',
                 "上から順に",
             ),
         ),
         minutes=10,
-        taught="01 の 6（if）",
+        taught="01 の 5（if）",
     ),
     Exercise(
-        id="1-6",
+        id="1-4",
         answers=("years",),
-        stub="# 練習 1-6（None を式に書き換えて、このセルを実行します）\nyears = None",
-        solution="# 練習 1-6\nyears = [ebpm.parse_fiscal_year(w) for w in written]\nyears",
+        stub="# 練習 1-4（None を式に書き換えて、このセルを実行します）\nyears = None",
+        solution="# 練習 1-4\nyears = [ebpm.parse_fiscal_year(w) for w in written]\nyears",
         judge=_years,
-        look="8「リスト内包表記」（列全体に同じ数式を入れる）",
+        look="7「リスト内包表記」（列全体に同じ数式を入れる）",
         uses=("parse_fiscal_year",),
         wrong=(
-            Wrong("# 練習 1-6\nyears = [2023, 2024, 2025, 2026]", "直接書き込んで"),
+            Wrong("# 練習 1-4\nyears = [2023, 2024, 2025, 2026]", "直接書き込んで"),
             Wrong(
-                "# 練習 1-6\nyears = [ebpm.parse_fiscal_year(w) + 1 for w in written]", "1年ずれて"
+                "# 練習 1-4\nyears = [ebpm.parse_fiscal_year(w) + 1 for w in written]", "1年ずれて"
             ),
-            Wrong("# 練習 1-6\nyears = ebpm.parse_fiscal_year(written[0])", "リストではありません"),
+            Wrong("# 練習 1-4\nyears = ebpm.parse_fiscal_year(written[0])", "リストではありません"),
         ),
         praise="タプル (2023, 2024, …) で答えても正解として扱います。",
         minutes=7,
-        taught="01 の 8（リスト内包表記）",
-    ),
-    Exercise(
-        id="1-7",
-        answers=("slow",),
-        stub="# 練習 1-7（None を式に書き換えて、このセルを実行します）\nslow = None",
-        solution=(
-            "# 練習 1-7\nslow = [kpi_id for kpi_id, pace in paces.items() if pace < 0.6]\nslow"
-        ),
-        judge=_slow,
-        look="8「リスト内包表記」の if（フィルター）と、4 の .items()",
-        uses=("for",),
-        wrong=(
-            Wrong('# 練習 1-7\nslow = ["K02", "K06"]', "直接書き込んで"),
-            Wrong(
-                "# 練習 1-7\nslow = [kpi_id for kpi_id, pace in paces.items() if pace >= 0.6]",
-                "逆",
-            ),
-            Wrong(
-                "# 練習 1-7\nslow = [pace for kpi_id, pace in paces.items() if pace < 0.6]",
-                "指標ID",
-            ),
-        ),
-        minutes=8,
-        taught="01 の 8（内包表記の if）",
+        taught="01 の 7（リスト内包表記）",
     ),
 )

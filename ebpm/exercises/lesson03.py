@@ -59,7 +59,7 @@ EXERCISES = (
         ),
         also_right=("# 練習 3-1\nvalues_parsed = tuple(ebpm.parse_number(s) for s in cells)",),
         minutes=6,
-        taught="01 の 8（リスト内包表記）、03 の 4（parse_number）",
+        taught="01 の 7（リスト内包表記）、03 の 4（parse_number）",
     ),
     Exercise(
         id="3-2",
@@ -82,6 +82,6 @@ EXERCISES = (
             ),
         ),
         minutes=5,
-        taught="01 の 8（リスト内包表記）、03 の 6（normalize_code）",
+        taught="01 の 7（リスト内包表記）、03 の 6（normalize_code）",
     ),
 )

@@ -9,7 +9,6 @@ from ebpm.exercises.core import (
     Exercise,
     NotAnswerable,
     Wrong,
-    as_list,
     as_number,
     close_enough,
     number_hint,
@@ -108,24 +107,6 @@ def _result_2027(a: Answers) -> str | None:
     return None
 
 
-def _behind_2025(a: Answers) -> str | None:
-    values = as_list(a.value, what="behind_2025")
-    rows = a.con.sql(
-        "SELECT kpi_id, grade FROM kpi_progress WHERE fiscal_year = 2025 ORDER BY kpi_id"
-    ).fetchall()
-    expected = [kpi_id for kpi_id, grade in rows if grade in ("遅れ", "悪化")]
-    if values == expected:
-        return None
-    if sorted(values) == sorted(expected):
-        return "中身は合っていますが、ID の順に並んでいません（ORDER BY kpi_id）。"
-    if len(values) != len(set(values)):
-        return "同じIDが2回以上入っています。2025年度の行だけに絞ります（fiscal_year = 2025）。"
-    only_late = [kpi_id for kpi_id, grade in rows if grade == "遅れ"]
-    if sorted(values) == sorted(only_late):
-        return "「遅れ」だけです。「悪化」の指標も入れます（grade IN ('遅れ', '悪化')）。"
-    return f"中身が違います（{values}）。2025年度で評価が「遅れ」か「悪化」の指標を選びます。"
-
-
 EXERCISES = (
     Exercise(
         id="4-1",
@@ -151,7 +132,7 @@ EXERCISES = (
             ),
         ),
         minutes=6,
-        taught="01 の 4（辞書）、04 の 2（evaluate）",
+        taught="01 の 3（辞書）、04 の 2（evaluate）",
     ),
     Exercise(
         id="4-2",
@@ -182,7 +163,7 @@ EXERCISES = (
         ),
         also_right=("# 練習 4-2\nt_over_a = 0.83\nprogress_120 = 0.310",),
         minutes=5,
-        taught="00 の 6（式）、04 の 3（A/T と T/A）",
+        taught="00 の 7（式）、04 の 3（A/T と T/A）",
     ),
     Exercise(
         id="4-3",
@@ -216,50 +197,6 @@ EXERCISES = (
             ),
         ),
         minutes=7,
-        taught="01 の 4（辞書）、04 の 6（推進期間の平均）",
-    ),
-    Exercise(
-        id="4-4",
-        answers=("behind_2025",),
-        stub="# 練習 4-4（None を式に書き換えて、このセルを実行します）\nbehind_2025 = None",
-        solution=(
-            "# 練習 4-4\n"
-            "behind_2025 = (\n"
-            "    con.sql(\n"
-            "        \"SELECT kpi_id FROM kpi_progress WHERE fiscal_year = 2025 AND grade IN ('遅れ', '悪化') \"\n"
-            '        "ORDER BY kpi_id"\n'
-            "    )\n"
-            '    .pl()["kpi_id"]\n'
-            "    .to_list()\n"
-            ")\n"
-            "behind_2025"
-        ),
-        judge=_behind_2025,
-        look="7「ウェアハウスのビュー kpi_progress」と 02 の SQL（WHERE・ORDER BY）",
-        wrong=(
-            Wrong(
-                '# 練習 4-4\nbehind_2025 = con.sql("SELECT kpi_id FROM kpi_progress WHERE fiscal_year = 2025 '
-                'AND grade = \'遅れ\' ORDER BY kpi_id").pl()["kpi_id"].to_list()',
-                "「悪化」",
-            ),
-            Wrong(
-                "# 練習 4-4\nbehind_2025 = con.sql(\"SELECT kpi_id FROM kpi_progress WHERE grade IN ('遅れ', '悪化') "
-                'ORDER BY kpi_id").pl()["kpi_id"].to_list()',
-                "2回以上",
-            ),
-            Wrong(
-                '# 練習 4-4\nbehind_2025 = con.sql("SELECT kpi_id FROM kpi_progress WHERE fiscal_year = 2025 '
-                "AND grade IN ('遅れ', '悪化') ORDER BY kpi_id\").pl()",
-                "表（DataFrame）のまま",
-            ),
-        ),
-        also_right=(
-            "# 練習 4-4\nbehind_2025 = tuple(\n    con.sql(\n"
-            '        "SELECT kpi_id FROM kpi_progress WHERE fiscal_year = 2025 "\n'
-            "        \"AND (grade = '遅れ' OR grade = '悪化') ORDER BY kpi_id\"\n"
-            '    ).pl()["kpi_id"]\n)',
-        ),
-        minutes=8,
-        taught="02 の 2（SQL）、04 の 7（kpi_progress）",
+        taught="01 の 3（辞書）、04 の 6（推進期間の平均）",
     ),
 )

@@ -92,7 +92,7 @@ EXERCISES = (
             "chart_k10"
         ),
         judge=_chart_k10,
-        look="3「KPI のグラフ」の kpi_trend_chart と、2 の history_of",
+        look="4「KPI のグラフ」の kpi_trend_chart と、3 の history_of",
         wrong=(
             Wrong(
                 '# 練習 5-1\nrow_k10 = progress.filter(pl.col("kpi_id") == "K10").row(0, named=True)\n'
@@ -112,7 +112,7 @@ EXERCISES = (
             ),
         ),
         minutes=10,
-        taught="02 の filter、05 の 2〜3（history_of・kpi_trend_chart）",
+        taught="02 の filter、05 の 3〜4（history_of・kpi_trend_chart）",
     ),
     Exercise(
         id="5-2",
@@ -124,7 +124,7 @@ EXERCISES = (
             "[f.relative_to(ebpm.ROOT).as_posix() for f in saved_files]"
         ),
         judge=_saved_files,
-        look="5「資料に貼るためにファイルに書き出す」",
+        look="6「資料に貼るためにファイルに書き出す」",
         wrong=(
             Wrong(
                 '# 練習 5-2\nsaved_files = charts.save_chart(chart_k10, output_dir / "K10_時間外勤務", ["png"])',
@@ -136,6 +136,6 @@ EXERCISES = (
             ),
         ),
         minutes=5,
-        taught="05 の 5（save_chart）",
+        taught="05 の 6（save_chart）",
     ),
 )
