@@ -224,3 +224,26 @@ def test_rounding_tolerance_is_half_a_unit_of_the_last_decimal():
     assert close_enough(13197.0, 13196.5367, min_decimals=0)
     assert not close_enough(13198.0, 13196.5367, min_decimals=0)
     assert math.isclose(0.5 * 10.0**-1, 0.05)
+
+
+def test_in_a_kernel_a_failed_exercise_cell_makes_the_check_report_a_stale_answer():
+    """setup() records each cell's run; the check sees that the exercise cell raised last."""
+    from nbclient import NotebookClient
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    cells = [
+        "from ebpm.exercises import check\nfrom ebpm.lesson import setup\n\nsetup(quiet=True)",
+        "# 練習 0-2\nprogress_k10 = (120 - 129) / (100 - 129)",
+        'check("0-2")',
+        "# 練習 0-2\nprogress_k10 = (120 - 129) / (100 - 129\n) / undefined_name",
+        'check("0-2")',
+    ]
+    notebook = new_notebook(cells=[new_code_cell(c) for c in cells])
+    NotebookClient(notebook, timeout=120, kernel_name="python3", allow_errors=True).execute()
+    first, after_error = (
+        "".join(o.get("text", "") for o in notebook.cells[i].outputs) for i in (2, 4)
+    )
+    assert first.startswith("✔ 練習 0-2")
+    assert after_error.startswith("✘ 練習 0-2") and "エラーで止まりました" in after_error
+    error = notebook.cells[3].outputs[0]
+    assert error.output_type == "error" and error.traceback[0].startswith("エラー（NameError）")

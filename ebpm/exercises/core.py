@@ -246,7 +246,7 @@ def close_enough(answer: float, expected: float, *, min_decimals: int | None = N
 
     A rounded answer needs at least ``min_decimals`` decimals (None: exact only, up to 1e-9).
 
-    >>> close_enough(0.31, 0.3103448), close_enough(0.3, 0.3103448, min_decimals=2)
+    >>> close_enough(0.31, 0.3103448, min_decimals=2), close_enough(0.3, 0.3103448, min_decimals=2)
     (True, False)
     >>> close_enough(0.310, 0.3103448, min_decimals=2), close_enough(0.32, 0.3103448, min_decimals=2)
     (True, False)
