@@ -15,7 +15,14 @@ from ebpm.exercises.core import (
     number_hint,
 )
 
-_DATA = Path(__file__).resolve().parents[2] / "notebooks" / "data"
+
+def _data() -> Path:
+    """The lesson's example files (notebooks/data of the workspace, as the lesson reads them)."""
+    from ebpm import paths
+
+    return paths.ROOT / "notebooks" / "data"
+
+
 _COLUMNS = ["申請件数_窓口", "申請件数_オンライン", "合計"]
 _CORRECTION = {(23, "申請件数_オンライン"): 115}
 
@@ -23,7 +30,7 @@ _CORRECTION = {(23, "申請件数_オンライン"): 115}
 def _applications() -> Any:
     from ebpm import owndata
 
-    table = owndata.read_own_table(_DATA / "サンプル_窓口申請件数.xlsx", header_label="年月")
+    table = owndata.read_own_table(_data() / "サンプル_窓口申請件数.xlsx", header_label="年月")
     table, _ = owndata.to_numbers(table, _COLUMNS, label="x", corrections=_CORRECTION)
     table, _ = owndata.parse_months(table, "年月", label="x")
     return table
@@ -71,7 +78,9 @@ def _training_by_department(a: Answers) -> str | None:
         return "秘匿していない表です。disclosure.safe_aggregate で集計します（group_by ではなく）。"
     from ebpm import owndata
 
-    training = owndata.read_own_table(_DATA / "サンプル_研修受講記録.csv", header_label="職員番号")
+    training = owndata.read_own_table(
+        _data() / "サンプル_研修受講記録.csv", header_label="職員番号"
+    )
     people = dict(training.group_by("所属").agg(pl.col("職員番号").n_unique()).iter_rows())
     if "所属" not in table.columns:
         return '所属ごとに集計します（by=["所属"]）。'
