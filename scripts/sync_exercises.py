@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 SOLUTIONS = NOTEBOOKS / "solutions"
 MARKER = re.compile(r"^#\s*練習\s*(\d+-\d+)")
+LINK = re.compile(r"\]\((?!\.\./|[a-z]+:)([^)\s]+\.ipynb)")
 SOLUTION_NOTE = (
     "> **これは解答つきのノートブックです。** 練習のセルに解答例が入っています。"
     "まず `notebooks/` の本編で自分で解き、確認のセルのヒントを読んでから見比べてください。"
@@ -93,6 +94,8 @@ def solution_of(lesson_nb: nbformat.NotebookNode, bank: dict, old: Path) -> nbfo
         ident = exercise_id(cell)
         if ident is not None:
             cell.source = bank[ident].solution
+        elif cell.cell_type == "markdown":  # solutions/ is one folder down
+            cell.source = LINK.sub(r"](../\1", cell.source)
     previous = nbformat.read(old, as_version=4) if old.exists() else None
     old_cells = previous.cells if previous is not None else []
     for index, cell in enumerate(solved.cells):
