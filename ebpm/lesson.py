@@ -430,7 +430,7 @@ def _install_syntax_hint(shell: Any) -> None:
 def _chart_bundle(chart: Any) -> Any:
     from ebpm import charts
 
-    charts.enable_offline_renderer()  # the one place the notebook renderer is chosen
+    charts.enable_offline_renderer(png=True)  # the one place the notebook renderer is chosen
     return chart._repr_mimebundle_()
 
 
