@@ -418,7 +418,11 @@ def build(
     tmp.unlink()  # DuckDB must create the file itself
     try:
         _write(tmp, tables, bands)
-        os.replace(tmp, target)
+        # issue 11 — the city's records (ebpm.records): ingest the overtime/paper exports,
+        # attach their Parquet views and derived K09/K10 to `tmp`, then swap it in (os.replace).
+        from ebpm.records.attach import attach_and_swap
+
+        attach_and_swap(raw, tmp, target, today)
     finally:
         for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
             leftover.unlink(missing_ok=True)
