@@ -68,9 +68,16 @@ class ExportFile:
     encoding: Encoding
     headers: tuple[str, ...]  # normalised, in file order
     is_sample: bool
+    written: tuple[str, ...] = ()  # the headers as written in the file (for messages)
 
     def position(self, header: str) -> int:
         return self.headers.index(header)
+
+    def shown(self, header: str | None) -> str | None:
+        """A (normalised) header as the file writes it, for messages."""
+        if header is None or header not in self.headers or not self.written:
+            return header
+        return self.written[self.headers.index(header)].strip()
 
     @property
     def first_data_row(self) -> int:
@@ -154,6 +161,7 @@ def _csv_header(path: Path, encoding: Encoding, layout: Layout, label: str) -> l
 
 def _check_headers(headers: list[str], layout: Layout, label: str) -> tuple[str, ...]:
     normalised = tuple(normalize_header(h) for h in headers)
+    written = [str(h).strip() for h in headers]
     errors: list[InputError] = []
     seen: set[str] = set()
     for header in normalised:
@@ -169,7 +177,7 @@ def _check_headers(headers: list[str], layout: Layout, label: str) -> tuple[str,
     for field, names in layout.columns.items():
         for name in names:
             if name not in present:
-                shown = "、".join(h for h in normalised if h)
+                shown = "、".join(h for h in written if h)
                 errors.append(
                     InputError(
                         label,
@@ -214,14 +222,15 @@ def open_export(path: Path, label: str, layout: Layout, is_sample: bool) -> Expo
     if suffix == ".xlsx":
         frame = _read_xlsx(path, layout, label, header_only=True)
         headers = _check_headers(list(frame.columns), layout, label)
-        return ExportFile(path, label, layout, "xlsx", "utf-8", headers, is_sample)
+        return ExportFile(path, label, layout, "xlsx", "utf-8", headers, is_sample, tuple(frame.columns))
     if suffix != ".csv":
         raise ExportRefused(
             [InputError(label, "CSV（.csv）か Excel（.xlsx）のファイルにしてください")]
         )
     encoding = _sniff_encoding(path, label)
-    headers = _check_headers(_csv_header(path, encoding, layout, label), layout, label)
-    return ExportFile(path, label, layout, "csv", encoding, headers, is_sample)
+    written = _csv_header(path, encoding, layout, label)
+    headers = _check_headers(written, layout, label)
+    return ExportFile(path, label, layout, "csv", encoding, headers, is_sample, tuple(written))
 
 
 def transcode_cp932(source: Path, target: Path, block: int = 1 << 24) -> None:

@@ -453,8 +453,8 @@ class _Diagnosis:
 
     def row(self, file: ExportFile, values: dict[str, object], row: int) -> None:
         layout, label, add = file.layout, file.label, self.findings.add
-        id_column, date_column = layout.column("employee_id"), layout.column("date")
-        value_columns = layout.columns["overtime"]
+        id_column, date_column = file.shown(layout.column("employee_id")), file.shown(layout.column("date"))
+        value_columns = [file.shown(h) for h in layout.columns["overtime"]]
         emp_raw, dept_raw = values["emp_raw"], values["dept_raw"]
         pseudonym = self.pseudonymize(from_raw(emp_raw, file.encoding)) if emp_raw else None  # type: ignore[arg-type]
         who = employee_label(pseudonym)
@@ -470,7 +470,7 @@ class _Diagnosis:
                     label,
                     f"{who}の所属が空欄です（所属を入れてください）",
                     row,
-                    layout.column("department"),
+                    file.shown(layout.column("department")),
                 ),
             )
         day = self.lookup[layout.date_unit].get(values["date_key"])  # type: ignore[arg-type]
@@ -523,7 +523,7 @@ class _Diagnosis:
         month = day.replace(day=1)
         who = employee_label(pseudonym)
         unit = file.layout.date_unit
-        column = file.layout.column("date")
+        column = file.shown(file.layout.column("date"))
         if (pseudonym, month) in self.duplicates["mixed"] and unit == "month":
             self.findings.add(
                 "duplicate",
@@ -591,7 +591,7 @@ def _month_limits(con, files, month_limit, limit_hours, findings: Findings) -> N
                 f"{employee_label(employee)}の {month:%Y年%m月} の時間外勤務が合計 {hours:.1f} 時間で、上限 {limit_hours:g} 時間を超えています"
                 "（記録を確かめるか、mapping.toml の [checks] max_hours_per_month を見直してください）",
                 None,
-                file.layout.columns["overtime"][0],
+                file.shown(file.layout.columns["overtime"][0]),
             ),
         )
 

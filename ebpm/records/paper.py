@@ -53,12 +53,12 @@ def paper_suite(max_sheets_per_row: int):  # -> validation.Suite
                 lambda gxe: gxe.ExpectColumnValuesToBeBetween(column="quantity", min_value=0),
                 "quantity",
                 lambda v: (
-                    f"数量「{v}」が負の値です（返品は購入から差し引いた数量で書き出してください）"
+                    f"数量「{v:g}」が負の値です（返品は購入から差し引いた数量で書き出してください）"
                 ),
             ),
             Check(
                 lambda gxe: gxe.ExpectColumnValuesToBeBetween(
-                    column="sheets", min_value=0, max_value=max_sheets_per_row
+                    column="sheets", max_value=max_sheets_per_row
                 ),
                 "quantity",
                 lambda v: (
@@ -102,7 +102,7 @@ def _convert(
         def fail(check: str, column: str | None, message: str, row: int = row) -> None:
             nonlocal ok
             ok = False
-            findings.add(check, InputError(file.label, message, row, column))
+            findings.add(check, InputError(file.label, message, row, file.shown(column)))
 
         date_column = layout.column("date")
         text = cells.get(date_column) if date_column else None
@@ -228,7 +228,12 @@ def ingest_paper(
         )
     purchases = pl.concat(frames) if frames else pl.DataFrame()
     if purchases.height:
+        by_label = {f.label: f for f in files}
         for error in validation.validate(purchases, paper_suite(mapping.checks.max_sheets_per_row)):
+            file = by_label.get(error.file)
+            if file is not None and error.column:  # name the export's own column
+                header = file.layout.column(error.column) or file.layout.column("quantity")
+                error = InputError(error.file, error.message, error.row, file.shown(header))
             findings.add("gx", error)
         known = set(mapping.checks.departments)
         if known:
