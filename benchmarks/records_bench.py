@@ -153,10 +153,14 @@ def run(code: str) -> dict[str, object]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rows", type=int, default=10_000_000, help="daily records to generate")
     parser.add_argument("--runs", type=int, default=3, help="runs of each job (median is printed)")
-    parser.add_argument("--workdir", type=Path, help="folder for the generated files (default: a temp folder)")
+    parser.add_argument(
+        "--workdir", type=Path, help="folder for the generated files (default: a temp folder)"
+    )
     args = parser.parse_args()
     folder = args.workdir or Path(tempfile.mkdtemp(prefix="ebpm-records-bench-"))
     start = time.perf_counter()
@@ -193,7 +197,9 @@ def main() -> None:
         ("ingest CP932 / plain, peak memory", cp[1] / plain[1], None),
     ):
         verdict = "" if target is None else ("ok" if value <= target else "OVER")
-        print(f"{label:<34} {value:>8.2f}  {'≤ ' + format(target, 'g') if target else '':<6} {verdict}")
+        print(
+            f"{label:<34} {value:>8.2f}  {'≤ ' + format(target, 'g') if target else '':<6} {verdict}"
+        )
 
 
 if __name__ == "__main__":

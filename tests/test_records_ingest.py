@@ -52,7 +52,9 @@ GOOD = HEADER + (
 )
 
 
-def folder_with(tmp_path: Path, mapping: str, files: dict[str, bytes | str], name: str = "overtime") -> Path:
+def folder_with(
+    tmp_path: Path, mapping: str, files: dict[str, bytes | str], name: str = "overtime"
+) -> Path:
     folder = tmp_path / name
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "mapping.toml").write_text(mapping, encoding="utf-8")
@@ -109,12 +111,19 @@ def test_daily_minutes_become_monthly_hours_per_employee(tmp_path):
 def test_yearly_totals_give_headcount_and_hours(tmp_path):
     result = ingest(folder_with(tmp_path, DAILY, {"r.csv": GOOD}), tmp_path)
     row = result.totals.row(0, named=True)
-    assert (row["fiscal_year"], row["minutes"], row["headcount"], row["person_months"]) == (2025, 1080.0, 2, 4)
+    assert (row["fiscal_year"], row["minutes"], row["headcount"], row["person_months"]) == (
+        2025,
+        1080.0,
+        2,
+        4,
+    )
 
 
 def test_cp932_export_reads_like_utf8_and_departments_come_back_as_text(tmp_path):
     utf8 = monthly(ingest(folder_with(tmp_path / "a", DAILY, {"r.csv": GOOD}), tmp_path / "a"))
-    cp932 = monthly(ingest(folder_with(tmp_path / "b", DAILY, {"r.csv": GOOD.encode("cp932")}), tmp_path / "b"))
+    cp932 = monthly(
+        ingest(folder_with(tmp_path / "b", DAILY, {"r.csv": GOOD.encode("cp932")}), tmp_path / "b")
+    )
     assert cp932.equals(utf8)
     assert sorted(cp932["department"].unique()) == ["総務課", "財政課"]
 
@@ -126,18 +135,25 @@ def test_bom_and_crlf_export(tmp_path):
 
 
 def test_wareki_month_export_adds_up_hour_columns(tmp_path):
-    mapping = DAILY.replace('date = "勤務日"\ndate_unit = "day"', 'date = "対象年月"\ndate_unit = "month"').replace(
+    mapping = DAILY.replace(
+        'date = "勤務日"\ndate_unit = "day"', 'date = "対象年月"\ndate_unit = "month"'
+    ).replace(
         'overtime = "時間外（分）"\novertime_unit = "minutes"',
         'overtime = ["時間外", "休日"]\novertime_unit = "hours"',
     )
     data = "対象年月,職員番号,所属,時間外,休日\n令和7年4月,S001,総務課,12.5,2.6\nR7.5,S001,総務課,0.0,0\n"
-    table = monthly(ingest(folder_with(tmp_path, mapping, {"m.csv": data.encode("cp932")}), tmp_path))
+    table = monthly(
+        ingest(folder_with(tmp_path, mapping, {"m.csv": data.encode("cp932")}), tmp_path)
+    )
     assert table.select("month", "hours", "record_days").rows() == [(4, 15.1, None), (5, 0.0, None)]
 
 
 def test_hours_and_minutes_as_h_mm(tmp_path):
     mapping = DAILY.replace('overtime_unit = "minutes"', 'overtime_unit = "h:mm"')
-    data = HEADER + "2025/04/01,S001,,総務課,1:30\n2025/04/02,S001,,総務課,0:45:00\n2025/04/03,S001,,総務課,0:00\n"
+    data = (
+        HEADER
+        + "2025/04/01,S001,,総務課,1:30\n2025/04/02,S001,,総務課,0:45:00\n2025/04/03,S001,,総務課,0:00\n"
+    )
     table = monthly(ingest(folder_with(tmp_path, mapping, {"r.csv": data}), tmp_path))
     assert table.select("hours", "record_days", "overtime_days").row(0) == (2.25, 3, 2)
 
@@ -180,7 +196,9 @@ def test_unreadable_date_is_refused_with_its_row(tmp_path):
 def test_date_outside_the_fiscal_years_is_refused(tmp_path):
     data = GOOD + "2023/04/03,S001,,総務課,10\n"
     [message] = refused(folder_with(tmp_path, DAILY, {"r.csv": data}), tmp_path)
-    assert "7行目 勤務日列" in message and "対象期間（2024年04月01日〜2026年03月31日）の外" in message
+    assert (
+        "7行目 勤務日列" in message and "対象期間（2024年04月01日〜2026年03月31日）の外" in message
+    )
 
 
 def test_negative_overtime_is_refused_naming_the_pseudonym_not_the_id(tmp_path):
@@ -200,11 +218,15 @@ def test_unreadable_overtime_value_is_refused(tmp_path):
         "overtime/r.csv 8行目 時間外（分）列",
     ]
     assert "「1時間」は時間外勤務の分数として読めません" in messages[0]
-    assert "空欄は時間外勤務の分数として読めません" in messages[1] and "blank_as_zero" in messages[1]
+    assert (
+        "空欄は時間外勤務の分数として読めません" in messages[1] and "blank_as_zero" in messages[1]
+    )
 
 
 def test_blank_overtime_is_zero_when_the_mapping_says_so(tmp_path):
-    mapping = DAILY.replace('overtime_unit = "minutes"', 'overtime_unit = "minutes"\nblank_as_zero = true')
+    mapping = DAILY.replace(
+        'overtime_unit = "minutes"', 'overtime_unit = "minutes"\nblank_as_zero = true'
+    )
     data = GOOD + "2025/04/03,S001,,総務課,\n"
     table = monthly(ingest(folder_with(tmp_path, mapping, {"r.csv": data}), tmp_path))
     assert table.filter(pl.col("month") == 4)["record_days"].to_list() == [3, 1]
@@ -252,13 +274,18 @@ def test_ids_that_differ_only_by_spaces_or_width_are_one_person(tmp_path):
 def test_blank_employee_id_is_refused(tmp_path):
     data = GOOD + "2025/04/03,,,総務課,10\n"
     [message] = refused(folder_with(tmp_path, DAILY, {"r.csv": data}), tmp_path)
-    assert message == "overtime/r.csv 7行目 職員番号列: 職員番号が空欄です（職員番号を入れてください）"
+    assert (
+        message == "overtime/r.csv 7行目 職員番号列: 職員番号が空欄です（職員番号を入れてください）"
+    )
 
 
 def test_unknown_department_is_a_notice_by_default(tmp_path):
     data = GOOD + "2025/04/03,S003,,観光課,10\n"
     result = ingest(folder_with(tmp_path, DAILY, {"r.csv": data}), tmp_path)
-    assert "所属「観光課」（1行）は mapping.toml の [checks] departments の一覧にありません" in "\n".join(result.notices)
+    assert (
+        "所属「観光課」（1行）は mapping.toml の [checks] departments の一覧にありません"
+        in "\n".join(result.notices)
+    )
 
 
 def test_unknown_department_is_an_error_when_the_mapping_says_so(tmp_path):
@@ -272,7 +299,10 @@ def test_many_errors_are_capped_with_a_count(tmp_path):
     data = GOOD + "".join(f"2025/04/{d:02d},S009,,総務課,-1\n" for d in range(3, 28))
     messages = refused(folder_with(tmp_path, DAILY, {"r.csv": data}), tmp_path)
     assert len(messages) == 21
-    assert messages[-1] == "overtime/r.csv: 同じ種類の誤りがほかに 5 行あります（上の例と同じように直してください）"
+    assert (
+        messages[-1]
+        == "overtime/r.csv: 同じ種類の誤りがほかに 5 行あります（上の例と同じように直してください）"
+    )
 
 
 def test_ragged_csv_is_refused_without_echoing_its_content(tmp_path):
@@ -283,7 +313,10 @@ def test_ragged_csv_is_refused_without_echoing_its_content(tmp_path):
 
 
 def test_clear_ids_and_names_never_appear_in_any_message(tmp_path):
-    data = GOOD + "2025/04/02,S001,架空 一郎,総務課,15\n2025/04/03,S001,架空 一郎,総務課,-1\n2025/04/04,S001,架空 一郎,総務課,x\n"
+    data = (
+        GOOD
+        + "2025/04/02,S001,架空 一郎,総務課,15\n2025/04/03,S001,架空 一郎,総務課,-1\n2025/04/04,S001,架空 一郎,総務課,x\n"
+    )
     messages = refused(folder_with(tmp_path, DAILY, {"r.csv": data}), tmp_path)
     assert len(messages) == 3
     assert not [m for m in messages if "S001" in m or "架空" in m]
@@ -309,9 +342,9 @@ def test_a_mapped_column_missing_from_the_file_lists_the_headers(tmp_path):
 
 
 def test_mapping_with_unknown_key_and_bad_units_lists_every_problem(tmp_path):
-    mapping = DAILY.replace('overtime_unit = "minutes"', 'overtime_unit = "分"\nemployee = "x"').replace(
-        'date_unit = "day"', 'date_unit = "daily"'
-    )
+    mapping = DAILY.replace(
+        'overtime_unit = "minutes"', 'overtime_unit = "分"\nemployee = "x"'
+    ).replace('date_unit = "day"', 'date_unit = "daily"')
     folder = folder_with(tmp_path, mapping, {})
     with pytest.raises(MappingError) as caught:
         load_mapping(folder / "mapping.toml", "overtime", "overtime/mapping.toml")
@@ -337,7 +370,11 @@ def test_the_blank_template_says_what_to_fill_in():
     from ebpm import paths
 
     with pytest.raises(MappingError) as caught:
-        load_mapping(paths.RAW / "records" / "overtime" / "mapping.toml", "overtime", "records/overtime/mapping.toml")
+        load_mapping(
+            paths.RAW / "records" / "overtime" / "mapping.toml",
+            "overtime",
+            "records/overtime/mapping.toml",
+        )
     assert caught.value.messages[:2] == [
         'records/overtime/mapping.toml [[layout]] 1つ目: files がありません（この形式のファイル名を "勤務実績_*.csv" のように書いてください）',
         "records/overtime/mapping.toml [[layout]] 1つ目: employee_id が空です（書き出しファイルの見出しを書いてください）",
@@ -385,7 +422,7 @@ PAPER_DATA = (
     "令和7年6月1日,財政課,コピー用紙,Ａ３,3,連,架空 花子\n"
     "2025/06/02,財政課,コピー用紙,A3,1,箱,架空 花子\n"
     "2025/06/03,財政課,トナー,,2,個,架空 花子\n"
-    "2026/03/31,総務課,コピー用紙 B5,B5,\"1,000\",枚,架空 一郎\n"
+    '2026/03/31,総務課,コピー用紙 B5,B5,"1,000",枚,架空 一郎\n'
 )
 
 
@@ -395,7 +432,12 @@ def test_paper_units_become_sheets(tmp_path):
     table = duckdb.sql(
         f"SELECT paper_size, unit, sheets, source_row FROM read_parquet({files}) ORDER BY source_row"
     ).fetchall()
-    assert table == [("A4", "箱", 5000, 2), ("A3", "連", 1500, 3), ("A3", "箱", 1500, 4), ("B5", "枚", 1000, 6)]
+    assert table == [
+        ("A4", "箱", 5000, 2),
+        ("A3", "連", 1500, 3),
+        ("A3", "箱", 1500, 4),
+        ("B5", "枚", 1000, 6),
+    ]
     assert result.totals.rows() == [(2025, 9000, False)]
 
 

@@ -222,7 +222,9 @@ def open_export(path: Path, label: str, layout: Layout, is_sample: bool) -> Expo
     if suffix == ".xlsx":
         frame = _read_xlsx(path, layout, label, header_only=True)
         headers = _check_headers(list(frame.columns), layout, label)
-        return ExportFile(path, label, layout, "xlsx", "utf-8", headers, is_sample, tuple(frame.columns))
+        return ExportFile(
+            path, label, layout, "xlsx", "utf-8", headers, is_sample, tuple(frame.columns)
+        )
     if suffix != ".csv":
         raise ExportRefused(
             [InputError(label, "CSV（.csv）か Excel（.xlsx）のファイルにしてください")]

@@ -453,7 +453,10 @@ class _Diagnosis:
 
     def row(self, file: ExportFile, values: dict[str, object], row: int) -> None:
         layout, label, add = file.layout, file.label, self.findings.add
-        id_column, date_column = file.shown(layout.column("employee_id")), file.shown(layout.column("date"))
+        id_column, date_column = (
+            file.shown(layout.column("employee_id")),
+            file.shown(layout.column("date")),
+        )
         value_columns = [file.shown(h) for h in layout.columns["overtime"]]
         emp_raw, dept_raw = values["emp_raw"], values["dept_raw"]
         pseudonym = self.pseudonymize(from_raw(emp_raw, file.encoding)) if emp_raw else None  # type: ignore[arg-type]
