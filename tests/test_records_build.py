@@ -387,5 +387,5 @@ def test_lessons_read_the_same_columns_from_samples_and_city_records(city, db, b
 
 def test_a_warehouse_without_records_says_how_to_get_them(raw, db):
     build(raw, db)
-    with pytest.raises(records.RecordsMissingError, match="settings.toml を確かめて"):
+    with pytest.raises(records.RecordsMissingError, match=r"settings\.toml を確かめて"):
         records.overtime_monthly(db)

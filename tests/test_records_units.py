@@ -17,7 +17,7 @@ from ebpm import paths
 from ebpm.records import dates
 from ebpm.records.derive import compare, derive, round_half_up
 from ebpm.records.mapping import MappingError
-from ebpm.records.pseudonym import KEY_ENV, PseudonymKeyError, Pseudonymizer, load_key
+from ebpm.records.pseudonym import KEY_ENV, Pseudonymizer, PseudonymKeyError, load_key
 from ebpm.records.settings import RecordSettings, load_settings
 from ebpm.records.store import collect_garbage, promote
 
