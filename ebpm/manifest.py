@@ -41,7 +41,13 @@ __all__ = [
 SOURCES_FILE = "SOURCES.toml"
 SIDECAR_SUFFIX = ".provenance.json"
 #: Files that describe data rather than hold it.
-_NOT_DATA = {SOURCES_FILE, "README.md", ".gitkeep", "mapping.toml", "settings.toml"}  # + record settings (issue 11)
+_NOT_DATA = {
+    SOURCES_FILE,
+    "README.md",
+    ".gitkeep",
+    "mapping.toml",
+    "settings.toml",
+}  # + record settings (issue 11)
 _REQUIRED = ("title", "publisher", "licence", "retrieved_at")
 
 
