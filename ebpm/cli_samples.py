@@ -9,9 +9,10 @@ __all__ = ["add_samples_parser"]
 
 
 def _cmd_samples(args: argparse.Namespace) -> int:
-    from ebpm.samples import write_samples
+    from ebpm.samples import write_record_samples, write_samples
 
-    for path in write_samples(args.out):
+    written = write_samples(args.out) + write_record_samples(args.out / "records")  # + issue 11
+    for path in written:
         print(f"書き出しました: {path}")
     print("研修用サンプルデータ（架空の値）です。`ebpm build` でウェアハウスに読み込みます。")
     return 0

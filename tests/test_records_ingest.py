@@ -201,6 +201,15 @@ def test_date_outside_the_fiscal_years_is_refused(tmp_path):
     )
 
 
+def test_a_date_after_today_is_refused(tmp_path):
+    mapping = DAILY.replace("last_fiscal_year = 2025", "last_fiscal_year = 2026")
+    data = GOOD + "2026/11/28,S001,,総務課,10\n"
+    [message] = refused(folder_with(tmp_path, mapping, {"r.csv": data}), tmp_path)
+    assert message.startswith(
+        "overtime/r.csv 7行目 勤務日列: 「2026/11/28」は対象期間（2024年04月01日〜2026年11月27日）の外です"
+    )
+
+
 def test_negative_overtime_is_refused_naming_the_pseudonym_not_the_id(tmp_path):
     data = GOOD + "2025/04/03,S001,,総務課,-30\n"
     [message] = refused(folder_with(tmp_path, DAILY, {"r.csv": data}), tmp_path)
@@ -308,7 +317,9 @@ def test_many_errors_are_capped_with_a_count(tmp_path):
 def test_ragged_csv_is_refused_without_echoing_its_content(tmp_path):
     data = GOOD + "2025/04/03,S777,秘密 太郎,総務課\n"
     [message] = refused(folder_with(tmp_path, DAILY, {"r.csv": data}), tmp_path)
-    assert message.startswith("overtime/r.csv: 7行目あたりで列の数が見出しと合いません")
+    assert message == (
+        'overtime/r.csv 7行目: 列の数が見出しより少ないです（区切り文字や " の閉じ忘れを確かめてください）'
+    )
     assert "S777" not in message and "秘密" not in message
 
 
@@ -320,6 +331,17 @@ def test_clear_ids_and_names_never_appear_in_any_message(tmp_path):
     messages = refused(folder_with(tmp_path, DAILY, {"r.csv": data}), tmp_path)
     assert len(messages) == 3
     assert not [m for m in messages if "S001" in m or "架空" in m]
+
+
+def test_a_problem_whose_row_cannot_be_named_still_refuses_the_file(tmp_path, monkeypatch):
+    from ebpm.records import overtime
+
+    monkeypatch.setattr(overtime._Diagnosis, "row", lambda *args: None)
+    data = GOOD + "2025/04/03,S001,,総務課,-30\n"
+    [message] = refused(folder_with(tmp_path, DAILY, {"r.csv": data}), tmp_path)
+    assert message.startswith(
+        "overtime/r.csv: 読み込みで問題が見つかりましたが、行を特定できませんでした"
+    )
 
 
 def test_a_refused_ingest_writes_no_parquet(tmp_path):

@@ -240,22 +240,22 @@ def test_a_derived_year_without_a_typed_actual_is_announced_not_used():
 # --- partitions ------------------------------------------------------------------------
 
 
-def staged(tmp_path: Path, contents: dict[int, bytes]) -> dict[int, Path]:
+def staged(tmp_path: Path, contents: dict[int, str]) -> dict[int, Path]:
     out = {}
-    for year, data in contents.items():
-        path = tmp_path / "stage" / f"{year}.parquet"
+    for year, name in contents.items():
+        path = tmp_path / "stage" / f"fiscal_year={year}" / f"part-{name}.parquet"
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+        path.write_bytes(name.encode())
         out[year] = path
     return out
 
 
 def test_an_unchanged_year_keeps_its_file_and_a_changed_year_gets_a_new_one(tmp_path):
     root = tmp_path / "records"
-    first, new = promote(staged(tmp_path, {2024: b"a", 2025: b"b"}), root, "overtime")
+    first, new = promote(staged(tmp_path, {2024: "a", 2025: "b"}), root, "overtime")
     assert sorted(p.name for p in new) == sorted(p.name for p in first.values())
     kept = first[2024].stat()
-    second, new = promote(staged(tmp_path, {2024: b"a", 2025: b"c"}), root, "overtime")
+    second, new = promote(staged(tmp_path, {2024: "a", 2025: "c"}), root, "overtime")
     assert second[2024] == first[2024] and first[2024].stat().st_mtime_ns == kept.st_mtime_ns
     assert second[2025] != first[2025] and new == [second[2025]]
     assert first[2025].exists()  # the previous warehouse may still read it
@@ -264,6 +264,26 @@ def test_an_unchanged_year_keeps_its_file_and_a_changed_year_gets_a_new_one(tmp_
         "fiscal_year=2024",
         "fiscal_year=2025",
     ]
+
+
+def test_partition_names_depend_on_the_rows_not_their_order(tmp_path):
+    import duckdb
+
+    from ebpm.records.overtime import write_partitions
+
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE t AS SELECT * FROM (VALUES (2024, 'a', 1), (2024, 'b', 2), (2025, 'c', 3)) v(fiscal_year, x, y)"
+    )
+    con.execute("CREATE TABLE r AS SELECT * FROM t ORDER BY x DESC")
+    con.execute(
+        "CREATE TABLE changed AS SELECT fiscal_year, x, CASE WHEN x = 'c' THEN 4 ELSE y END AS y FROM t"
+    )
+    one = write_partitions(con, "t", ["x", "y"], tmp_path / "one")
+    two = write_partitions(con, "r", ["x", "y"], tmp_path / "two")
+    three = write_partitions(con, "changed", ["x", "y"], tmp_path / "three")
+    assert [p.name for p in one.values()] == [p.name for p in two.values()]
+    assert one[2024].name == three[2024].name and one[2025].name != three[2025].name
 
 
 # --- settings and samples -----------------------------------------------------------------

@@ -41,8 +41,9 @@ class Findings:
         """Whether another finding of this kind would still be shown."""
         return self._counts[(file, check)] < self.cap
 
-    def count_only(self, file: str, check: str, n: int = 1) -> None:
-        self._counts[(file, check)] += n
+    def __len__(self) -> int:
+        """Errors found so far (shown or not)."""
+        return sum(self._counts.values())
 
     def notice(self, message: str) -> None:
         if message not in self.notices:
@@ -60,6 +61,3 @@ class Findings:
         ]
         errors = sorted(self.errors, key=lambda e: (e.file, e.row or 0, e.column or ""))
         return errors + closing
-
-    def __bool__(self) -> bool:
-        return bool(self._counts)

@@ -34,11 +34,11 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ebpm.readers import InputError
+from ebpm.readers import BuildError, InputError
 from ebpm.records.checks import Findings, employee_label
 from ebpm.records.dates import explain_refusal, spellings
-from ebpm.records.exports import ExportFile, from_raw, to_raw, transcode_cp932
-from ebpm.records.mapping import RecordMapping, normalize_header
+from ebpm.records.exports import ExportFile, column_notices, from_raw, to_raw, transcode_cp932
+from ebpm.records.mapping import Layout, RecordMapping, normalize_header
 from ebpm.records.pseudonym import Pseudonymizer, normalize_id
 
 __all__ = ["OVERTIME_COLUMNS", "IngestResult", "ingest_overtime", "period_of"]
@@ -80,14 +80,12 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _minutes_sql(column: str, unit: str, blank_as_zero: bool) -> str:
-    """SQL turning one trimmed text column into minutes (DECIMAL), NULL when unreadable."""
-    text = f"coalesce(nullif({column}, ''), '0')" if blank_as_zero else column
-    number = f"TRY_CAST(replace({text}, ',', '') AS DECIMAL(18,4))"
-    if unit == "minutes":
-        return number
-    if unit == "hours":
-        return f"({number} * 60)"
+def _text_minutes_sql(column: str, unit: str, blank_as_zero: bool) -> str:
+    """SQL turning a text column into minutes (DECIMAL), NULL when unreadable."""
+    text = f"coalesce(nullif(trim({column}), ''), '0')" if blank_as_zero else f"trim({column})"
+    if unit in ("hours", "minutes"):
+        number = f"TRY_CAST({text} AS DECIMAL(18,4))"
+        return number if unit == "minutes" else f"({number} * 60)"
     # h:mm (also h:mm:00 as Excel writes durations); the sign applies to the whole value
     hours = f"TRY_CAST(split_part({text}, ':', 1) AS INTEGER)"
     minutes = f"TRY_CAST(split_part({text}, ':', 2) AS INTEGER)"
@@ -99,62 +97,192 @@ def _minutes_sql(column: str, unit: str, blank_as_zero: bool) -> str:
     )
 
 
-class _Sources:
-    """The SQL relation of each file (CSV read by DuckDB, xlsx registered from polars)."""
-
-    def __init__(self, con: duckdb.DuckDBPyConnection, workdir: Path) -> None:
-        self.con = con
-        self.workdir = workdir
-
-    def relation(self, index: int, file: ExportFile) -> str:
-        names = [f"c{i}" for i in range(len(file.headers))]
-        if file.format == "xlsx":
-            from ebpm.records.exports import read_small
-
-            frame = read_small(file)
-            frame = frame.rename(dict(zip(file.headers, names, strict=True)))
-            self.con.register(f"xlsx_{index}", frame)
-            return f"xlsx_{index}"
-        path = file.path
-        if file.encoding == "cp932":
-            path = self.workdir / f"export_{index}.csv"
-            transcode_cp932(file.path, path)
-        columns = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in names) + "}"
-        return (
-            f"read_csv({_quote(str(path))}, header = true, skip = {file.layout.header_row - 1},"
-            f" auto_detect = false, delim = {_quote(file.layout.delimiter)}, quote = '\"',"
-            f" escape = '\"', strict_mode = true, columns = {columns})"
-        )
+#: Western date formats tried on a sample of each CSV; a match lets DuckDB's reader parse them.
+_DAY_FORMATS = ("%Y/%m/%d", "%Y-%m-%d", "%Y%m%d", "%Y.%m.%d")
+_MONTH_FORMATS = ("%Y/%m", "%Y-%m", "%Y%m", "%Y.%m", *_DAY_FORMATS)
+_SAMPLE_ROWS = 2000
+_REJECTS_LIMIT = 100
 
 
-def _branch(index: int, file: ExportFile, relation: str, calendar: str, *, ordered: bool) -> str:
-    """One file's rows: raw id and department, the date key, minutes (and raw texts if ``ordered``)."""
-    layout = file.layout
+@dataclass
+class _Source:
+    """How one export is read.
 
-    def col(field: str) -> str:
-        return f"nullif(trim(c{file.position(layout.column(field) or '')}), '')"
+    ``relation`` is the fast read: a CSV with its dates parsed by DuckDB's reader when
+    the file writes them in one western format (else looked up in the spelling table),
+    numbers parsed as DECIMAL, and malformed rows counted in a rejects table instead of
+    stopping the scan. ``text_relation`` reads every column as text, in file order, for
+    naming the rows when something is wrong.
+    """
 
-    values = [f"nullif(trim(c{file.position(h)}), '')" for h in layout.columns["overtime"]]
-    minutes = " + ".join(
-        _minutes_sql(v, layout.overtime_unit or "hours", layout.blank_as_zero) for v in values
-    )
-    date = col("date")
-    key = f"split_part({date}, ' ', 1)"  # 2025/04/01 0:00:00 as Excel writes date cells
-    all_blank = " AND ".join(
-        f"{c} IS NULL" for c in (col("employee_id"), col("department"), date, *values)
-    )
-    if ordered:
-        row = "_row" if file.format == "xlsx" else "NULL::BIGINT"
-        raw_values = ", ".join(f"{v} AS v{i}" for i, v in enumerate(values))
-        return (
-            f"SELECT {row} AS _row, {col('employee_id')} AS emp_raw, {col('department')} AS dept_raw,"
-            f" {key} AS date_key, {date} AS date_text, {raw_values}, {minutes} AS minutes,"
-            f" ({all_blank}) AS blank_row FROM {relation}"
-        )
+    index: int
+    file: ExportFile
+    text_relation: str
+    relation: str
+    date_format: str | None  # western strptime format, else the spelling table is used
+    date_key: str  # SQL of the text looked up in the spelling table
+    typed_values: bool
+    rejects: str | None
+
+    def column(self, header: str | None) -> str:
+        return f"c{self.file.position(header or '')}"
+
+    @property
+    def layout(self) -> Layout:
+        return self.file.layout
+
+
+def _csv_sql(path: Path, file: ExportFile, types: list[str], extra: str = "") -> str:
+    columns = "{" + ", ".join(f"'c{i}': '{t}'" for i, t in enumerate(types)) + "}"
     return (
-        f"SELECT {index}::INTEGER AS file_index, {col('employee_id')} AS emp_raw,"
-        f" {col('department')} AS dept_raw, c.day AS day, {minutes} AS minutes"
-        f" FROM {relation} LEFT JOIN {calendar} c ON c.raw = {key} WHERE NOT ({all_blank})"
+        f"read_csv({_quote(str(path))}, header = true, skip = {file.layout.header_row - 1},"
+        f" auto_detect = false, delim = {_quote(file.layout.delimiter)}, quote = '\"',"
+        f" escape = '\"', strict_mode = true{extra}, columns = {columns})"
+    )
+
+
+def _open_source(
+    con: duckdb.DuckDBPyConnection, index: int, file: ExportFile, workdir: Path
+) -> _Source:
+    layout = file.layout
+    date_header = layout.column("date")
+    if file.format == "xlsx":
+        from ebpm.records.exports import read_small
+
+        frame = read_small(file)
+        frame = frame.rename({h: f"c{i}" for i, h in enumerate(file.headers)})
+        con.register(f"xlsx_{index}", frame)
+        relation = f"xlsx_{index}"
+        date = f"c{file.position(date_header or '')}"
+        return _Source(
+            index, file, relation, relation, None, f"split_part(trim({date}), ' ', 1)", False, None
+        )
+    path = file.path
+    if file.encoding == "cp932":
+        path = workdir / f"export_{index}.csv"
+        transcode_cp932(file.path, path)
+    text_relation = _csv_sql(path, file, ["VARCHAR"] * len(file.headers))
+    date = f"c{file.position(date_header or '')}"
+    date_format, date_key = None, date
+    try:
+        sample = [
+            v
+            for (v,) in con.sql(
+                f"SELECT {date} FROM {text_relation} LIMIT {_SAMPLE_ROWS}"
+            ).fetchall()
+            if v is not None
+        ]
+    except duckdb.Error:
+        sample = []  # a malformed file: the fast read reports where
+    if sample and any(v != v.strip() or " " in v.strip() for v in sample):
+        date_key = f"split_part(trim({date}), ' ', 1)"  # 2025/04/01 0:00:00, as Excel writes
+    elif sample:
+        formats = _DAY_FORMATS if layout.date_unit == "day" else _MONTH_FORMATS
+        checks = ", ".join(f"count(try_strptime(v, {_quote(f)}))" for f in formats)
+        counts = con.sql(
+            f"SELECT {checks} FROM (SELECT unnest($s) AS v)", params={"s": sample}
+        ).fetchall()[0]
+        date_format = next(
+            (f for f, n in zip(formats, counts, strict=True) if n == len(sample)), None
+        )
+    typed_values = layout.overtime_unit in ("hours", "minutes")
+    value_positions = {file.position(h) for h in layout.columns["overtime"]}
+    types = [
+        "DATE" if date_format and i == file.position(date_header or "")
+        else "DECIMAL(18,4)" if typed_values and i in value_positions
+        else "VARCHAR"
+        for i in range(len(file.headers))
+    ]  # fmt: skip
+    rejects = f"rejects_{index}"
+    extra = (
+        f", store_rejects = true, rejects_table = '{rejects}', rejects_scan = 'rejects_scan_{index}',"
+        f" rejects_limit = {_REJECTS_LIMIT}"
+    )
+    if date_format:
+        extra += f", dateformat = {_quote(date_format)}"
+    return _Source(
+        index,
+        file,
+        text_relation,
+        _csv_sql(path, file, types, extra),
+        date_format,
+        date_key,
+        typed_values,
+        rejects,
+    )
+
+
+#: Minutes given to a blank or unreadable value in the fast read: it makes the group's
+#: minimum negative, so one ``min`` finds negative, blank and unreadable values alike.
+_UNREADABLE = -1_000_000_000
+
+
+def _fast_branch(source: _Source) -> str:
+    """One file's rows for the aggregate: raw id and department, day, minutes.
+
+    Dates are not checked against the period here: the aggregate keeps each month and a
+    mask of its days, and the months and masks are checked afterwards (far fewer rows).
+    """
+    layout = source.layout
+    emp = source.column(layout.column("employee_id"))
+    dept = source.column(layout.column("department"))
+    date = source.column(layout.column("date"))
+    values = [source.column(h) for h in layout.columns["overtime"]]
+    if source.typed_values:
+        scale = " * 60" if layout.overtime_unit == "hours" else ""
+        zero = layout.blank_as_zero
+        parts = [f"coalesce({v}, 0){scale}" if zero else f"{v}{scale}" for v in values]
+    else:
+        unit = layout.overtime_unit or "hours"
+        parts = [_text_minutes_sql(v, unit, layout.blank_as_zero) for v in values]
+    blank = " AND ".join(f"{c} IS NULL" for c in (emp, dept, date, *values))
+    if source.date_format:
+        day, join = date, ""
+    else:
+        day = "c.day"
+        join = f" LEFT JOIN calendar_{layout.date_unit} c ON c.raw = {source.date_key}"
+    return (
+        f"SELECT {source.index}::INTEGER AS file_index, {emp} AS emp_raw, {dept} AS dept_raw,"
+        f" {day} AS day, coalesce({' + '.join(parts)}, {_UNREADABLE}) AS minutes"
+        f" FROM {source.relation}{join} WHERE NOT ({blank})"
+    )
+
+
+def _ordered_branch(source: _Source, first: dt.date, last: dt.date) -> str:
+    """Every row of one file in file order, as text plus what the fast read made of it."""
+    layout = source.layout
+
+    def text(header: str | None) -> str:
+        return f"nullif(trim({source.column(header)}), '')"
+
+    date = source.column(layout.column("date"))
+    values = [source.column(h) for h in layout.columns["overtime"]]
+    minutes = " + ".join(
+        _text_minutes_sql(v, layout.overtime_unit or "hours", layout.blank_as_zero) for v in values
+    )
+    if source.date_format:
+        parsed = f"try_strptime({date}, {_quote(source.date_format)})::DATE"
+        if layout.date_unit == "month":
+            parsed = f"date_trunc('month', {parsed})::DATE"
+        day = f"CASE WHEN {parsed} BETWEEN DATE '{first}' AND DATE '{last}' THEN {parsed} END"
+    else:
+        day = "NULL::DATE"
+    row = "_row" if source.file.format == "xlsx" else "NULL::BIGINT"
+    raw_values = ", ".join(f"trim({v}) AS v{i}" for i, v in enumerate(values))
+    columns = (
+        source.column(layout.column("employee_id")),
+        source.column(layout.column("department")),
+        date,
+        *values,
+    )
+    blank = " AND ".join(f"nullif(trim({c}), '') IS NULL" for c in columns)
+    emp, dept = columns[0], columns[1]
+    return (
+        f"SELECT {row} AS _row, {emp} AS emp_raw, {dept} AS dept_raw,"
+        f" {text(layout.column('employee_id'))} IS NULL AS emp_blank,"
+        f" {text(layout.column('department'))} IS NULL AS dept_blank, {source.date_key} AS date_key,"
+        f" trim({date}) AS date_text, {day} AS day, {raw_values}, {minutes} AS minutes,"
+        f" ({blank}) AS blank_row FROM {source.text_relation}"
     )
 
 
@@ -180,11 +308,9 @@ def _run(
     checks = mapping.checks
     first, last = period_of(mapping, today)
     findings = Findings()
-    sources = _Sources(con, workdir)
-    relations = [sources.relation(i, f) for i, f in enumerate(files)]
-    units = sorted({f.layout.date_unit for f in files})
+    sources = [_open_source(con, i, f, workdir) for i, f in enumerate(files)]
     calendars = {}
-    for unit in units:
+    for unit in sorted({s.layout.date_unit for s in sources if not s.date_format}):
         calendars[unit] = _calendar(files, unit, first, last)
         con.register(f"calendar_{unit}", calendars[unit])
     con.register(
@@ -206,81 +332,123 @@ def _run(
             },
         ),
     )
-    branches = " UNION ALL ".join(
-        _branch(i, f, relations[i], f"calendar_{f.layout.date_unit}", ordered=False)
-        for i, f in enumerate(files)
-    )
+    branches = " UNION ALL ".join(_fast_branch(s) for s in sources)
     day_limit = checks.max_hours_per_day * 60
     month_limit = checks.max_hours_per_month * 60
     try:
         con.execute(
             f"""
             CREATE TEMP TABLE agg AS
-            SELECT r.file_index, emp_raw, dept_raw, date_trunc('month', day)::DATE AS month,
+            SELECT file_index, emp_raw, dept_raw, date_trunc('month', day)::DATE AS month,
                 count(*)::BIGINT AS n_rows,
-                count(*) FILTER (WHERE day IS NULL)::BIGINT AS bad_date,
-                count(*) FILTER (WHERE minutes IS NULL)::BIGINT AS bad_value,
-                count(*) FILTER (WHERE minutes < 0)::BIGINT AS negative,
-                count(*) FILTER (WHERE f.unit = 'day' AND minutes > {day_limit})::BIGINT AS too_many,
+                min(minutes) AS min_minutes,
+                max(minutes) AS max_minutes,
                 sum(minutes) AS minutes,
-                count(*) FILTER (WHERE minutes > 0)::BIGINT AS overtime_rows,
+                count_if(minutes > 0)::BIGINT AS overtime_rows,
                 bit_or(1::UBIGINT << day(day)::UBIGINT) AS day_mask
-            FROM ({branches}) r JOIN files f USING (file_index)
+            FROM ({branches})
             GROUP BY ALL
             """
         )
     except duckdb.Error as error:
         raise _read_failure(error, files) from None
-
-    _pseudonyms(con, files, pseudonymize, findings)
-    con.execute(
-        """
-        CREATE TEMP TABLE agg_p AS
-        SELECT a.*, f.source_file, f.unit, f.is_sample, p.employee_id, d.department
-        FROM agg a JOIN files f USING (file_index)
-        LEFT JOIN pmap p ON p.enc = f.enc AND p.emp_raw = a.emp_raw
-        LEFT JOIN dmap d ON d.enc = f.enc AND d.dept_raw = a.dept_raw
-        """
-    )
-    duplicates = _duplicate_groups(con)
-    per_file = con.sql(
-        """
-        SELECT file_index FROM agg_p
-        GROUP BY file_index
-        HAVING sum(bad_date) + sum(bad_value) + sum(negative) + sum(too_many) > 0
-            OR bool_or(employee_id IS NULL) OR bool_or(department IS NULL)
-        UNION
-        SELECT DISTINCT file_index FROM agg_p JOIN dups USING (employee_id, month)
-        ORDER BY 1
+    broken = _rejected(con, sources, findings)
+    blank_ids = _pseudonyms(con, files, pseudonymize, findings)
+    _monthly(con)
+    problems = _employee_months(con, month_limit)
+    # days after `last` in its month: mask bits above last.day
+    late = (1 << (last.day + 1)) - 1
+    flagged = con.sql(
+        f"""
+        SELECT a.file_index FROM agg a JOIN files f USING (file_index)
+        GROUP BY a.file_index
+        HAVING bool_or(month IS NULL)
+            OR bool_or(month < DATE '{first}' OR month > DATE '{last.replace(day=1)}')
+            OR bool_or(month = DATE '{last.replace(day=1)}' AND f.unit = 'day'
+                       AND (day_mask & ~{late}::UBIGINT) <> 0)
+            OR min(min_minutes) < 0
+            OR max(max_minutes) FILTER (WHERE f.unit = 'day') > {day_limit}
+            OR bool_or(emp_raw IS NULL) OR bool_or(dept_raw IS NULL)
         """
     ).fetchall()
-    if per_file:
+    to_diagnose = {i for (i,) in flagged} | blank_ids | _files_of(con, problems)
+    to_diagnose |= {s.index for s in sources if s.rejects and _has_rows(con, s.rejects)}
+    to_diagnose -= broken
+    if to_diagnose:
         diagnosis = _Diagnosis(
-            con, calendars, duplicates, pseudonymize, findings, (first, last), day_limit
+            con, calendars, problems, pseudonymize, findings, (first, last), day_limit
         )
-        for (index,) in per_file:
-            diagnosis.file(files[index], relations[index])
-    _month_limits(con, files, month_limit, checks.max_hours_per_month, findings)
-    _departments(con, mapping, findings)
+        before = len(findings)
+        for index in sorted(to_diagnose):
+            diagnosis.file(sources[index], first, last)
+        if len(findings) == before:  # never accept what the fast read flagged
+            for index in sorted(to_diagnose):
+                findings.add(
+                    "unexplained",
+                    InputError(
+                        files[index].label,
+                        "読み込みで問題が見つかりましたが、行を特定できませんでした"
+                        "（日付・時間・職員番号・所属の書き方がファイルの中でそろっているか確かめてください）",
+                    ),
+                )
+    _month_limits(problems, files, checks.max_hours_per_month, findings)
+    _departments(con, mapping, files, findings)
     for file in files:
-        from ebpm.records.exports import column_notices
-
         for notice in column_notices(file):
             findings.notice(
                 f"{mapping.label.rsplit('/', 1)[0]}: {notice}（{file.layout.where} の形式のファイル）"
             )
     if findings:
-        from ebpm.readers import BuildError
-
         raise BuildError(findings.close())
-    return _store(con, stage, findings.notices, checks.staff_count)
+    return _store(con, stage, findings.notices)
+
+
+def _has_rows(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    try:
+        return bool(con.sql(f"SELECT count(*) FROM {table}").fetchall()[0][0])
+    except duckdb.CatalogException:
+        return False
+
+
+_STRUCTURE = {
+    "MISSING COLUMNS": '列の数が見出しより少ないです（区切り文字や " の閉じ忘れを確かめてください）',
+    "TOO MANY COLUMNS": '列の数が見出しより多いです（値の中の , は " で囲んでください）',
+    "UNQUOTED VALUE": '" で囲んだ値の後ろに文字があります（" の位置を確かめてください）',
+    "LINE SIZE OVER MAXIMUM": "1行が長すぎます（CSV として正しく書き出されているか確かめてください）",
+    "INVALID ENCODING": "文字コードが UTF-8 ではありません（ファイル全体を UTF-8 か Shift_JIS で保存し直してください）",
+    "INVALID STATE": 'CSV として読めません（" の閉じ忘れなどを確かめてください）',
+}
+
+
+def _rejected(
+    con: duckdb.DuckDBPyConnection, sources: list[_Source], findings: Findings
+) -> set[int]:
+    """Report rows the reader could not split into the header's columns; files with such rows.
+
+    Cast failures (a date or number that does not read) are left to the diagnosis,
+    which names them with their value; the reader only counts them.
+    """
+    broken = set()
+    for source in sources:
+        if not source.rejects or not _has_rows(con, source.rejects):
+            continue
+        rows = con.sql(
+            f"SELECT line, error_type::VARCHAR FROM {source.rejects} WHERE error_type <> 'CAST' ORDER BY line"
+        ).fetchall()
+        for line, kind in rows:
+            broken.add(source.index)
+            findings.add(
+                "structure",
+                InputError(
+                    source.file.label, _STRUCTURE.get(kind, _STRUCTURE["INVALID STATE"]), int(line)
+                ),
+            )
+    return broken
 
 
 def _read_failure(error: duckdb.Error, files: list[ExportFile]) -> Exception:
     """A file DuckDB could not parse, as a Japanese message without echoing its content."""
     import re
-
-    from ebpm.readers import BuildError
 
     text = str(error)
     line = re.search(r"on Line:? (\d+)", text)
@@ -308,72 +476,151 @@ def _pseudonyms(
     files: list[ExportFile],
     pseudonymize: Pseudonymizer,
     findings: Findings,
-) -> None:
-    """pmap(enc, emp_raw → employee_id) and dmap(enc, dept_raw → department), from distinct values."""
-    ids = con.sql(
-        "SELECT DISTINCT f.enc, a.emp_raw FROM agg a JOIN files f USING (file_index) WHERE a.emp_raw IS NOT NULL"
-    ).fetchall()
-    emp_rows = []
+) -> set[int]:
+    """``pmap(file_index, emp_raw → employee_id)`` and ``dmap(file_index, dept_raw → department)``.
+
+    Computed in Python once per distinct value. Returns the files with an id or a
+    department that is blank once normalised (spaces only), which the diagnosis names.
+    """
+    pseudonyms: dict[tuple[str, str], str | None] = {}
     owner: dict[str, str] = {}
-    for enc, raw in ids:
-        clear = normalize_id(from_raw(raw, enc))
-        if not clear:
-            continue
-        pseudonym = pseudonymize(clear)
-        if owner.setdefault(pseudonym, clear) != clear:
-            findings.add(
-                "collision",
-                InputError(
-                    "records", "2人の職員の仮名が重なりました（仮名化の鍵を作り直してください）"
-                ),
-            )
-        emp_rows.append((enc, raw, pseudonym))
-    del owner
-    con.register(
-        "pmap",
-        pl.DataFrame(
-            emp_rows,
-            schema={"enc": pl.String, "emp_raw": pl.String, "employee_id": pl.String},
-            orient="row",
-        ),
-    )
+    rows = []
+    blank: set[int] = set()
+    ids = con.sql("SELECT DISTINCT file_index, emp_raw FROM agg WHERE emp_raw IS NOT NULL")
+    for index, raw in ids.fetchall():
+        encoding = files[index].encoding
+        if (encoding, raw) not in pseudonyms:
+            clear = normalize_id(from_raw(raw, encoding))
+            pseudonym = pseudonymize(clear) if clear else None
+            if pseudonym and owner.setdefault(pseudonym, clear) != clear:
+                findings.add(
+                    "collision",
+                    InputError(
+                        files[index].label,
+                        "2人の職員の仮名が重なりました（仮名化の鍵を作り直してください）",
+                    ),
+                )
+            pseudonyms[encoding, raw] = pseudonym
+        if pseudonyms[encoding, raw] is None:
+            blank.add(index)
+        rows.append((index, raw, pseudonyms[encoding, raw]))
+    del owner, pseudonyms
+    schema = {"file_index": pl.Int32, "emp_raw": pl.String, "employee_id": pl.String}
+    con.register("pmap", pl.DataFrame(rows, schema=schema, orient="row"))
     departments = con.sql(
-        "SELECT DISTINCT f.enc, a.dept_raw FROM agg a JOIN files f USING (file_index) WHERE a.dept_raw IS NOT NULL"
+        "SELECT DISTINCT file_index, dept_raw FROM agg WHERE dept_raw IS NOT NULL"
+    )
+    dept_rows = [
+        (index, raw, normalize_header(from_raw(raw, files[index].encoding)) or None)
+        for index, raw in departments.fetchall()
+    ]
+    blank |= {index for index, _, department in dept_rows if department is None}
+    schema = {"file_index": pl.Int32, "dept_raw": pl.String, "department": pl.String}
+    con.register("dmap", pl.DataFrame(dept_rows, schema=schema, orient="row"))
+    return blank
+
+
+def _one_row_per_key(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether every aggregate row is already one employee, department and month.
+
+    True when no two raw ids (or departments) of a file share a pseudonym (or name)
+    and the files cover disjoint months: then the records are a projection of the
+    aggregate, with no second grouping.
+    """
+    injective = con.sql(
+        """
+        SELECT (SELECT count(*) = count(DISTINCT (file_index, employee_id)) FROM pmap)
+           AND (SELECT count(*) = count(DISTINCT (file_index, department)) FROM dmap)
+        """
+    ).fetchall()[0][0]
+    spans = con.sql(
+        "SELECT min(month), max(month) FROM agg WHERE month IS NOT NULL GROUP BY file_index ORDER BY 1"
     ).fetchall()
-    dept_rows = [(enc, raw, normalize_header(from_raw(raw, enc))) for enc, raw in departments]
-    dept_rows = [(e, r, d) for e, r, d in dept_rows if d]
-    con.register(
-        "dmap",
-        pl.DataFrame(
-            dept_rows,
-            schema={"enc": pl.String, "dept_raw": pl.String, "department": pl.String},
-            orient="row",
-        ),
-    )
+    disjoint = all(spans[i][1] < spans[i + 1][0] for i in range(len(spans) - 1))
+    return bool(injective) and disjoint
 
 
-def _duplicate_groups(con: duckdb.DuckDBPyConnection) -> dict[str, set]:
-    """Employee-months with a duplicate: day exports (mask popcount), month exports, or both kinds."""
+_MONTHLY_KEYS = """p.employee_id, d.department, a.month AS month_start,
+    (CASE WHEN month(a.month) >= 4 THEN year(a.month) ELSE year(a.month) - 1 END)::INTEGER
+        AS fiscal_year,
+    year(a.month)::INTEGER AS year, month(a.month)::INTEGER AS month,
+    ((month(a.month) + 8) % 12 + 1)::INTEGER AS fiscal_month"""
+_MONTHLY_FROM = """FROM agg a JOIN files f USING (file_index)
+    JOIN pmap p USING (file_index, emp_raw)
+    JOIN dmap d USING (file_index, dept_raw)
+    WHERE a.month IS NOT NULL AND p.employee_id IS NOT NULL"""
+
+
+def _monthly(con: duckdb.DuckDBPyConnection) -> None:
+    """The records to store, one row per employee, department and month (plus check inputs)."""
+    if _one_row_per_key(con):
+        con.execute(
+            f"""
+            CREATE TEMP TABLE monthly AS
+            SELECT {_MONTHLY_KEYS}, a.minutes,
+                CASE WHEN f.unit = 'day' THEN a.n_rows END AS day_rows,
+                CASE WHEN f.unit = 'month' THEN a.n_rows END AS month_rows,
+                CASE WHEN f.unit = 'day' THEN a.day_mask END AS day_mask,
+                CASE WHEN f.unit = 'day' THEN a.overtime_rows END AS overtime_rows,
+                CASE f.unit WHEN 'day' THEN 1 ELSE 2 END AS units,
+                f.is_sample, a.file_index AS first_file
+            {_MONTHLY_FROM}
+            """
+        )
+        return
     con.execute(
-        """
-        CREATE TEMP TABLE dups AS
-        SELECT employee_id, month, 'day' AS why FROM agg_p
-        WHERE unit = 'day' AND month IS NOT NULL AND employee_id IS NOT NULL
-        GROUP BY employee_id, month HAVING sum(n_rows) > bit_count(bit_or(day_mask))
-        UNION
-        SELECT employee_id, month, 'month' FROM agg_p
-        WHERE unit = 'month' AND month IS NOT NULL AND employee_id IS NOT NULL
-        GROUP BY employee_id, month, department HAVING sum(n_rows) > 1
-        UNION
-        SELECT employee_id, month, 'mixed' FROM agg_p
-        WHERE month IS NOT NULL AND employee_id IS NOT NULL
-        GROUP BY employee_id, month HAVING count(DISTINCT unit) > 1
+        f"""
+        CREATE TEMP TABLE monthly AS
+        SELECT {_MONTHLY_KEYS},
+            sum(a.minutes) AS minutes,
+            sum(a.n_rows) FILTER (WHERE f.unit = 'day') AS day_rows,
+            sum(a.n_rows) FILTER (WHERE f.unit = 'month') AS month_rows,
+            bit_or(a.day_mask) FILTER (WHERE f.unit = 'day') AS day_mask,
+            sum(a.overtime_rows) FILTER (WHERE f.unit = 'day') AS overtime_rows,
+            bit_or(CASE f.unit WHEN 'day' THEN 1 ELSE 2 END) AS units,
+            bool_or(f.is_sample) AS is_sample,
+            min(a.file_index) AS first_file
+        {_MONTHLY_FROM}
+        GROUP BY p.employee_id, d.department, a.month
         """
     )
-    groups: dict[str, set] = {"day": set(), "month": set(), "mixed": set()}
-    for employee, month, why in con.sql("SELECT * FROM dups").fetchall():
-        groups[why].add((employee, month))
-    return groups
+
+
+def _employee_months(con: duckdb.DuckDBPyConnection, month_limit: float) -> pl.DataFrame:
+    """Employee-months with a duplicate (day, month or both kinds of export) or too many hours.
+
+    A day is recorded twice exactly when the popcount of the OR of the day masks is
+    less than the number of rows.
+    """
+    return con.sql(
+        f"""
+        SELECT employee_id, month_start AS month,
+            coalesce(sum(day_rows) > bit_count(bit_or(day_mask)), false) AS day_duplicate,
+            coalesce(max(month_rows) > 1, false) AS month_duplicate,
+            bit_or(units) = 3 AS mixed,
+            sum(minutes) > {month_limit} AS over_limit,
+            sum(minutes)::DOUBLE / 60 AS hours,
+            min(first_file) AS first_file
+        FROM monthly GROUP BY employee_id, month_start
+        HAVING day_duplicate OR month_duplicate OR mixed OR over_limit
+        ORDER BY first_file, month, employee_id
+        """
+    ).pl()
+
+
+def _files_of(con: duckdb.DuckDBPyConnection, problems: pl.DataFrame) -> set[int]:
+    """Files holding rows of the duplicated employee-months."""
+    duplicated = problems.filter(
+        pl.col("day_duplicate") | pl.col("month_duplicate") | pl.col("mixed")
+    )
+    if duplicated.height == 0:
+        return set()
+    con.register("duplicated", duplicated.select("employee_id", "month"))
+    found = con.sql(
+        "SELECT DISTINCT a.file_index FROM agg a JOIN pmap p USING (file_index, emp_raw)"
+        " JOIN duplicated u ON u.employee_id = p.employee_id AND u.month = a.month"
+    ).fetchall()
+    return {i for (i,) in found}
 
 
 class _Diagnosis:
@@ -383,7 +630,7 @@ class _Diagnosis:
         self,
         con: duckdb.DuckDBPyConnection,
         calendars: dict[str, pl.DataFrame],
-        duplicates: dict[str, set[tuple[str, dt.date]]],
+        problems: pl.DataFrame,
         pseudonymize: Pseudonymizer,
         findings: Findings,
         period: tuple[dt.date, dt.date],
@@ -395,59 +642,59 @@ class _Diagnosis:
             for u, c in calendars.items()
         }
         self.keys = {u: pa.array(c["raw"].to_list(), pa.string()) for u, c in calendars.items()}
-        self.duplicates = duplicates
+        self.duplicates = {
+            kind: set(problems.filter(pl.col(column)).select("employee_id", "month").rows())
+            for kind, column in (
+                ("day", "day_duplicate"),
+                ("month", "month_duplicate"),
+                ("mixed", "mixed"),
+            )
+        }
         self.pseudonymize = pseudonymize
         self.findings = findings
         self.period = period
         self.day_limit = day_limit_minutes
         self.seen: dict[tuple[object, ...], tuple[str, int]] = {}
-        dup_employees = {employee for groups in duplicates.values() for employee, _ in groups}
-        self.dup_raw = (
-            {
-                enc: pa.array(
-                    [
-                        r
-                        for (r,) in con.sql(
-                            "SELECT emp_raw FROM pmap WHERE enc = $enc AND list_contains($ids, employee_id)",
-                            params={"enc": enc, "ids": sorted(dup_employees)},
-                        ).fetchall()
-                    ],
-                    pa.string(),
-                )
-                for enc in ("utf-8", "utf-8-sig", "cp932")
-            }
-            if dup_employees
-            else {}
-        )
+        dup_employees = sorted({e for groups in self.duplicates.values() for e, _ in groups})
+        self.dup_raw: dict[int, pa.Array] = {}
+        if dup_employees:
+            found = con.sql(
+                "SELECT file_index, list(emp_raw) FROM pmap WHERE list_contains($ids, employee_id)"
+                " GROUP BY file_index",
+                params={"ids": dup_employees},
+            ).fetchall()
+            self.dup_raw = {index: pa.array(raws, pa.string()) for index, raws in found}
 
-    def file(self, file: ExportFile, relation: str) -> None:
+    def file(self, source: _Source, first: dt.date, last: dt.date) -> None:
+        file = source.file
         unit = file.layout.date_unit
         self.con.execute("SET preserve_insertion_order = true")
-        reader = self.con.sql(_branch(0, file, relation, "", ordered=True)).to_arrow_reader(100_000)
+        reader = self.con.sql(_ordered_branch(source, first, last)).to_arrow_reader(100_000)
         ordinal = file.first_data_row
         for batch in reader:
-            date_ok = pc.is_in(batch.column("date_key"), value_set=self.keys[unit])
+            if source.date_format:
+                date_ok = pc.is_valid(batch.column("day"))
+            else:
+                date_ok = pc.is_in(batch.column("date_key"), value_set=self.keys[unit])
             minutes = pc.cast(batch.column("minutes"), pa.float64())
             suspect = pc.or_kleene(pc.invert(date_ok), pc.is_null(minutes))
-            suspect = pc.or_kleene(suspect, pc.is_null(batch.column("emp_raw")))
-            suspect = pc.or_kleene(suspect, pc.is_null(batch.column("dept_raw")))
+            suspect = pc.or_kleene(suspect, batch.column("emp_blank"))
+            suspect = pc.or_kleene(suspect, batch.column("dept_blank"))
             suspect = pc.or_kleene(suspect, pc.fill_null(pc.less(minutes, 0), False))
             if unit == "day":
-                suspect = pc.or_kleene(
-                    suspect, pc.fill_null(pc.greater(minutes, self.day_limit), False)
-                )
-            if file.encoding in self.dup_raw:
-                suspect = pc.or_kleene(
-                    suspect,
-                    pc.is_in(batch.column("emp_raw"), value_set=self.dup_raw[file.encoding]),
-                )
+                too_many = pc.greater(minutes, self.day_limit)
+                suspect = pc.or_kleene(suspect, pc.fill_null(too_many, False))
+            if source.index in self.dup_raw:
+                duplicate = pc.is_in(batch.column("emp_raw"), value_set=self.dup_raw[source.index])
+                suspect = pc.or_kleene(suspect, duplicate)
             blank = batch.column("blank_row")
             flagged = pc.and_(pc.fill_null(suspect, True), pc.invert(blank))
             for i in pc.indices_nonzero(flagged).to_pylist():
                 row = batch.column("_row")[i].as_py() if file.format == "xlsx" else ordinal + i
-                self.row(
-                    file, {name: batch.column(name)[i].as_py() for name in batch.schema.names}, row
-                )
+                values = {name: batch.column(name)[i].as_py() for name in batch.schema.names}
+                if not source.date_format:
+                    values["day"] = self.lookup[unit].get(values["date_key"])  # type: ignore[arg-type]
+                self.row(file, values, row)
             ordinal += batch.num_rows
         self.con.execute("SET preserve_insertion_order = false")
 
@@ -459,14 +706,16 @@ class _Diagnosis:
         )
         value_columns = [file.shown(h) for h in layout.columns["overtime"]]
         emp_raw, dept_raw = values["emp_raw"], values["dept_raw"]
-        pseudonym = self.pseudonymize(from_raw(emp_raw, file.encoding)) if emp_raw else None  # type: ignore[arg-type]
+        pseudonym = None
+        if not values["emp_blank"]:
+            pseudonym = self.pseudonymize(from_raw(emp_raw, file.encoding))  # type: ignore[arg-type]
         who = employee_label(pseudonym)
-        if emp_raw is None:
+        if values["emp_blank"]:
             add(
                 "blank_id",
                 InputError(label, "職員番号が空欄です（職員番号を入れてください）", row, id_column),
             )
-        if dept_raw is None:
+        if values["dept_blank"]:
             add(
                 "blank_department",
                 InputError(
@@ -476,7 +725,7 @@ class _Diagnosis:
                     file.shown(layout.column("department")),
                 ),
             )
-        day = self.lookup[layout.date_unit].get(values["date_key"])  # type: ignore[arg-type]
+        day = values["day"]
         if day is None:
             text = values["date_text"]
             shown = from_raw(text, file.encoding) if isinstance(text, str) else None
@@ -576,22 +825,19 @@ def _unit_hint(unit: str | None, blank_as_zero: bool) -> str:
     return hint
 
 
-def _month_limits(con, files, month_limit, limit_hours, findings: Findings) -> None:
-    over = con.sql(
-        f"""
-        SELECT employee_id, month, sum(minutes)::DOUBLE / 60, min(file_index)
-        FROM agg_p WHERE month IS NOT NULL AND employee_id IS NOT NULL
-        GROUP BY employee_id, month HAVING sum(minutes) > {month_limit}
-        ORDER BY 4, 2, 1
-        """
-    ).fetchall()
-    for employee, month, hours, index in over:
+def _month_limits(
+    problems: pl.DataFrame, files: list[ExportFile], limit_hours: float, findings: Findings
+) -> None:
+    for employee, month, hours, index in (
+        problems.filter("over_limit").select("employee_id", "month", "hours", "first_file").rows()
+    ):
         file = files[index]
         findings.add(
             "month_limit",
             InputError(
                 file.label,
-                f"{employee_label(employee)}の {month:%Y年%m月} の時間外勤務が合計 {hours:.1f} 時間で、上限 {limit_hours:g} 時間を超えています"
+                f"{employee_label(employee)}の {month:%Y年%m月} の時間外勤務が合計 {hours:.1f} 時間で、"
+                f"上限 {limit_hours:g} 時間を超えています"
                 "（記録を確かめるか、mapping.toml の [checks] max_hours_per_month を見直してください）",
                 None,
                 file.shown(file.layout.columns["overtime"][0]),
@@ -599,81 +845,105 @@ def _month_limits(con, files, month_limit, limit_hours, findings: Findings) -> N
         )
 
 
-def _departments(con, mapping: RecordMapping, findings: Findings) -> None:
+def _departments(
+    con: duckdb.DuckDBPyConnection,
+    mapping: RecordMapping,
+    files: list[ExportFile],
+    findings: Findings,
+) -> None:
     known = set(mapping.checks.departments)
     if not known:
         return
     counts = con.sql(
-        "SELECT department, sum(n_rows), min(source_file) FROM agg_p WHERE department IS NOT NULL GROUP BY ALL ORDER BY 1"
+        "SELECT department, sum(coalesce(day_rows, 0) + coalesce(month_rows, 0)), min(first_file)"
+        " FROM monthly GROUP BY ALL ORDER BY 1"
     ).fetchall()
-    for department, rows, source in counts:
+    for department, rows, index in counts:
         if department in known:
             continue
         message = f"所属「{department}」（{rows:,}行）は mapping.toml の [checks] departments の一覧にありません"
         if mapping.checks.unknown_departments == "error":
             findings.add(
                 "department",
-                InputError(source, message + "（所属名を直すか、一覧に加えてください）"),
+                InputError(
+                    files[index].label, message + "（所属名を直すか、一覧に加えてください）"
+                ),
             )
         else:
             findings.notice(f"{mapping.label}: {message}（新しい所属なら一覧に加えてください）")
 
 
-def _store(
-    con: duckdb.DuckDBPyConnection, stage: Path, notices: list[str], staff_count: str
-) -> IngestResult:
-    con.execute(
-        """
-        CREATE TEMP TABLE monthly AS
-        SELECT employee_id, department, month AS month_start,
-            (CASE WHEN month(month) >= 4 THEN year(month) ELSE year(month) - 1 END)::INTEGER AS fiscal_year,
-            year(month)::INTEGER AS year, month(month)::INTEGER AS month,
-            ((month(month) + 8) % 12 + 1)::INTEGER AS fiscal_month,
-            sum(minutes) AS minutes,
-            CASE WHEN bool_and(unit = 'day') THEN bit_count(bit_or(day_mask))::INTEGER END AS record_days,
-            CASE WHEN bool_and(unit = 'day') THEN sum(overtime_rows)::INTEGER END AS overtime_days,
-            bool_or(is_sample) AS is_sample
-        FROM agg_p GROUP BY employee_id, department, month
-        """
-    )
+def write_partitions(
+    con: duckdb.DuckDBPyConnection, relation: str, columns: list[str], folder: Path
+) -> dict[int, Path]:
+    """Write ``relation`` as one Parquet file per fiscal year, named by its content.
+
+    The name is a digest of the year's rows that does not depend on their order (two
+    XORs of 64-bit row hashes, the row count and the column names), so the rows can be
+    written in whatever order the threads produce them, and a year whose rows did not
+    change gets the name of the file it already has (which is then kept, not rewritten).
+    """
+    import hashlib
+
+    listed = ", ".join(f'"{c}"' for c in columns)
+    digests = con.sql(
+        f"SELECT fiscal_year, count(*), bit_xor(hash({listed})), bit_xor(hash('ebpm', {listed}))"
+        f" FROM {relation} GROUP BY fiscal_year ORDER BY fiscal_year"
+    ).fetchall()
     partitions: dict[int, Path] = {}
-    rows: dict[int, int] = {}
-    years = [
-        y for (y,) in con.sql("SELECT DISTINCT fiscal_year FROM monthly ORDER BY 1").fetchall()
-    ]
-    columns = ", ".join(
-        c if c != "hours" else "minutes::DOUBLE / 60 AS hours" for c in OVERTIME_COLUMNS
-    )
-    for fiscal_year in years:
-        target = stage / "overtime" / f"fiscal_year={fiscal_year}" / "part.parquet"
+    for fiscal_year, count, first, second in digests:
+        token = f"{','.join(columns)}|{count}|{first}|{second}".encode()
+        target = (
+            folder
+            / f"fiscal_year={fiscal_year}"
+            / f"part-{hashlib.sha256(token).hexdigest()[:16]}.parquet"
+        )
         target.parent.mkdir(parents=True, exist_ok=True)
         con.execute(
-            f"COPY (SELECT {columns} FROM monthly WHERE fiscal_year = {fiscal_year}"
-            f" ORDER BY employee_id, month_start, department) TO {_quote(str(target))}"
-            " (FORMAT parquet, COMPRESSION zstd)"
+            f"COPY (SELECT {listed} FROM {relation} WHERE fiscal_year = {fiscal_year})"
+            f" TO {_quote(str(target))} (FORMAT parquet, COMPRESSION zstd)"
         )
         partitions[fiscal_year] = target
-    for fiscal_year, count in con.sql(
-        "SELECT fiscal_year, count(*) FROM monthly GROUP BY 1"
-    ).fetchall():
-        rows[fiscal_year] = count
+    return partitions
+
+
+def _store(con: duckdb.DuckDBPyConnection, stage: Path, notices: list[str]) -> IngestResult:
+    """One staged Parquet file per fiscal year, the source files per year, the yearly totals."""
+    stored = {
+        "employee_id": "employee_id",
+        "department": "department",
+        "year": "year",
+        "month": "month",
+        "fiscal_month": "fiscal_month",
+        "hours": "minutes::DOUBLE / 60",
+        "record_days": "bit_count(day_mask)::INTEGER",
+        "overtime_days": "overtime_rows::INTEGER",
+        "is_sample": "is_sample",
+    }
+    assert list(stored) == list(OVERTIME_COLUMNS)
+    columns = ", ".join(f'{sql} AS "{name}"' for name, sql in stored.items())
+    con.execute(f"CREATE TEMP VIEW stored AS SELECT fiscal_year, {columns} FROM monthly")
+    partitions = write_partitions(con, "stored", list(stored), stage / "overtime")
+    rows: dict[int, int] = dict(
+        con.sql("SELECT fiscal_year, count(*) FROM monthly GROUP BY 1 ORDER BY 1").fetchall()
+    )
     sources = con.sql(
         """
-        SELECT (CASE WHEN month(month) >= 4 THEN year(month) ELSE year(month) - 1 END)::INTEGER AS fiscal_year,
-            source_file, sum(n_rows)::BIGINT AS rows
-        FROM agg_p GROUP BY ALL ORDER BY 1, 2
+        SELECT (CASE WHEN month(a.month) >= 4 THEN year(a.month) ELSE year(a.month) - 1 END)::INTEGER
+                AS fiscal_year,
+            f.source_file, sum(a.n_rows)::BIGINT AS rows
+        FROM agg a JOIN files f USING (file_index) GROUP BY ALL ORDER BY 1, 2
         """
     ).pl()
     totals = con.sql(
         """
-        WITH person AS (
-            SELECT fiscal_year, employee_id, count(DISTINCT month) AS months, sum(minutes) AS minutes
+        SELECT fiscal_year, sum(minutes)::DOUBLE AS minutes, count(*)::BIGINT AS headcount,
+            sum(months)::BIGINT AS person_months, bool_or(is_sample) AS is_sample
+        FROM (
+            SELECT fiscal_year, employee_id, count(DISTINCT month_start) AS months,
+                sum(minutes) AS minutes, bool_or(is_sample) AS is_sample
             FROM monthly GROUP BY ALL
-        )
-        SELECT p.fiscal_year, sum(p.minutes)::DOUBLE AS minutes, count(*)::BIGINT AS headcount,
-            sum(p.months)::BIGINT AS person_months, bool_or(m.is_sample) AS is_sample
-        FROM person p JOIN (SELECT fiscal_year, bool_or(is_sample) AS is_sample FROM monthly GROUP BY 1) m USING (fiscal_year)
-        GROUP BY p.fiscal_year ORDER BY 1
+        ) GROUP BY fiscal_year ORDER BY 1
         """
     ).pl()
     return IngestResult("overtime", partitions, rows, sources, totals, list(notices))

@@ -20,7 +20,7 @@ from ebpm.records.checks import Findings
 from ebpm.records.dates import explain_refusal, lookup_key, spellings
 from ebpm.records.exports import ExportFile, ExportRefused, column_notices, read_small
 from ebpm.records.mapping import BOX, PAPER_UNITS, RecordMapping, normalize_header
-from ebpm.records.overtime import IngestResult, period_of
+from ebpm.records.overtime import IngestResult, period_of, write_partitions
 
 __all__ = ["PAPER_COLUMNS", "ingest_paper", "paper_suite"]
 
@@ -284,21 +284,11 @@ def _store(purchases: pl.DataFrame, stage: Path, notices: list[str]) -> IngestRe
         month=pl.col("purchase_date").dt.month().cast(pl.Int32),
         fiscal_month=((pl.col("purchase_date").dt.month().cast(pl.Int32) + 8) % 12 + 1),
     )
-    columns = ", ".join(PAPER_COLUMNS)
     partitions: dict[int, Path] = {}
-    rows: dict[int, int] = {}
     with duckdb.connect() as con:
         con.register("purchases", table)
-        for fiscal_year in sorted(table["fiscal_year"].unique().to_list()):
-            target = stage / "paper" / f"fiscal_year={fiscal_year}" / "part.parquet"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            con.execute(
-                f"COPY (SELECT {columns} FROM purchases WHERE fiscal_year = {fiscal_year}"
-                " ORDER BY purchase_date, source_file, source_row)"
-                f" TO '{str(target).replace(chr(39), chr(39) * 2)}' (FORMAT parquet, COMPRESSION zstd)"
-            )
-            partitions[fiscal_year] = target
-            rows[fiscal_year] = int(table.filter(pl.col("fiscal_year") == fiscal_year).height)
+        partitions = write_partitions(con, "purchases", list(PAPER_COLUMNS), stage / "paper")
+    rows = dict(table.group_by("fiscal_year").len().iter_rows())
     sources = (
         table.group_by("fiscal_year", "source_file")
         .agg(rows=pl.len().cast(pl.Int64))

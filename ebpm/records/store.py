@@ -5,8 +5,8 @@ Layout (Hive partitioning, readable unchanged by DuckDB, DuckLake, Spark)::
     data/processed/records/<warehouse name>/overtime/fiscal_year=2024/part-<sha256 16>.parquet
     data/processed/records/<warehouse name>/paper/fiscal_year=2024/part-<sha256 16>.parquet
 
-Files are content-addressed: a partition is written to a staging folder, and its
-SHA-256 names the final file. An unchanged year already has that file, so it is not
+Files are content-addressed: a partition is written to a staging folder under a name
+derived from its rows (:func:`ebpm.records.overtime.write_partitions`). An unchanged year already has that file, so it is not
 rewritten; a changed year gets a new file *beside* the old one. The new warehouse
 lists exactly its files; the previous warehouse keeps pointing at the previous ones.
 Only after the new warehouse has been swapped in are the files it does not list
@@ -21,7 +21,6 @@ reader's working directory, which differs between the CLI, notebooks and tests.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 from pathlib import Path
@@ -34,26 +33,19 @@ def records_root(warehouse: Path) -> Path:
     return warehouse.parent / "records" / warehouse.stem
 
 
-def _digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def promote(staged: dict[int, Path], root: Path, kind: str) -> tuple[dict[int, Path], list[Path]]:
-    """Move staged partitions to their content-addressed names.
+    """Move staged partitions (already named by their content) into ``root``.
 
     Returns the final file of every fiscal year and the files that are new (the
-    caller deletes those if the build fails later).
+    caller deletes those if the build fails later). A year whose file already exists
+    did not change: the staged copy is dropped and the file is left as it is.
     """
     final: dict[int, Path] = {}
     new: list[Path] = []
     for fiscal_year, path in sorted(staged.items()):
-        target = root / kind / f"fiscal_year={fiscal_year}" / f"part-{_digest(path)[:16]}.parquet"
+        target = root / kind / f"fiscal_year={fiscal_year}" / path.name
         if target.exists():
-            path.unlink()  # this year did not change: keep the file as it is
+            path.unlink()
         else:
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(path, target)
