@@ -184,9 +184,11 @@ def main() -> None:
     args = parser.parse_args()
     folder = args.workdir or Path(tempfile.mkdtemp(prefix="ebpm-records-bench-"))
     start = time.perf_counter()
+    reused = (folder / "generated.json").exists()
     utf8, cp932 = generate(folder, args.rows)
     size = utf8.stat().st_size / 2**20
-    print(f"generated {args.rows:,} daily records in {time.perf_counter() - start:.1f} s: {folder}")
+    verb = "reused" if reused and time.perf_counter() - start < 1 else "generated"
+    print(f"{verb} {args.rows:,} daily records ({time.perf_counter() - start:.1f} s): {folder}")
     print(f"  UTF-8 {size:,.0f} MiB, CP932 {cp932.stat().st_size / 2**20:,.0f} MiB")
     jobs = {
         "plain DuckDB (UTF-8)": PLAIN.format(path=str(utf8)),

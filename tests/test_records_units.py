@@ -320,3 +320,20 @@ def test_export_shaped_samples_are_rebuilt_byte_for_byte(tmp_path):
     for path in written:
         committed = paths.RAW / "sample" / "records" / path.relative_to(tmp_path)
         assert path.read_bytes() == committed.read_bytes(), path.name
+
+
+def test_the_citys_exports_are_never_committed():
+    import shutil
+    import subprocess
+
+    if shutil.which("git") is None or not (paths.ROOT / ".git").exists():
+        pytest.skip("git がないため省略")
+
+    def ignored(relative: str) -> bool:
+        result = subprocess.run(["git", "check-ignore", "-q", relative], cwd=paths.ROOT, check=False)
+        return result.returncode == 0
+
+    assert ignored("data/raw/records/overtime/勤務実績_R7.csv")
+    assert ignored("data/raw/records/paper/物品購入_R7.xlsx")
+    assert not ignored("data/raw/records/overtime/mapping.toml")
+    assert not ignored("data/raw/records/settings.toml")

@@ -6,21 +6,30 @@ which is what K10, the lessons and the 上限規制 (month and year limits) need
 daily detail, and every clear id, stays in the export and in the in-memory DuckDB
 of this ingest, which is closed at the end.
 
-The pass (each step pushes work into DuckDB; Python touches distinct values only)
-1. Every file is read by DuckDB (a CP932 file through :func:`~ebpm.records.exports.
-   transcode_cp932`), dates are looked up in the period's spelling table (a hash
-   join), overtime is parsed to minutes (DECIMAL, so 15.1 h is exactly 906 min), and
-   rows are aggregated per file × raw id × raw department × month: row count, sum,
-   and counts of every kind of bad row. Day-level duplicates are found without a
-   10-million-group hash table: each group ORs a 32-bit mask of its days, and a
-   month has a duplicate day exactly when the popcount of the OR is less than its
-   row count.
-2. The distinct raw ids (tens of thousands) get their HMAC pseudonyms in Python
-   and are joined back; distinct departments are decoded the same way.
-3. Checks run on the aggregate (small). Only if something is wrong, the files with
-   problems are streamed again, in file order, to name rows (a slower path that
-   stops collecting after :data:`~ebpm.records.checks.MAX_PER_CHECK` per check).
-4. Per fiscal year, the monthly records are written to a staged Parquet file.
+The pass (work is pushed into DuckDB; Python touches distinct values only)
+
+1. Each CSV is read once by DuckDB's parallel reader (a CP932 file after
+   :func:`~ebpm.records.exports.transcode_cp932`). When a sample of its dates shows
+   one western format, the reader parses them (else they are looked up in the
+   period's spelling table with a hash join); hours and minutes are parsed as
+   DECIMAL (15.1 h is exactly 906 min); rows that do not split into the header's
+   columns or do not parse go to a rejects table instead of stopping the scan.
+2. Rows are aggregated per file × raw id × raw department × month: count, sum,
+   minimum, maximum, days with overtime, and a 32-bit OR of the days. A blank or
+   unreadable value counts as a large negative number, so the minimum alone finds
+   negative, blank and unreadable values. A month has a day recorded twice exactly
+   when the popcount of the OR is less than its row count, so duplicates per
+   employee and day need no 10-million-group hash table. Dates outside the period
+   are found from the months and the masks.
+3. The distinct raw ids (tens of thousands) get their HMAC pseudonyms in Python and
+   are joined back; distinct departments are decoded the same way. The records are
+   the aggregate under pseudonyms (regrouped only when two raw ids are one person).
+4. Checks run on the aggregate. Only if something is wrong are the files with
+   problems streamed again as text, in file order, to name file, row and column —
+   a slower path that keeps :data:`~ebpm.records.checks.MAX_PER_CHECK` findings per
+   check. If it cannot name a row, the file is refused anyway.
+5. Per fiscal year, the records are written to a staged Parquet file named by its
+   content (:func:`write_partitions`).
 """
 
 from __future__ import annotations
@@ -41,7 +50,7 @@ from ebpm.records.exports import ExportFile, column_notices, from_raw, to_raw, t
 from ebpm.records.mapping import Layout, RecordMapping, normalize_header
 from ebpm.records.pseudonym import Pseudonymizer, normalize_id
 
-__all__ = ["OVERTIME_COLUMNS", "IngestResult", "ingest_overtime", "period_of"]
+__all__ = ["OVERTIME_COLUMNS", "IngestResult", "ingest_overtime", "period_of", "write_partitions"]
 
 #: Columns of the stored monthly records (plus the partition column ``fiscal_year``).
 OVERTIME_COLUMNS = {
