@@ -156,9 +156,12 @@ PEAK = """
 try:
     with open("/proc/self/status") as status:
         peak = next(int(l.split()[1]) for l in status if l.startswith("VmHWM:")) / 1024
-except OSError:
-    import resource
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+except OSError:  # not Linux
+    try:
+        import resource
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    except ImportError:  # Windows: no portable peak-memory reading in the standard library
+        peak = float("nan")
 print(json.dumps({"seconds": seconds, "cpu": cpu, "check": check, "rss_mib": peak}))
 """
 

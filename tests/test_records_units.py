@@ -330,7 +330,9 @@ def test_the_citys_exports_are_never_committed():
         pytest.skip("git がないため省略")
 
     def ignored(relative: str) -> bool:
-        result = subprocess.run(["git", "check-ignore", "-q", relative], cwd=paths.ROOT, check=False)
+        result = subprocess.run(
+            ["git", "check-ignore", "-q", relative], cwd=paths.ROOT, check=False
+        )
         return result.returncode == 0
 
     assert ignored("data/raw/records/overtime/勤務実績_R7.csv")

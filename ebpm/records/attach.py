@@ -28,13 +28,19 @@ import secrets
 import shutil
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import polars as pl
 
 from ebpm.readers import BuildError, InputError
+from ebpm.records.exports import ExportFile
 from ebpm.records.mapping import MAPPING_FILE, MappingError, RecordMapping, load_mapping
+from ebpm.records.pseudonym import Pseudonymizer
 from ebpm.records.settings import RecordSettings, load_settings, records_folder
+
+if TYPE_CHECKING:
+    from ebpm.records.overtime import IngestResult
 
 __all__ = ["KINDS", "attach_and_swap", "export_files"]
 
@@ -74,11 +80,11 @@ PAPER_ORDER = [
 
 def export_files(
     folder: Path, mapping: RecordMapping, raw_dir: Path, is_sample: dict[str, bool]
-) -> tuple[list, list[InputError]]:
+) -> tuple[list[ExportFile], list[InputError]]:
     """The exports of a record folder, each opened with its layout; and the problems found."""
     from ebpm.records.exports import ExportRefused, open_export
 
-    files = []
+    files: list[ExportFile] = []
     errors: list[InputError] = []
     for path in sorted(folder.iterdir()):
         if path.is_dir() or path.name in _NOT_EXPORTS or path.name.startswith((".", "~$")):
@@ -102,8 +108,8 @@ def export_files(
     return files, errors
 
 
-def _pseudonymizer(settings: RecordSettings, files: list, label: str):
-    from ebpm.records.pseudonym import SAMPLE_KEY, Pseudonymizer, load_key
+def _pseudonymizer(settings: RecordSettings, files: list[ExportFile], label: str) -> Pseudonymizer:
+    from ebpm.records.pseudonym import SAMPLE_KEY, load_key
 
     if settings.source == "sample":
         real = [f.label for f in files if not f.is_sample]
@@ -134,15 +140,15 @@ def _ingest(
     stage: Path,
     workdir: Path,
     today: dt.date,
-):
+) -> tuple[dict[str, tuple[RecordMapping, IngestResult]], list[str], dict[str, str]]:
     from ebpm.records.overtime import ingest_overtime
     from ebpm.records.paper import ingest_paper
 
     folder = records_folder(raw_dir, settings.source)
-    results = {}
+    results: dict[str, tuple[RecordMapping, IngestResult]] = {}
     errors: list[InputError | str] = []
     notices: list[str] = []
-    keys = {}
+    keys: dict[str, str] = {}
     if settings.source == "sample" and any(
         p.suffix.lower() in (".csv", ".xlsx")
         for kind in KINDS

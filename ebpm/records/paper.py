@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -21,6 +22,9 @@ from ebpm.records.dates import explain_refusal, lookup_key, spellings
 from ebpm.records.exports import ExportFile, ExportRefused, column_notices, read_small
 from ebpm.records.mapping import BOX, PAPER_UNITS, RecordMapping, normalize_header
 from ebpm.records.overtime import IngestResult, period_of, write_partitions
+
+if TYPE_CHECKING:
+    from ebpm.validation import Suite
 
 __all__ = ["PAPER_COLUMNS", "ingest_paper", "paper_suite"]
 
@@ -42,7 +46,7 @@ PAPER_COLUMNS = {
 }
 
 
-def paper_suite(max_sheets_per_row: int):  # -> validation.Suite
+def paper_suite(max_sheets_per_row: int) -> Suite:
     """GX checks of the typed purchases (conversion errors are found before)."""
     from ebpm.validation import Check, Suite
 
