@@ -339,3 +339,20 @@ def test_the_citys_exports_are_never_committed():
     assert ignored("data/raw/records/paper/物品購入_R7.xlsx")
     assert not ignored("data/raw/records/overtime/mapping.toml")
     assert not ignored("data/raw/records/settings.toml")
+
+
+def test_the_sql_pseudonym_is_the_same_hmac():
+    import duckdb
+
+    ids = ["S000123", "A-9", "x" * 40]
+    for key in (bytes(range(32)), bytes(range(100))):  # below and above the 64-byte block
+        pseudonymize = Pseudonymizer(key)
+        expression, params = pseudonymize.sql("id")
+        con = duckdb.connect()
+        con.execute("CREATE TABLE ids AS SELECT unnest($ids) AS id", {"ids": ids})
+        got = dict(con.sql(f"SELECT id, {expression} FROM ids", params=params).fetchall())
+        assert got == {
+            i: hmac.new(key, b"ebpm:employee:v1:" + i.encode(), hashlib.sha256).hexdigest()[:16]
+            for i in ids
+        }
+        assert got == {i: pseudonymize(i) for i in ids}

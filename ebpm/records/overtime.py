@@ -488,34 +488,59 @@ def _pseudonyms(
 ) -> set[int]:
     """``pmap(file_index, emp_raw → employee_id)`` and ``dmap(file_index, dept_raw → department)``.
 
-    Computed in Python once per distinct value. Returns the files with an id or a
-    department that is blank once normalised (spaces only), which the diagnosis names.
+    Computed once per distinct value: ids in DuckDB (:meth:`Pseudonymizer.sql`) when
+    they are already normal, else in Python; departments in Python. Returns the files
+    with an id or a department that is blank once normalised (spaces only), which the
+    diagnosis names.
     """
-    pseudonyms: dict[tuple[str, str], str | None] = {}
-    owner: dict[str, str] = {}
-    rows = []
+    expression, params = pseudonymize.sql("emp_raw")
+    # ids that are printable ASCII without spaces are already normal (NFKC, stripped)
+    con.execute(
+        f"""
+        CREATE TEMP TABLE pmap AS
+        SELECT file_index, emp_raw,
+            CASE WHEN plain THEN {expression} END AS employee_id,
+            CASE WHEN plain THEN emp_raw END AS normal_id
+        FROM (
+            SELECT DISTINCT file_index, emp_raw, regexp_full_match(emp_raw, '[!-~]+') AS plain
+            FROM agg WHERE emp_raw IS NOT NULL
+        )
+        """,
+        params,
+    )
     blank: set[int] = set()
-    ids = con.sql("SELECT DISTINCT file_index, emp_raw FROM agg WHERE emp_raw IS NOT NULL")
-    for index, raw in ids.fetchall():
-        encoding = files[index].encoding
-        if (encoding, raw) not in pseudonyms:
-            clear = normalize_id(from_raw(raw, encoding))
-            pseudonym = pseudonymize(clear) if clear else None
-            if pseudonym and owner.setdefault(pseudonym, clear) != clear:
-                findings.add(
-                    "collision",
-                    InputError(
-                        files[index].label,
-                        "2人の職員の仮名が重なりました（仮名化の鍵を作り直してください）",
-                    ),
-                )
-            pseudonyms[encoding, raw] = pseudonym
-        if pseudonyms[encoding, raw] is None:
-            blank.add(index)
-        rows.append((index, raw, pseudonyms[encoding, raw]))
-    del owner, pseudonyms
-    schema = {"file_index": pl.Int32, "emp_raw": pl.String, "employee_id": pl.String}
-    con.register("pmap", pl.DataFrame(rows, schema=schema, orient="row"))
+    others = con.sql("SELECT file_index, emp_raw FROM pmap WHERE normal_id IS NULL").fetchall()
+    if others:
+        rows = []
+        for index, raw in others:
+            clear = normalize_id(from_raw(raw, files[index].encoding))
+            if not clear:
+                blank.add(index)
+            rows.append((index, raw, pseudonymize(clear) if clear else None, clear or None))
+        schema = {
+            "file_index": pl.Int32,
+            "emp_raw": pl.String,
+            "employee_id": pl.String,
+            "normal_id": pl.String,
+        }
+        con.register("others", pl.DataFrame(rows, schema=schema, orient="row"))
+        con.execute(
+            "UPDATE pmap SET employee_id = o.employee_id, normal_id = o.normal_id FROM others o"
+            " WHERE pmap.file_index = o.file_index AND pmap.emp_raw = o.emp_raw"
+        )
+        con.unregister("others")
+    shared = con.sql(
+        "SELECT min(file_index) FROM pmap WHERE employee_id IS NOT NULL"
+        " GROUP BY employee_id HAVING count(DISTINCT normal_id) > 1"
+    ).fetchall()
+    for (index,) in shared:
+        findings.add(
+            "collision",
+            InputError(
+                files[index].label,
+                "2人の職員の仮名が重なりました（仮名化の鍵を作り直してください）",
+            ),
+        )
     departments = con.sql(
         "SELECT DISTINCT file_index, dept_raw FROM agg WHERE dept_raw IS NOT NULL"
     )

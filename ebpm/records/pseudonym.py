@@ -13,12 +13,13 @@ The key
 
 The pseudonym
 -------------
-``HMAC-SHA256(key, "ebpm:employee:v1:" + id)`` (RFC 2104, Python's :mod:`hmac`),
-first 16 hex digits (64 bits: for 25,000 staff the chance that two people share a
-pseudonym is about 2e-11; the ingest checks it anyway). The id is NFKC-normalised
-and stripped first, so ``"Ｓ００１"`` and ``"S001 "`` are the same person. It is
-computed in Python once per *distinct* id (tens of thousands), never per row, and
-joined to the rows in DuckDB.
+``HMAC-SHA256(key, "ebpm:employee:v1:" + id)`` (RFC 2104), first 16 hex digits (64
+bits: for 25,000 staff the chance that two people share a pseudonym is about 2e-11;
+the ingest checks it anyway). The id is NFKC-normalised and stripped first, so
+``"Ｓ００１"`` and ``"S001 "`` are the same person. It is computed once per *distinct*
+id (tens of thousands), never per row, and joined to the rows: in DuckDB SQL for ids
+that are already normal (printable ASCII, :meth:`Pseudonymizer.sql`, the same HMAC
+written out), with Python's :mod:`hmac` for the others.
 
 Training samples (fictional ids only) are pseudonymised with :data:`SAMPLE_KEY`, a
 public key, so that notebook outputs are the same on every machine. It is never
@@ -145,6 +146,10 @@ class Pseudonymizer:
         if len(key) < _KEY_BYTES:
             raise ValueError("the pseudonym key must have at least 32 bytes")
         self._base = hmac.new(key, _DOMAIN, hashlib.sha256)
+        # RFC 2104: a key longer than the 64-byte block is hashed, then zero-padded
+        block = (key if len(key) <= 64 else hashlib.sha256(key).digest()).ljust(64, b"\0")
+        self._ipad = bytes(b ^ 0x36 for b in block)
+        self._opad = bytes(b ^ 0x5C for b in block)
         self.is_sample_key = key == SAMPLE_KEY
         self.fingerprint = hmac.new(key, _FINGERPRINT, hashlib.sha256).hexdigest()[:12]
 
@@ -155,3 +160,19 @@ class Pseudonymizer:
 
     def many(self, clear_ids: Iterable[str]) -> list[str]:
         return [self(value) for value in clear_ids]
+
+    def sql(self, column: str) -> tuple[str, dict[str, object]]:
+        """The same pseudonym as a DuckDB expression over an already normalised VARCHAR column.
+
+        HMAC-SHA256 written out as RFC 2104 defines it:
+        ``SHA256((K ⊕ opad) ‖ SHA256((K ⊕ ipad) ‖ m))`` with ``m = "ebpm:employee:v1:" ‖ id``
+        (UTF-8), K zero-padded to the 64-byte block. It lets DuckDB hash tens of
+        thousands of distinct ids in parallel; a test checks it equals :mod:`hmac`.
+        The key enters the query only as parameters of an in-memory connection.
+
+        Returns the SQL expression and its parameters.
+        """
+        inner = f"unhex(sha256($ebpm_ipad || encode($ebpm_domain || {column})))"
+        expression = f"left(sha256($ebpm_opad || {inner}), {PSEUDONYM_LENGTH})"
+        params = {"ebpm_ipad": self._ipad, "ebpm_opad": self._opad, "ebpm_domain": _DOMAIN.decode()}
+        return expression, params
