@@ -279,9 +279,10 @@ def test_partition_names_depend_on_the_rows_not_their_order(tmp_path):
     con.execute(
         "CREATE TABLE changed AS SELECT fiscal_year, x, CASE WHEN x = 'c' THEN 4 ELSE y END AS y FROM t"
     )
-    one = write_partitions(con, "t", ["x", "y"], tmp_path / "one")
-    two = write_partitions(con, "r", ["x", "y"], tmp_path / "two")
-    three = write_partitions(con, "changed", ["x", "y"], tmp_path / "three")
+    one, rows = write_partitions(con, "t", ["x", "y"], tmp_path / "one")
+    two, _ = write_partitions(con, "r", ["x", "y"], tmp_path / "two")
+    three, _ = write_partitions(con, "changed", ["x", "y"], tmp_path / "three")
+    assert rows == {2024: 2, 2025: 1}
     assert [p.name for p in one.values()] == [p.name for p in two.values()]
     assert one[2024].name == three[2024].name and one[2025].name != three[2025].name
 

@@ -624,19 +624,27 @@ def _employee_months(con: duckdb.DuckDBPyConnection, month_limit: float) -> pl.D
     """Employee-months with a duplicate (day, month or both kinds of export) or too many hours.
 
     A day is recorded twice exactly when the popcount of the OR of the day masks is
-    less than the number of rows.
+    less than the number of rows. The employee-months are kept (table
+    ``employee_month``) for the yearly totals.
     """
-    return con.sql(
+    con.execute(
         f"""
-        SELECT employee_id, month_start AS month,
+        CREATE TEMP TABLE employee_month AS
+        SELECT employee_id, month_start AS month, any_value(fiscal_year) AS fiscal_year,
+            sum(minutes) AS minutes, bool_or(is_sample) AS is_sample,
             coalesce(sum(day_rows) > bit_count(bit_or(day_mask)), false) AS day_duplicate,
             coalesce(max(month_rows) > 1, false) AS month_duplicate,
             bit_or(units) = 3 AS mixed,
             sum(minutes) > {month_limit} AS over_limit,
-            sum(minutes)::DOUBLE / 60 AS hours,
             min(first_file) AS first_file
         FROM monthly GROUP BY employee_id, month_start
-        HAVING day_duplicate OR month_duplicate OR mixed OR over_limit
+        """
+    )
+    return con.sql(
+        """
+        SELECT employee_id, month, day_duplicate, month_duplicate, mixed, over_limit,
+            minutes::DOUBLE / 60 AS hours, first_file
+        FROM employee_month WHERE day_duplicate OR month_duplicate OR mixed OR over_limit
         ORDER BY first_file, month, employee_id
         """
     ).pl()
@@ -909,36 +917,36 @@ def _departments(
 
 def write_partitions(
     con: duckdb.DuckDBPyConnection, relation: str, columns: list[str], folder: Path
-) -> dict[int, Path]:
+) -> tuple[dict[int, Path], dict[int, int]]:
     """Write ``relation`` as one Parquet file per fiscal year, named by its content.
 
-    The name is a digest of the year's rows that does not depend on their order (two
-    XORs of 64-bit row hashes, the row count and the column names), so the rows can be
+    The name is a digest of the year's rows that does not depend on their order (the
+    XOR of 64-bit row hashes, the row count and the column names), so the rows can be
     written in whatever order the threads produce them, and a year whose rows did not
     change gets the name of the file it already has (which is then kept, not rewritten).
+    Returns the file and the number of rows of every fiscal year.
     """
     import hashlib
 
     listed = ", ".join(f'"{c}"' for c in columns)
     digests = con.sql(
-        f"SELECT fiscal_year, count(*), bit_xor(hash({listed})), bit_xor(hash('ebpm', {listed}))"
+        f"SELECT fiscal_year, count(*), bit_xor(hash({listed}))"
         f" FROM {relation} GROUP BY fiscal_year ORDER BY fiscal_year"
     ).fetchall()
     partitions: dict[int, Path] = {}
-    for fiscal_year, count, first, second in digests:
-        token = f"{','.join(columns)}|{count}|{first}|{second}".encode()
-        target = (
-            folder
-            / f"fiscal_year={fiscal_year}"
-            / f"part-{hashlib.sha256(token).hexdigest()[:16]}.parquet"
-        )
+    rows: dict[int, int] = {}
+    for fiscal_year, count, digest in digests:
+        token = f"{','.join(columns)}|{count}|{digest}".encode()
+        name = f"part-{hashlib.sha256(token).hexdigest()[:16]}.parquet"
+        target = folder / f"fiscal_year={fiscal_year}" / name
         target.parent.mkdir(parents=True, exist_ok=True)
         con.execute(
             f"COPY (SELECT {listed} FROM {relation} WHERE fiscal_year = {fiscal_year})"
             f" TO {_quote(str(target))} (FORMAT parquet, COMPRESSION zstd)"
         )
         partitions[fiscal_year] = target
-    return partitions
+        rows[fiscal_year] = count
+    return partitions, rows
 
 
 def _store(con: duckdb.DuckDBPyConnection, stage: Path, notices: list[str]) -> IngestResult:
@@ -957,10 +965,7 @@ def _store(con: duckdb.DuckDBPyConnection, stage: Path, notices: list[str]) -> I
     assert list(stored) == list(OVERTIME_COLUMNS)
     columns = ", ".join(f'{sql} AS "{name}"' for name, sql in stored.items())
     con.execute(f"CREATE TEMP VIEW stored AS SELECT fiscal_year, {columns} FROM monthly")
-    partitions = write_partitions(con, "stored", list(stored), stage / "overtime")
-    rows: dict[int, int] = dict(
-        con.sql("SELECT fiscal_year, count(*) FROM monthly GROUP BY 1 ORDER BY 1").fetchall()
-    )
+    partitions, rows = write_partitions(con, "stored", list(stored), stage / "overtime")
     sources = con.sql(
         """
         SELECT (CASE WHEN month(a.month) >= 4 THEN year(a.month) ELSE year(a.month) - 1 END)::INTEGER
@@ -971,13 +976,10 @@ def _store(con: duckdb.DuckDBPyConnection, stage: Path, notices: list[str]) -> I
     ).pl()
     totals = con.sql(
         """
-        SELECT fiscal_year, sum(minutes)::DOUBLE AS minutes, count(*)::BIGINT AS headcount,
-            sum(months)::BIGINT AS person_months, bool_or(is_sample) AS is_sample
-        FROM (
-            SELECT fiscal_year, employee_id, count(DISTINCT month_start) AS months,
-                sum(minutes) AS minutes, bool_or(is_sample) AS is_sample
-            FROM monthly GROUP BY ALL
-        ) GROUP BY fiscal_year ORDER BY 1
+        SELECT fiscal_year, sum(minutes)::DOUBLE AS minutes,
+            count(DISTINCT employee_id)::BIGINT AS headcount,
+            count(*)::BIGINT AS person_months, bool_or(is_sample) AS is_sample
+        FROM employee_month GROUP BY fiscal_year ORDER BY 1
         """
     ).pl()
     return IngestResult("overtime", partitions, rows, sources, totals, list(notices))

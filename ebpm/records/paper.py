@@ -288,11 +288,9 @@ def _store(purchases: pl.DataFrame, stage: Path, notices: list[str]) -> IngestRe
         month=pl.col("purchase_date").dt.month().cast(pl.Int32),
         fiscal_month=((pl.col("purchase_date").dt.month().cast(pl.Int32) + 8) % 12 + 1),
     )
-    partitions: dict[int, Path] = {}
     with duckdb.connect() as con:
         con.register("purchases", table)
-        partitions = write_partitions(con, "purchases", list(PAPER_COLUMNS), stage / "paper")
-    rows = dict(table.group_by("fiscal_year").len().iter_rows())
+        partitions, rows = write_partitions(con, "purchases", list(PAPER_COLUMNS), stage / "paper")
     sources = (
         table.group_by("fiscal_year", "source_file")
         .agg(rows=pl.len().cast(pl.Int64))
