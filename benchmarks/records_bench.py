@@ -18,6 +18,8 @@
    peak memory of plain DuckDB; CP932 ≤ 2× the UTF-8 time.
 
 Run it when nothing else heavy runs on the machine; the figures are noisy otherwise.
+The ratios of the medians are the targets' figures; the CPU-time ratio and the ratio of
+the best runs are printed too, as they vary much less when other work shares the cores.
 """
 
 from __future__ import annotations
@@ -202,16 +204,17 @@ def main() -> None:
     for _ in range(args.runs):
         for name, code in jobs.items():
             results[name].append(run(code))
-    print(f"\n{'job':<24} {'seconds':>8} {'CPU s':>7} {'peak MiB':>9}   runs (s)")
-    median: dict[str, tuple[float, float, float]] = {}
+    print(f"\n{'job':<24} {'seconds':>8} {'best':>6} {'CPU s':>7} {'peak MiB':>9}   runs (s)")
+    median: dict[str, tuple[float, float, float, float]] = {}
     for name, runs in results.items():
         seconds, cpu, rss = (
             statistics.median(float(r[key]) for r in runs)  # type: ignore[arg-type]
             for key in ("seconds", "cpu", "rss_mib")
         )
-        median[name] = (seconds, rss, cpu)
+        best = min(float(r["seconds"]) for r in runs)  # type: ignore[arg-type]
+        median[name] = (seconds, rss, cpu, best)
         shown = ", ".join(f"{float(r['seconds']):.2f}" for r in runs)  # type: ignore[arg-type]
-        print(f"{name:<24} {seconds:>8.2f} {cpu:>7.2f} {rss:>9.0f}   {shown}")
+        print(f"{name:<24} {seconds:>8.2f} {best:>6.2f} {cpu:>7.2f} {rss:>9.0f}   {shown}")
     checks = {name: runs[0]["check"] for name, runs in results.items()}
     same = len({json.dumps(c, sort_keys=True) for c in checks.values()}) == 1
     print(f"\nsame employee-months and hours in all three: {same} {checks['plain DuckDB (UTF-8)']}")
@@ -222,6 +225,8 @@ def main() -> None:
         ("ingest UTF-8 / plain, peak memory", utf[1] / plain[1], 1.5),
         ("ingest CP932 / ingest UTF-8, wall", cp[0] / utf[0], 2.0),
         ("ingest UTF-8 / plain, CPU time", utf[2] / plain[2], None),
+        ("ingest UTF-8 / plain, best wall", utf[3] / plain[3], None),
+        ("ingest CP932 / UTF-8, best wall", cp[3] / utf[3], None),
         ("ingest CP932 / plain, peak memory", cp[1] / plain[1], None),
     ):
         verdict = "" if target is None else ("ok" if value <= target else "OVER")
