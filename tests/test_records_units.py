@@ -30,6 +30,15 @@ def test_every_spelling_of_every_day_reads_back_as_that_day():
     assert wrong == {}
 
 
+def test_every_month_spelling_reads_back_as_the_first_of_that_month():
+    table = dates.spellings(dt.date(2019, 3, 1), dt.date(2019, 6, 30), "month")
+    months = {
+        text: day for text, day in table.items() if dates.parse_date(text).day == 1 and day.day == 1
+    }
+    assert {"H31.4", "R1.5", "令和元年6月", "2019/03"} <= set(months)
+    assert {t: d for t, d in months.items() if dates.parse_date(t) != d} == {}
+
+
 def test_the_accepted_spellings_of_one_day():
     assert sorted(dates.spellings(dt.date(2025, 4, 1), dt.date(2025, 4, 1), "day")) == [
         "2025-04-01", "2025-4-1", "2025.04.01", "2025.4.1", "2025/04/01", "2025/4/1", "20250401",

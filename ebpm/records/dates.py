@@ -100,8 +100,9 @@ def parse_date(text: str) -> dt.date:
             f"「{text}」は日付として読めません"
             "（2025/04/01、2025-04、令和7年4月1日、R7.4.1 などの形にしてください）"
         )
-    month = int(match["m"] or match["km"] or match["cm"] or 0)
-    day_text = match["d"] or match["kd"] or match["cd"]
+    groups = match.groupdict()
+    month = int(groups["m"] or groups["km"] or groups.get("cm") or 0)
+    day_text = groups["d"] or groups["kd"] or groups.get("cd")
     year_number = 1 if match["y"] == "元" else int(match["y"])
     era = None
     if wareki:
