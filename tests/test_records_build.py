@@ -389,3 +389,13 @@ def test_a_warehouse_without_records_says_how_to_get_them(raw, db):
     build(raw, db)
     with pytest.raises(records.RecordsMissingError, match=r"settings\.toml を確かめて"):
         records.overtime_monthly(db)
+
+
+def test_a_kind_without_exports_is_skipped_and_its_blank_template_is_not_read(city, db, caplog):
+    paper = city / "records" / "paper"
+    (paper / "p.csv").unlink()
+    shutil.copy(paths.RAW / "records" / "paper" / "mapping.toml", paper / "mapping.toml")
+    with caplog.at_level(logging.WARNING, logger="ebpm.records"):
+        build(city, db)
+    assert records.paper_purchases(db).height == 0
+    assert "お知らせ: records/paper: 書き出しファイルがありません" in caplog.messages

@@ -108,6 +108,14 @@ def export_files(
     return files, errors
 
 
+def _has_exports(folder: Path) -> bool:
+    """Whether a record folder holds any file besides its mapping, provenance and README."""
+    return folder.is_dir() and any(
+        p.is_file() and p.name not in _NOT_EXPORTS and not p.name.startswith((".", "~$"))
+        for p in folder.iterdir()
+    )
+
+
 def _pseudonymizer(settings: RecordSettings, files: list[ExportFile], label: str) -> Pseudonymizer:
     from ebpm.records.pseudonym import SAMPLE_KEY, load_key
 
@@ -149,26 +157,27 @@ def _ingest(
     errors: list[InputError | str] = []
     notices: list[str] = []
     keys: dict[str, str] = {}
-    if settings.source == "sample" and any(
-        p.suffix.lower() in (".csv", ".xlsx")
-        for kind in KINDS
-        for p in (raw_dir / "records" / kind).glob("*")
-    ):
+    if settings.source == "sample" and any(_has_exports(raw_dir / "records" / k) for k in KINDS):
         notices.append(
             'data/raw/records/ に市の記録がありますが、settings.toml の source が "sample" なので研修用サンプルを使いました'
         )
     for kind in KINDS:
         kind_dir = folder / kind
         label = f"{kind_dir.relative_to(raw_dir).as_posix()}/{MAPPING_FILE}"
-        if not (kind_dir / MAPPING_FILE).exists():
-            if kind_dir.is_dir() and any(
-                p.suffix.lower() in (".csv", ".xlsx") for p in kind_dir.iterdir()
-            ):
-                errors.append(
-                    InputError(
-                        label, "対応表 mapping.toml がありません（テンプレートから作ってください）"
-                    )
+        if not _has_exports(
+            kind_dir
+        ):  # e.g. only overtime records: the paper template may stay blank
+            if kind_dir.is_dir():
+                notices.append(
+                    f"{kind_dir.relative_to(raw_dir).as_posix()}: 書き出しファイルがありません"
                 )
+            continue
+        if not (kind_dir / MAPPING_FILE).exists():
+            errors.append(
+                InputError(
+                    label, "対応表 mapping.toml がありません（テンプレートから作ってください）"
+                )
+            )
             continue
         try:
             mapping = load_mapping(kind_dir / MAPPING_FILE, kind, label)  # type: ignore[arg-type]
@@ -178,11 +187,6 @@ def _ingest(
         files, file_errors = export_files(kind_dir, mapping, raw_dir, is_sample)
         if file_errors:
             errors.extend(file_errors)
-            continue
-        if not files:
-            notices.append(
-                f"{kind_dir.relative_to(raw_dir).as_posix()}: 書き出しファイルがありません"
-            )
             continue
         try:
             if kind == "overtime":
