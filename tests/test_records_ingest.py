@@ -274,6 +274,24 @@ def test_the_same_day_in_two_files_is_a_duplicate(tmp_path):
     ]
 
 
+def test_a_month_in_both_a_daily_and_a_monthly_export_is_refused(tmp_path):
+    monthly_layout = (
+        '\n[[layout]]\nfiles = "m_*.csv"\nemployee_id = "職員番号"\ndepartment = "所属"\n'
+        'date = "年月"\ndate_unit = "month"\novertime = "時間"\novertime_unit = "hours"\n'
+    )
+    mapping = DAILY.replace('files = "*.csv"', 'files = "d_*.csv"').replace(
+        "[period]", monthly_layout + "\n[period]"
+    )
+    report = "年月,職員番号,所属,時間\n2025年4月,S002,財政課,0.0\n2025年6月,S002,財政課,1.0\n"
+    messages = refused(
+        folder_with(tmp_path, mapping, {"d_1.csv": GOOD, "m_1.csv": report}), tmp_path
+    )
+    assert messages == [
+        f"overtime/m_1.csv 2行目 年月列: 職員（仮名 {PSEUDONYM('S002')}）の 2025年04月 は、日ごとの記録にもあります"
+        "（同じ月を二重に数えないよう、どちらか一方にしてください）"
+    ]
+
+
 def test_ids_that_differ_only_by_spaces_or_width_are_one_person(tmp_path):
     data = GOOD + "2025/04/02,Ｓ００１ ,,総務課,15\n"
     [message] = refused(folder_with(tmp_path, DAILY, {"r.csv": data}), tmp_path)

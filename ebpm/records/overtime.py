@@ -624,28 +624,53 @@ def _employee_months(con: duckdb.DuckDBPyConnection, month_limit: float) -> pl.D
     """Employee-months with a duplicate (day, month or both kinds of export) or too many hours.
 
     A day is recorded twice exactly when the popcount of the OR of the day masks is
-    less than the number of rows. The employee-months are kept (table
-    ``employee_month``) for the yearly totals.
+    less than the number of rows. The table ``employee_month`` (hours per employee and
+    month, kept for the yearly totals) is grouped with as few aggregates as possible;
+    the masks are combined only for the rare employee-months with several rows (two
+    departments in one month, or two files).
     """
     con.execute(
-        f"""
+        """
         CREATE TEMP TABLE employee_month AS
         SELECT employee_id, month_start AS month, any_value(fiscal_year) AS fiscal_year,
-            sum(minutes) AS minutes, bool_or(is_sample) AS is_sample,
-            coalesce(sum(day_rows) > bit_count(bit_or(day_mask)), false) AS day_duplicate,
-            coalesce(max(month_rows) > 1, false) AS month_duplicate,
-            bit_or(units) = 3 AS mixed,
-            sum(minutes) > {month_limit} AS over_limit,
+            count(*) AS n, sum(minutes) AS minutes, bool_or(is_sample) AS is_sample,
             min(first_file) AS first_file
         FROM monthly GROUP BY employee_id, month_start
         """
     )
     return con.sql(
-        """
-        SELECT employee_id, month, day_duplicate, month_duplicate, mixed, over_limit,
-            minutes::DOUBLE / 60 AS hours, first_file
-        FROM employee_month WHERE day_duplicate OR month_duplicate OR mixed OR over_limit
-        ORDER BY first_file, month, employee_id
+        f"""
+        WITH single AS (
+            SELECT m.employee_id, m.month_start AS month,
+                coalesce(m.day_rows > bit_count(m.day_mask), false) AS day_duplicate,
+                coalesce(m.month_rows > 1, false) AS month_duplicate,
+                m.units = 3 AS mixed
+            FROM monthly m
+            WHERE m.day_rows > bit_count(m.day_mask) OR m.month_rows > 1 OR m.units = 3
+        ),
+        several AS (
+            SELECT m.employee_id, m.month_start AS month,
+                coalesce(sum(m.day_rows) > bit_count(bit_or(m.day_mask)), false) AS day_duplicate,
+                coalesce(max(m.month_rows) > 1, false) AS month_duplicate,
+                bit_or(m.units) = 3 AS mixed
+            FROM monthly m SEMI JOIN (SELECT * FROM employee_month WHERE n > 1) e
+                ON e.employee_id = m.employee_id AND e.month = m.month_start
+            GROUP BY m.employee_id, m.month_start
+        ),
+        flags AS (
+            SELECT employee_id, month, bool_or(day_duplicate) AS day_duplicate,
+                bool_or(month_duplicate) AS month_duplicate, bool_or(mixed) AS mixed
+            FROM (SELECT * FROM single UNION ALL SELECT * FROM several) GROUP BY ALL
+        )
+        SELECT e.employee_id, e.month,
+            coalesce(f.day_duplicate, false) AS day_duplicate,
+            coalesce(f.month_duplicate, false) AS month_duplicate,
+            coalesce(f.mixed, false) AS mixed,
+            e.minutes > {month_limit} AS over_limit,
+            e.minutes::DOUBLE / 60 AS hours, e.first_file
+        FROM employee_month e LEFT JOIN flags f USING (employee_id, month)
+        WHERE f.employee_id IS NOT NULL OR e.minutes > {month_limit}
+        ORDER BY e.first_file, e.month, e.employee_id
         """
     ).pl()
 
