@@ -46,7 +46,14 @@ import pyarrow.compute as pc
 from ebpm.readers import BuildError, InputError
 from ebpm.records.checks import Findings, employee_label
 from ebpm.records.dates import explain_refusal, spellings
-from ebpm.records.exports import ExportFile, column_notices, from_raw, to_raw, transcode_cp932
+from ebpm.records.exports import (
+    ExportFile,
+    ExportRefused,
+    column_notices,
+    from_raw,
+    to_raw,
+    transcode_cp932,
+)
 from ebpm.records.mapping import Layout, RecordMapping, normalize_header
 from ebpm.records.pseudonym import Pseudonymizer, normalize_id
 
@@ -317,7 +324,10 @@ def _run(
     checks = mapping.checks
     first, last = period_of(mapping, today)
     findings = Findings()
-    sources = [_open_source(con, i, f, workdir) for i, f in enumerate(files)]
+    try:
+        sources = [_open_source(con, i, f, workdir) for i, f in enumerate(files)]
+    except ExportRefused as refused:
+        raise BuildError(refused.errors) from None
     calendars = {}
     for unit in sorted({s.layout.date_unit for s in sources if not s.date_format}):
         calendars[unit] = _calendar(files, unit, first, last)
