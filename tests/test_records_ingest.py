@@ -193,6 +193,22 @@ def test_unreadable_date_is_refused_with_its_row(tmp_path):
     assert message.startswith("overtime/r.csv 7行目 勤務日列: 「2025/13/45」はありえない日付です")
 
 
+def test_mixed_date_spellings_are_read_when_the_sample_shows_them(tmp_path):
+    data = GOOD + "R7.4.3,S001,,総務課,10\n"
+    table = monthly(ingest(folder_with(tmp_path, DAILY, {"r.csv": data}), tmp_path))
+    assert table.filter(pl.col("month") == 4)["record_days"].to_list() == [3, 1]
+
+
+def test_a_date_written_unlike_the_first_rows_is_named(tmp_path):
+    # the first 2,000 dates decide the file's format; a later one in another spelling is refused
+    rows = "".join(f"2025/04/{1 + i % 28:02d},T{i:05d},,総務課,0\n" for i in range(2100))
+    data = HEADER + rows + "R7.4.3,S001,,総務課,10\n"
+    [message] = refused(folder_with(tmp_path, DAILY, {"r.csv": data}), tmp_path)
+    assert message == (
+        "overtime/r.csv 2102行目 勤務日列: 「R7.4.3」はこのファイルのほかの行と違う書き方です（2025/04/01 の形にそろえてください）"
+    )
+
+
 def test_date_outside_the_fiscal_years_is_refused(tmp_path):
     data = GOOD + "2023/04/03,S001,,総務課,10\n"
     [message] = refused(folder_with(tmp_path, DAILY, {"r.csv": data}), tmp_path)

@@ -25,6 +25,7 @@ from typing import Literal
 
 __all__ = [
     "ERAS",
+    "NOT_THIS_WAY",
     "DateUnit",
     "Era",
     "era_of",
@@ -183,6 +184,8 @@ def spellings(first_day: dt.date, last_day: dt.date, unit: DateUnit) -> dict[str
     return table
 
 
+#: The end of the message for a date that parses but is not an accepted spelling.
+NOT_THIS_WAY = "（半角数字で 2025/04/01、2025-04-01、令和7年4月1日、R7.4.1 などの形にしてください）"
 _TIME_OF_DAY = re.compile(r"\s+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?$")
 
 
@@ -207,7 +210,4 @@ def explain_refusal(text: str | None, first_day: dt.date, last_day: dt.date) -> 
             f"「{text}」は対象期間（{first_day:%Y年%m月%d日}〜{last_day:%Y年%m月%d日}）の外です"
             "（日付を確かめるか、mapping.toml の期間を直してください）"
         )
-    return (
-        f"「{text}」はこの書き方では読めません"
-        "（半角数字で 2025/04/01、2025-04-01、令和7年4月1日、R7.4.1 などの形にしてください）"
-    )
+    return f"「{text}」はこの書き方では読めません{NOT_THIS_WAY}"

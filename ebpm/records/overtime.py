@@ -45,6 +45,7 @@ import pyarrow.compute as pc
 
 from ebpm.readers import BuildError, InputError
 from ebpm.records.checks import Findings, employee_label
+from ebpm.records.dates import NOT_THIS_WAY as _NOT_THIS_WAY
 from ebpm.records.dates import explain_refusal, spellings
 from ebpm.records.exports import (
     ExportFile,
@@ -771,11 +772,13 @@ class _Diagnosis:
                 values = {name: batch.column(name)[i].as_py() for name in batch.schema.names}
                 if not source.date_format:
                     values["day"] = self.lookup[unit].get(values["date_key"])  # type: ignore[arg-type]
-                self.row(file, values, row)
+                self.row(file, values, row, source.date_format)
             ordinal += batch.num_rows
         self.con.execute("SET preserve_insertion_order = false")
 
-    def row(self, file: ExportFile, values: dict[str, object], row: int) -> None:
+    def row(
+        self, file: ExportFile, values: dict[str, object], row: int, date_format: str | None = None
+    ) -> None:
         layout, label, add = file.layout, file.label, self.findings.add
         id_column, date_column = (
             file.shown(layout.column("employee_id")),
@@ -806,7 +809,13 @@ class _Diagnosis:
         if day is None:
             text = values["date_text"]
             shown = from_raw(text, file.encoding) if isinstance(text, str) else None
-            add("date", InputError(label, explain_refusal(shown, *self.period), row, date_column))
+            message = explain_refusal(shown, *self.period)
+            if date_format and message.endswith(
+                _NOT_THIS_WAY
+            ):  # a readable date, written unlike the rest
+                example = dt.date(2025, 4, 1).strftime(date_format)
+                message = f"「{shown}」はこのファイルのほかの行と違う書き方です（{example} の形にそろえてください）"
+            add("date", InputError(label, message, row, date_column))
         minutes = values["minutes"]
         if minutes is None:
             for k, header in enumerate(value_columns):
