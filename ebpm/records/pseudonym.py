@@ -83,6 +83,14 @@ def _inside(path: Path, folder: Path) -> bool:
     return True
 
 
+def _project_folders() -> list[Path]:
+    """Folders a key must stay out of: the source checkout and the data workspace."""
+    folders = [Path(__file__).resolve().parents[2]]
+    with contextlib.suppress(OSError, LookupError):  # no workspace: the checkout is enough
+        folders.append(Path(paths.ROOT))
+    return folders
+
+
 def _create(path: Path) -> None:
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
@@ -101,7 +109,7 @@ def load_key(path: Path | None = None, *, create: bool = True) -> bytes:
         malformed, or missing while ``create`` is false.
     """
     path = Path(path) if path else default_key_path()
-    if _inside(path, paths.ROOT):
+    if any(_inside(path, folder) for folder in _project_folders()):
         raise PseudonymKeyError(
             f"仮名化の鍵 {path} がプロジェクトのフォルダの中にあります。鍵はリポジトリの外に置いてください"
             f"（環境変数 {KEY_ENV} で場所を変えられます）"
