@@ -18,7 +18,7 @@ How the palette was chosen
   printed next to the colour in tables and charts.
 - **Text passes WCAG 2.2 AA**: ``ink`` (grade text on white) and ``on_fill`` (text on the
   grade's fill) have a contrast ratio of at least 4.5:1 (:func:`contrast_ratio`). Fills
-  lighter than 3:1 against white (遅れ, 変化なし, 評価不能) are drawn with
+  lighter than 3:1 against white (概ね順調, 変化なし, 遅れ, 評価不能) are drawn with
   :data:`OUTLINE` around them, so the shape itself stays visible (WCAG 1.4.11).
 
 >>> GRADE_STYLES["順調"].symbol, GRADE_STYLES["順調"].fill
@@ -98,7 +98,7 @@ class GradeStyle:
 GRADE_STYLES: Final[dict[str, GradeStyle]] = {
     ACHIEVED: GradeStyle("#08306B", "#FFFFFF", "#08306B", "◎"),
     ON_TRACK: GradeStyle("#006BAA", "#FFFFFF", "#006BAA", "○"),
-    MOSTLY: GradeStyle("#46A7DB", "#000000", "#1F6391", "△"),
+    MOSTLY: GradeStyle("#46A7DB", "#000000", "#1F6391", "△", outline=True),
     NEUTRAL: GradeStyle("#DADADA", "#000000", "#4D4D4D", "＝", outline=True),
     BEHIND: GradeStyle("#F7AD1E", "#000000", "#7A5600", "▽", outline=True),
     NOT_ACHIEVED: GradeStyle("#D45E00", "#000000", "#A34400", "×"),
