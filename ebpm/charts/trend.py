@@ -133,7 +133,10 @@ class AveragePoint:
 
     fiscal_year: int
     value: float
+    #: the number printed; empty where it equals the year's actual (its label says it)
     label: str
+    #: -1 label above the square, 1 below: on the side away from the year's actual
+    side: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -302,7 +305,9 @@ def _averages(
         if value is None or basis != "period_average":
             continue
         digits = derived_decimals(kpi_decimals, *(shortest_decimals(actuals[y]) for y in used))
-        out.append(AveragePoint(year, value, value_text(value, digits)))
+        own = actuals[year]
+        label = "" if value == own else value_text(value, digits)
+        out.append(AveragePoint(year, value, label, -1.0 if value > own else 1.0))
     return tuple(out)
 
 
@@ -698,18 +703,31 @@ def _average_layers(plan: TrendPlan, axes: _Axes, series: dict[str, Any]) -> lis
                 "fiscal_year": [a.fiscal_year for a in plan.averages],
                 "value": [a.value for a in plan.averages],
                 "label": [a.label for a in plan.averages],
+                "side": [a.side for a in plan.averages],
                 "series": [_AVERAGE] * len(plan.averages),
             }
         )
     ).encode(x=axes.x("fiscal_year:Q"), y=axes.y("value:Q"), color=series["color"])
-    style: dict[str, Any] = {"align": "left", "dx": 8, "dy": 12, "fontSize": LABEL_SIZE}
+    labels = []
+    for side in (-1.0, 1.0):  # above or below the square, away from the year's actual
+        style: dict[str, Any] = {
+            "align": "left",
+            "dx": 8,
+            "dy": 12 * side,
+            "baseline": "top" if side > 0 else "bottom",
+            "fontSize": LABEL_SIZE,
+        }
+        shown = data.transform_filter(alt.datum.side == side)
+        labels += [
+            shown.mark_text(**style, **HALO).encode(text="label:N", color=alt.value("white")),
+            shown.mark_text(**style).encode(text="label:N", color=alt.value(_AVERAGE_COLOR)),
+        ]
     return [
         data.mark_line(strokeWidth=2).encode(strokeDash=series["strokeDash"]),
         data.mark_point(filled=False, size=90, strokeWidth=2, opacity=1).encode(
             shape=series["shape"]
         ),
-        data.mark_text(**style, **HALO).encode(text="label:N", color=alt.value("white")),
-        data.mark_text(**style).encode(text="label:N", color=alt.value(_AVERAGE_COLOR)),
+        *labels,
     ]
 
 
