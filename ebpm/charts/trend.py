@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import altair as alt
 import polars as pl
@@ -207,8 +207,11 @@ def _kpi_of(kpi: Mapping[str, Any], period: tuple[int, int] | None) -> KPI:
     """The KPI definition behind a progress row, so the chart uses the rule's own path."""
     averaged = kpi.get("target_basis") == "period_average" and period is not None
     base, target = float(kpi["base_value"]), float(kpi["target_value"])
+    given = kpi.get("direction")
     direction: Direction = (
-        "maintain" if base == target else ("decrease" if target < base else "increase")
+        cast(Direction, given)
+        if given in ("increase", "decrease", "maintain")
+        else ("maintain" if base == target else ("decrease" if target < base else "increase"))
     )
     return KPI(
         kpi_id=str(kpi.get("kpi_id") or ""),
