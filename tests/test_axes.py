@@ -200,3 +200,21 @@ def test_overview_draws_no_bar_for_a_change_within_sampling_error():
     assert only.value_text == (
         "変化なし（誤差の範囲）：基準値から -0.7ポイント（誤差 ±4.9）・計算上は悪化"
     )
+
+
+def test_maintain_kpi_status_line_shows_the_ratio_to_the_level_not_a_pace():
+    k07 = row(
+        kpi_id="K07",
+        unit="回",
+        aggregation="single_year",
+        direction="maintain",
+        base_value=20.0,
+        target_value=20.0,
+        actual=18.0,
+        progress=0.9,
+        pace=None,
+        grade="遅れ",
+    )
+    history = pl.DataFrame({"fiscal_year": [2024, 2025], "actual": [22.0, 18.0]})
+    plan = plan_trend(k07, history, source=SOURCE)
+    assert plan.caption.subtitle[0] == "2025年度実績 18回｜目標比 90.0%｜評価：遅れ"

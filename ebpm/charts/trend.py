@@ -349,6 +349,8 @@ def _status_line(kpi: Mapping[str, Any], latest_fy: int | None) -> str:
         parts.append(
             f"基準値から {points_text(change)}ポイント（誤差 ±{points_text(margin, signed=False)}）"
         )
+    elif kpi.get("direction") == "maintain":  # judged on the ratio to the level kept
+        parts.append(f"目標比 {text.progress}")
     else:
         parts.append(f"進捗率 {text.progress}")
         parts.append(f"ペース {text.pace}")
