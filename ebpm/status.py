@@ -5,15 +5,25 @@ Formatting only: the rows come from :meth:`ebpm.warehouse.Warehouse.progress_tab
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 
 import polars as pl
 
-from ebpm.jp import display_width, fiscal_period_label, format_number, format_percent, plain_table
+from ebpm.cells import safe_cell
+from ebpm.jp import (
+    display_width,
+    fiscal_period_label,
+    fiscal_year_label_ja,
+    format_number,
+    format_percent,
+    plain_table,
+)
 from ebpm.kpi.model import GradeBands
 from ebpm.kpi.progress import PROGRESS_COLUMNS
 
-__all__ = ["STATUS_COLUMNS", "format_table", "to_csv", "to_json"]
+__all__ = ["CSV_HEADERS", "STATUS_COLUMNS", "format_table", "to_csv", "to_json"]
 
 #: Columns of ``ebpm status --format json|csv``, in order.
 STATUS_COLUMNS: tuple[str, ...] = PROGRESS_COLUMNS
@@ -39,11 +49,81 @@ def to_json(table: pl.DataFrame) -> str:
     return json.dumps(table.to_dicts(), ensure_ascii=False, indent=2)
 
 
+#: The columns of ``ebpm status --format csv``: Japanese headers for Excel.
+CSV_HEADERS: tuple[str, ...] = (
+    "指標ID",
+    "指標名",
+    "分野",
+    "戦略",
+    "単/累",
+    "単位",
+    "基準年度",
+    "基準値",
+    "目標年度",
+    "目標値",
+    "評価年度",
+    "実績値（判定に使った値）",
+    "判定に使った値の種類",
+    "判定に使った年度",
+    "回答数",
+    "期待値",
+    "進捗率",
+    "ペース",
+    "評価",
+    "判定の理由",
+    "サンプル",
+)
+#: Columns written as numbers (never neutralised: a negative pace stays a number).
+_CSV_NUMERIC = frozenset({7, 9, 11, 14, 15, 16, 17})
+_BASIS = {"single_year": "その年度の値", "cumulative": "累計値", "period_average": "推進期間の平均"}
+
+
+def _plain(value: float | None) -> str:
+    """A number as Excel reads it back as a number: rounded as printed, no separators."""
+    return "" if value is None or value != value else format_number(value).replace(",", "")
+
+
+def _csv_row(row: dict[str, object]) -> list[object]:
+    pace = row["pace"]
+    return [
+        row["kpi_id"],
+        row["name"],
+        f"分野{row['field_id']} {row['field_name']}",
+        f"戦略{row['strategy_id']}",
+        "累計" if row["aggregation"] == "cumulative" else "単年度",
+        row["unit_corrected"] or row["unit"],
+        fiscal_year_label_ja(row["base_fy"]),  # type: ignore[arg-type]
+        _plain(row["base_value"]),  # type: ignore[arg-type]
+        fiscal_year_label_ja(row["target_fy"]),  # type: ignore[arg-type]
+        _plain(row["target_value"]),  # type: ignore[arg-type]
+        fiscal_year_label_ja(row["fiscal_year"]),  # type: ignore[arg-type]
+        _plain(row["actual"]),  # type: ignore[arg-type]
+        _BASIS.get(str(row["actual_basis"]), "実績なし"),
+        "・".join(f"{y}年度" for y in row["actual_years"] or []),  # type: ignore[attr-defined]
+        "" if row["sample_size"] is None else row["sample_size"],
+        _plain(row["expected"]),  # type: ignore[arg-type]
+        "" if row["progress"] is None else format_percent(row["progress"]),  # type: ignore[arg-type]
+        "" if pace is None else f"{pace:.2f}",
+        row["grade"],
+        row["reason"],
+        "研修用サンプルデータ" if row["is_sample"] else "",
+    ]
+
+
 def to_csv(table: pl.DataFrame) -> str:
-    """CSV text (the caller adds a BOM when writing a file for Excel)."""
-    return table.with_columns(
-        pl.col("actual_years").list.eval(pl.element().cast(pl.String)).list.join(";")
-    ).write_csv()
+    """CSV for Excel: Japanese headers, numbers rounded as printed, years in 和暦 and 西暦.
+
+    Text cells that a spreadsheet would run as a formula are neutralised
+    (:func:`ebpm.cells.safe_cell`); numbers stay numbers. The caller adds a BOM when
+    writing a file, so Japanese Excel reads it as UTF-8. Programs use ``--format json``.
+    """
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_HEADERS)
+    for row in table.iter_rows(named=True):
+        cells = _csv_row(row)
+        writer.writerow([c if i in _CSV_NUMERIC else safe_cell(c) for i, c in enumerate(cells)])
+    return out.getvalue()
 
 
 def _shorten(name: str, width: int) -> str:

@@ -10,7 +10,7 @@ and checks the inputs; :func:`draw_trend` turns a plan into layers. The public
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -18,6 +18,7 @@ import altair as alt
 import polars as pl
 
 from ebpm.charts.marks import HALO, sample_watermark
+from ebpm.charts.profile import WEB, ChartProfile, apply
 from ebpm.charts.text import (
     Caption,
     band_note,
@@ -28,12 +29,12 @@ from ebpm.charts.text import (
     footer_chart,
     framed,
     is_flagged,
-    note_text,
+    note_parts,
     require_columns,
     require_source,
     text_em,
 )
-from ebpm.charts.theme import LABEL_SIZE, OKABE_ITO, PLOT_HEIGHT, PLOT_WIDTH, UNGRADED
+from ebpm.charts.theme import OKABE_ITO, UNGRADED
 from ebpm.jp import format_number
 from ebpm.kpi import GRADES
 from ebpm.manifest import SAMPLE_LABEL
@@ -43,7 +44,7 @@ __all__ = ["PROMOTION_PERIOD", "TrendPlan", "TrendPoint", "kpi_trend_chart", "pl
 #: 推進期間 of the 大船渡市DX戦略: 令和7年度–令和9年度.
 PROMOTION_PERIOD: Final = (2025, 2027)
 
-Y_AXIS_EXTENT: Final = 80  # fixed width of the y-axis labels, so the footer lines up
+Y_AXIS_EXTENT: Final = WEB.y_axis_extent  # fixed width of the y-axis labels (web profile)
 _TREND_KEYS: Final = ("base_fy", "base_value", "target_fy", "target_value", "unit")
 _DIRECTION_JA: Final = {
     "increase": "増加が目標",
@@ -102,6 +103,10 @@ class TrendPlan:
     points: tuple[TrendPoint, ...]
     bands: tuple[float, float]
     caption: Caption
+    #: the sizes the chart is laid out for
+    profile: ChartProfile = WEB
+    #: every （注） sentence of the chart (the user's first), shown or not in its footer
+    note_parts: tuple[str, ...] = ()
 
     @property
     def decreasing(self) -> bool:
@@ -156,12 +161,14 @@ def _points(
     )
 
 
-def _period_label(period: tuple[int, int], years: tuple[int, int]) -> str:
+def _period_label(
+    period: tuple[int, int], years: tuple[int, int], profile: ChartProfile = WEB
+) -> str:
     """「推進期間（2025年度〜2027年度）」, or just 「推進期間」 when the band is too narrow."""
     start, end = period
     text = f"推進期間（{fiscal_year_text(start)}〜{fiscal_year_text(end)}）"
-    band_px = PLOT_WIDTH * (end - start + 1) / (years[1] - years[0] + 1)
-    return "推進期間" if text_em(text) * LABEL_SIZE + 12 > band_px else text
+    band_px = profile.plot_width * (end - start + 1) / (years[1] - years[0] + 1)
+    return "推進期間" if text_em(text) * profile.label_size + 12 > band_px else text
 
 
 def _status_line(kpi: Mapping[str, Any], latest_fy: int | None, unit: str) -> str:
@@ -198,10 +205,10 @@ def _trend_note(
     target_fy: int,
     period: tuple[int, int],
     bands: tuple[float, float],
-) -> str:
-    """The user's （注） followed by how to read the chart and the band edges."""
+) -> list[str]:
+    """The user's （注） followed by how to read the chart and the band edges (sentences)."""
     start, end = period
-    return note_text(
+    return note_parts(
         note,
         f"破線は基準値（{fiscal_year_text(base_fy)}）から目標値（{fiscal_year_text(target_fy)}）"
         "までを直線で結んだ各年度の期待値",
@@ -219,10 +226,14 @@ def plan_trend(
     note: str | None = None,
     bands: tuple[float, float] = (1.0, 0.6),
     period: tuple[int, int] = PROMOTION_PERIOD,
+    profile: ChartProfile = WEB,
+    omit_notes: Collection[str] = (),
 ) -> TrendPlan:
     """Check the inputs and decide what the trend chart shows (see :func:`kpi_trend_chart`).
 
-    ``period`` is the 推進期間 shaded on the plot (first and last 年度).
+    ``period`` is the 推進期間 shaded on the plot (first and last 年度). ``profile`` sets the
+    sizes; （注） sentences in ``omit_notes`` are left out of the footer (a document prints
+    them once, in its own note) but kept in :attr:`TrendPlan.note_parts`.
     """
     source = require_source(source)
     bands = check_bands(bands)
@@ -236,13 +247,16 @@ def plan_trend(
     name = str(kpi.get("name") or "")
     title = display_text(str(kpi.get("short_name") or name or kpi.get("kpi_id") or ""))
     latest_fy = max(p.fiscal_year for p in points) if points else None
+    parts = _trend_note(note, base[0], target[0], period, bands)
+    shown = [p for p in parts if p not in omit_notes]
     caption = Caption.compose(
         title,
         [_status_line(kpi, latest_fy, unit), _identity_line(kpi, title, display_text(name))],
         source=source,
-        note=_trend_note(note, base[0], target[0], period, bands),
+        note="（注）" + "".join(shown) if shown else "",
         is_sample=is_flagged(kpi.get("is_sample")) or any(p.is_sample for p in points),
-        width_px=PLOT_WIDTH + Y_AXIS_EXTENT,
+        width_px=profile.text_width,
+        profile=profile,
     )
     return TrendPlan(
         kpi_id=kpi.get("kpi_id"),
@@ -252,10 +266,12 @@ def plan_trend(
         target=target,
         years=years,
         period=period,
-        period_label=_period_label(period, years),
+        period_label=_period_label(period, years, profile),
         points=points,
         bands=bands,
         caption=caption,
+        profile=profile,
+        note_parts=tuple(parts),
     )
 
 
@@ -280,14 +296,19 @@ class _Axes:
 
 def _axes(plan: TrendPlan) -> _Axes:
     fy_min, fy_max = plan.years
+    profile = plan.profile
     return _Axes(
         x_scale=alt.Scale(domain=[fy_min - 0.5, fy_max + 0.5], nice=False, zero=False),
         x_axis=alt.Axis(
             values=list(range(fy_min, fy_max + 1)),
-            labelExpr="datum.value + '年度'",
+            labelExpr=(
+                "[toString(datum.value), '年度']"
+                if profile.stacked_year_labels
+                else "datum.value + '年度'"
+            ),
             title=None,
             grid=False,
-            labelFontSize=LABEL_SIZE,
+            labelFontSize=profile.label_size,
         ),
         y_scale=alt.Scale(zero=False, nice=True, padding=26),
         y_axis=alt.Axis(
@@ -299,13 +320,13 @@ def _axes(plan: TrendPlan) -> _Axes:
             titleY=-14,
             titleX=0,
             titleBaseline="bottom",
-            minExtent=Y_AXIS_EXTENT,
-            maxExtent=Y_AXIS_EXTENT,
+            minExtent=profile.y_axis_extent,
+            maxExtent=profile.y_axis_extent,
         ),
     )
 
 
-def _series_encodings() -> dict[str, Any]:
+def _series_encodings(profile: ChartProfile = WEB) -> dict[str, Any]:
     """Shared color/shape/strokeDash encodings so the legend merges into one."""
     field = "series:N"
     legend = alt.Legend(
@@ -314,7 +335,7 @@ def _series_encodings() -> dict[str, Any]:
         direction="horizontal",
         symbolStrokeWidth=2.5,
         symbolSize=140,
-        labelFontSize=LABEL_SIZE,
+        labelFontSize=profile.label_size,
         offset=8,
     )
     domain = list(_SERIES)
@@ -345,7 +366,7 @@ def _period_layers(plan: TrendPlan, axes: _Axes) -> list[alt.Chart]:
         x=axes.x("start:Q"), x2="end:Q"
     )
     label = period.mark_text(
-        align="left", baseline="top", dx=6, dy=6, fontSize=LABEL_SIZE, color="#5A5200"
+        align="left", baseline="top", dx=6, dy=6, fontSize=plan.profile.label_size, color="#5A5200"
     ).encode(x="start:Q", y=alt.value(0), text="label:N")
     return [rect, label]
 
@@ -398,7 +419,7 @@ def _actual_layers(plan: TrendPlan, base: alt.Chart, series: dict[str, Any]) -> 
         "align": "left" if plan.decreasing else "right",
         "dx": 7 if plan.decreasing else -7,
         "dy": -11,
-        "fontSize": LABEL_SIZE,
+        "fontSize": plan.profile.label_size,
     }
     return [
         base.mark_line(strokeWidth=2.5).encode(strokeDash=series["strokeDash"]),
@@ -423,12 +444,15 @@ def _anchor_base(plan: TrendPlan, axes: _Axes, series: dict[str, Any]) -> alt.Ch
     )
 
 
-def _anchor_labels(anchors: alt.Chart) -> list[alt.Chart]:
+def _anchor_labels(anchors: alt.Chart, profile: ChartProfile = WEB) -> list[alt.Chart]:
     """基準値/目標値 labels below or above their diamonds, each with a halo first."""
     return [
         anchors.transform_filter(alt.datum.offset == side)
         .mark_text(
-            baseline="top" if side > 0 else "bottom", dy=11 * side, fontSize=LABEL_SIZE, **extra
+            baseline="top" if side > 0 else "bottom",
+            dy=11 * side,
+            fontSize=profile.label_size,
+            **extra,
         )
         .encode(text="label:N", **enc)
         for side in (-1.0, 1.0)
@@ -438,7 +462,7 @@ def _anchor_labels(anchors: alt.Chart) -> list[alt.Chart]:
 
 def trend_layers(plan: TrendPlan) -> list[alt.Chart]:
     """The plot's layers, back to front."""
-    axes, series = _axes(plan), _series_encodings()
+    axes, series = _axes(plan), _series_encodings(plan.profile)
     actual_line, actual_points, *actual_labels = _actual_layers(
         plan, _actual_base(plan, axes, series), series
     )
@@ -450,16 +474,27 @@ def trend_layers(plan: TrendPlan) -> list[alt.Chart]:
         actual_points,
         anchors.mark_point(filled=True, size=130, opacity=1).encode(shape=series["shape"]),
         *actual_labels,
-        *_anchor_labels(anchors),
+        *_anchor_labels(anchors, plan.profile),
     ]
     if plan.caption.is_sample:
-        layers.append(sample_watermark(SAMPLE_LABEL, PLOT_WIDTH / 2, PLOT_HEIGHT / 2))
+        profile = plan.profile
+        layers.append(
+            sample_watermark(
+                SAMPLE_LABEL,
+                profile.plot_width / 2,
+                profile.plot_height / 2,
+                font_size=profile.watermark_size,
+            )
+        )
     return layers
 
 
 def draw_trend(plan: TrendPlan) -> alt.VConcatChart:
     """The plot above its 出典/注 footer, under the title (see :func:`kpi_trend_chart`)."""
-    plot = alt.layer(*trend_layers(plan)).properties(width=PLOT_WIDTH, height=PLOT_HEIGHT)
+    profile = plan.profile
+    plot = alt.layer(*trend_layers(plan)).properties(
+        width=profile.plot_width, height=profile.plot_height
+    )
     caption = plan.caption
     meta = {
         "chart": "kpi_trend",
@@ -469,8 +504,8 @@ def draw_trend(plan: TrendPlan) -> alt.VConcatChart:
         "is_sample": caption.is_sample,
         "bands": list(plan.bands),
     }
-    footer = footer_chart(caption.footer, PLOT_WIDTH, Y_AXIS_EXTENT)
-    return framed([plot], footer, meta=meta, caption=caption)
+    footer = footer_chart(caption.footer, profile.plot_width, profile.y_axis_extent, profile)
+    return apply(framed([plot], footer, meta=meta, caption=caption), profile)
 
 
 def kpi_trend_chart(
@@ -480,6 +515,8 @@ def kpi_trend_chart(
     source: str,
     note: str | None = None,
     bands: tuple[float, float] = (1.0, 0.6),
+    profile: ChartProfile = WEB,
+    omit_notes: Collection[str] = (),
 ) -> alt.VConcatChart:
     """Trend of one KPI: actuals by 年度, base, target, expected path and 推進期間.
 
@@ -501,10 +538,18 @@ def kpi_trend_chart(
     bands
         Lower pace edges of (順調, 概ね順調), printed in the note. Must equal the row's
         ``band_on_track``/``band_mostly`` when present.
+    profile
+        The sizes to lay the chart out at: :data:`~ebpm.charts.profile.WEB` (default) or
+        :data:`~ebpm.charts.profile.DOCUMENT` (8 cm wide, every text ≥ 8 pt there).
+    omit_notes
+        （注） sentences to leave out of the footer because a document prints them once.
 
     Returns
     -------
     alt.VConcatChart
         The plot above a 出典/注 footer.
     """
-    return draw_trend(plan_trend(kpi, history, source=source, note=note, bands=bands))
+    plan = plan_trend(
+        kpi, history, source=source, note=note, bands=bands, profile=profile, omit_notes=omit_notes
+    )
+    return draw_trend(plan)
