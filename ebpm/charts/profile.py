@@ -6,12 +6,13 @@ content out at those sizes; :func:`apply` sets the theme sizes a profile changes
 
 Physical size: vl-convert writes a PDF page with one point (1/72 inch) per chart unit,
 and :func:`ebpm.charts.export.render` writes the PNG's dpi to match, so a PNG and the PDF
-of the same chart are the same physical size. :data:`DOCUMENT` is laid out at 8 cm wide
-(226.8 units): every text is at least :data:`MIN_DOCUMENT_PT` points when the chart is
-placed 8 cm wide, the usual width of a chart in a council document.
+of the same chart are the same physical size. :data:`DOCUMENT` is laid out to fit 8 cm
+(226.8 units; about 0.5 cm is left for labels drawn past the plot): every text is at least
+:data:`MIN_DOCUMENT_PT` points when the chart is placed 8 cm wide, the usual width of a
+chart in a council document.
 
 >>> round(DOCUMENT.total_width / 72 * 2.54, 1)  # cm
-7.9
+7.5
 >>> round(text_pt(9, chart_width=226.8, placed_cm=8), 2)
 9.0
 """
@@ -112,7 +113,7 @@ WEB: Final = ChartProfile(
     watermark_size=34,
 )
 
-#: Word, PowerPoint and Excel: 8 cm wide (226.8 pt), every text at least 9 pt there.
+#: Word, PowerPoint and Excel: 8 cm wide (226.8 pt), every text 9 units (9 pt at 8 cm).
 DOCUMENT: Final = ChartProfile(
     name="document",
     plot_width=164,

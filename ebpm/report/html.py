@@ -158,7 +158,7 @@ def render_page(data: ReportData, figures: Figures, documents: dict[str, Path]) 
             directions=DIRECTIONS,
             provenance=list(data.records.values()),
             script=Markup(FILTER_SCRIPT),
-            csp_script=script_hash(FILTER_SCRIPT),
+            csp_script=Markup(script_hash(FILTER_SCRIPT)),
             svg=lambda figure: Markup(figure.svg),
             document_svg=lambda figure: Markup(figure.document_svg),
         )

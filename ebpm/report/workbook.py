@@ -264,9 +264,10 @@ def _summary_sheet(book: Any, data: ReportData) -> None:
             notes.append(f"{group.title}：KPI未設定（戦略・戦術・KPIはまだ定められていません）。")
     if data.has_sample:
         notes.append(f"「実績はサンプル」がTRUEの行は{data.sample_label}（架空の値）です。")
+    row = last_row + 1
     for note in notes:
-        sheet.append([])
-        sheet.cell(sheet.max_row, 1, note)
+        row += 1
+        sheet.cell(row, 1, safe_cell(note))
     _print_setup(
         sheet, f"{data.title}（{year_text(data.fiscal_year)}）", landscape=True, title_rows="1:1"
     )
