@@ -11,6 +11,8 @@ Every builder requires ``source`` (the 出典 line) and prints the grading band 
 ``trend``       :func:`kpi_trend_chart`: one KPI over the years (plan, then draw)
 ``overview``    :func:`progress_overview_chart`: every KPI's pace by strategy (plan, then draw)
 ``export``      :func:`save_chart`, :func:`chart_to_svg`: PNG/SVG/PDF/JSON through vl-convert
+``profile``     sizes to lay a chart out at: :data:`WEB` (screen) or :data:`DOCUMENT` (8 cm
+                wide, every text ≥ 8 pt there); PNG and PDF of one physical size
 ==============  ==========================================================================
 
 Each builder first decides as data (``plan_trend`` → ``TrendPlan``, ``plan_overview`` →
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 from ebpm.charts.export import PRINT_DPI, PRINT_SCALE, chart_to_svg, save_chart
 from ebpm.charts.overview import progress_overview_chart
+from ebpm.charts.profile import DOCUMENT, WEB, ChartProfile
 from ebpm.charts.text import band_note, with_source, wrap_japanese
 from ebpm.charts.theme import (
     FONT_FAMILY,
@@ -40,6 +43,7 @@ from ebpm.kpi import GRADES
 from ebpm.manifest import SAMPLE_LABEL
 
 __all__ = [
+    "DOCUMENT",
     "FONT_FAMILY",
     "FONT_STACK",
     "GRADES",
@@ -50,6 +54,8 @@ __all__ = [
     "PROMOTION_PERIOD",
     "SAMPLE_LABEL",
     "THEME_NAME",
+    "WEB",
+    "ChartProfile",
     "band_note",
     "chart_to_svg",
     "ebpm_theme",
