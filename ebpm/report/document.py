@@ -214,7 +214,7 @@ def _kpi_section(doc: Any, kpi: KpiReport, figures: Figures) -> None:
 def _strategy_section(doc: Any, data: ReportData, figures: Figures, group: StrategyGroup) -> None:
     field = f"（分野{group.field_id} {group.field_name}）" if group.strategy_id else ""
     heading = doc.add_heading(group.title + field, level=1)
-    heading.paragraph_format.page_break_before = True  # one strategy, one section
+    heading.paragraph_format.page_break_before = bool(group.kpis)  # one strategy, one section
     if group.strategy_id is None:
         doc.add_paragraph("KPI未設定（この分野の戦略・戦術・KPIはまだ定められていません）。")
         return

@@ -250,6 +250,10 @@ def _summary_sheet(book: Any, data: ReportData) -> None:
                 cell.number_format = fmt
             cell.alignment = Alignment(wrap_text=isinstance(cell.value, str), vertical="top")
         _grade_fill(sheet.cell(row, grade_col), str(kpi.row["grade"]))
+        # two lines: the printed columns fit; longer texts (explanation, commentary) show in
+        # full in the formula bar or on the strategy's sheet
+        sheet.row_dimensions[row].height = 2 * _ROW_PT + 2
+    sheet.row_dimensions[1].height = 2 * _ROW_PT + 2
     last_row = sheet.max_row
     for index, header in enumerate(SUMMARY_HEADERS, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = _WIDTHS.get(header, 12)
@@ -267,7 +271,10 @@ def _summary_sheet(book: Any, data: ReportData) -> None:
     row = last_row + 1
     for note in notes:
         row += 1
-        sheet.cell(row, 1, safe_cell(note))
+        cell = sheet.cell(row, 1, safe_cell(note))
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=PRINTED_COLUMNS)
+        sheet.row_dimensions[row].height = _ROW_PT * (1 + len(note) // 150)
     _print_setup(
         sheet, f"{data.title}（{year_text(data.fiscal_year)}）", landscape=True, title_rows="1:1"
     )
