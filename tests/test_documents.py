@@ -229,6 +229,9 @@ def test_each_strategy_slide_has_its_table_and_one_chart_per_kpi(deck):
     assert len(pictures) == 3
     notes = slide.notes_slide.notes_text_frame.text
     assert "■ K13" in notes and "評価の説明（データから自動で作成）" in notes
+    k09_notes = list(deck.slides)[6].notes_slide.notes_text_frame.text  # 戦略3-1
+    assert "所管課のコメント（研修用（架空の課））" in k09_notes
+    assert "実績の備考：data/raw/sample/ の月次サンプルの年度合計と一致" in k09_notes
 
 
 def test_documents_are_written_for_the_reports_year_only(committee_pack):

@@ -126,6 +126,8 @@ def _notes(slide: Any, group: StrategyGroup) -> None:
                 f"{label}：{kpi.commentary.get(key) or '（記入なし）'}"
                 for key, label in COMMENTARY_TEXTS.items()
             ]
+        if kpi.actual_note:
+            lines.append(f"実績の備考：{kpi.actual_note}")
         lines.append("")
     slide.notes_slide.notes_text_frame.text = "\n".join(lines)
 
