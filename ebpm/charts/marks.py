@@ -19,13 +19,13 @@ HALO: Final[dict[str, Any]] = {"stroke": "white", "strokeWidth": 4, "strokeJoin"
 RULE_COLOR: Final = "#444444"
 
 
-def sample_watermark(text: str, x: float, y: float) -> alt.Chart:
+def sample_watermark(text: str, x: float, y: float, *, font_size: float = 34) -> alt.Chart:
     """A faint, tilted 「研修用サンプルデータ」 across the plot centre at (``x``, ``y``) px."""
     return (
         alt.Chart(alt.InlineData(values=[{}]))
         .mark_text(
             text=text,
-            fontSize=34,
+            fontSize=font_size,
             fontWeight="bold",
             color="#000000",
             opacity=0.08,

@@ -25,7 +25,7 @@ What the chart says, and how it stays honest:
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, cast
 
@@ -34,6 +34,7 @@ import polars as pl
 
 from ebpm.charts.axes import YAxis, cut_note, y_axis
 from ebpm.charts.marks import HALO, axis_break, sample_watermark
+from ebpm.charts.profile import WEB, ChartProfile, apply
 from ebpm.charts.text import (
     Caption,
     check_bands,
@@ -42,12 +43,12 @@ from ebpm.charts.text import (
     footer_chart,
     framed,
     is_flagged,
-    note_text,
+    note_parts,
     require_columns,
     require_source,
     text_em,
 )
-from ebpm.charts.theme import LABEL_SIZE, OKABE_ITO, PLOT_HEIGHT, PLOT_WIDTH
+from ebpm.charts.theme import OKABE_ITO
 from ebpm.jp import fiscal_period_label, fiscal_year_label, format_fixed, shortest_decimals
 from ebpm.kpi import (
     KPI,
@@ -70,7 +71,7 @@ __all__ = [
     "plan_trend",
 ]
 
-Y_AXIS_EXTENT: Final = 80  # fixed width of the y-axis labels, so the footer lines up
+Y_AXIS_EXTENT: Final = WEB.y_axis_extent  # fixed width of the y-axis labels (web profile)
 _TREND_KEYS: Final = ("base_fy", "base_value", "target_fy", "target_value", "unit")
 _DIRECTION_JA: Final = {
     "increase": "増加が目標",
@@ -167,6 +168,10 @@ class TrendPlan:
     #: base and target values as printed (published precision)
     base_text: str = ""
     target_text: str = ""
+    #: the sizes the chart is laid out for
+    profile: ChartProfile = WEB
+    #: every （注） sentence of the chart (the user's first), shown or not in its footer
+    note_parts: tuple[str, ...] = ()
 
     @property
     def decreasing(self) -> bool:
@@ -320,11 +325,13 @@ def _expected_points(definition: KPI, years: tuple[int, int]) -> tuple[tuple[int
     return tuple((y, expected_path(definition, y)) for y in (definition.base_fy, end))
 
 
-def _period_label(period: tuple[int, int], years: tuple[int, int]) -> str:
+def _period_label(
+    period: tuple[int, int], years: tuple[int, int], profile: ChartProfile = WEB
+) -> str:
     """「推進期間（2025〜2027年度）」, or just 「推進期間」 when the band is too narrow."""
     text = f"推進期間（{fiscal_period_label(*period)}）"
-    band_px = PLOT_WIDTH * (period[1] - period[0] + 1) / (years[1] - years[0] + 1)
-    return "推進期間" if text_em(text) * LABEL_SIZE + 12 > band_px else text
+    band_px = profile.plot_width * (period[1] - period[0] + 1) / (years[1] - years[0] + 1)
+    return "推進期間" if text_em(text) * profile.label_size + 12 > band_px else text
 
 
 def _status_line(kpi: Mapping[str, Any], latest_fy: int | None) -> str:
@@ -395,8 +402,9 @@ def _trend_note(
     definition: KPI,
     plan_bits: dict[str, Any],
     bands: tuple[float, float],
-) -> str:
-    """The user's （注） followed by how to read the chart, the axis and the band edges."""
+) -> list[str]:
+    """The user's （注） followed by how to read the chart, the axis and the band edges
+    (sentences, each ending in 「。」)."""
     text = format_progress(kpi)
     sentences = _path_note(definition, plan_bits["period_target"], plan_bits["target_text"])
     period = plan_bits["period"]
@@ -413,7 +421,7 @@ def _trend_note(
             sentences.append(extra.removeprefix(f"{kpi.get('kpi_id')}："))
     sentences.append("年度は4月〜翌年3月で、開始年で表示")
     sentences.append(check_bands(bands).describe())
-    return note_text(note, *sentences)
+    return note_parts(note, *sentences)
 
 
 def plan_trend(
@@ -423,11 +431,15 @@ def plan_trend(
     source: str,
     note: str | None = None,
     bands: tuple[float, float] = (1.0, 0.6),
+    profile: ChartProfile = WEB,
+    omit_notes: Collection[str] = (),
 ) -> TrendPlan:
     """Check the inputs and decide what the trend chart shows (see :func:`kpi_trend_chart`).
 
     The 推進期間 shaded on the plot is the progress row's ``promotion_start_fy`` …
     ``promotion_end_fy`` (read from the KPI definitions at build); none is shaded without it.
+    ``profile`` sets the sizes; （注） sentences in ``omit_notes`` are left out of the footer
+    (a document prints them once, in its own note) but kept in :attr:`TrendPlan.note_parts`.
     """
     source = require_source(source)
     edges = check_bands(bands)
@@ -470,26 +482,29 @@ def plan_trend(
     series += [_BASE, _TARGET_AVERAGE if period_target else _TARGET]
     if has_ci:
         series.append(_CI)
+    parts = _trend_note(
+        kpi,
+        note,
+        definition,
+        {
+            "period_target": period_target,
+            "target_text": f"{text.target}{unit}",
+            "period": period,
+            "has_ci": has_ci,
+            "axis": axis,
+            "axis_start": format_fixed(axis.domain[0], 0 if axis.domain[0].is_integer() else 1),
+        },
+        (edges.on_track, edges.mostly),
+    )
+    shown_notes = [p for p in parts if p not in omit_notes]
     caption = Caption.compose(
         title,
         [_status_line(kpi, latest_fy), _identity_line(kpi, title, display_text(name))],
         source=source,
-        note=_trend_note(
-            kpi,
-            note,
-            definition,
-            {
-                "period_target": period_target,
-                "target_text": f"{text.target}{unit}",
-                "period": period,
-                "has_ci": has_ci,
-                "axis": axis,
-                "axis_start": format_fixed(axis.domain[0], 0 if axis.domain[0].is_integer() else 1),
-            },
-            (edges.on_track, edges.mostly),
-        ),
+        note="（注）" + "".join(shown_notes) if shown_notes else "",
         is_sample=is_flagged(kpi.get("is_sample")) or any(p.is_sample for p in points),
-        width_px=PLOT_WIDTH + Y_AXIS_EXTENT,
+        width_px=profile.text_width,
+        profile=profile,
     )
     return TrendPlan(
         kpi_id=kpi.get("kpi_id"),
@@ -499,7 +514,7 @@ def plan_trend(
         target=target,
         years=years,
         period=period,
-        period_label=_period_label(period, years) if period else None,
+        period_label=_period_label(period, years, profile) if period else None,
         points=points,
         expected=expected,
         period_target=period_target,
@@ -510,6 +525,8 @@ def plan_trend(
         caption=caption,
         base_text=text.base,
         target_text=text.target,
+        profile=profile,
+        note_parts=tuple(parts),
     )
 
 
@@ -534,6 +551,7 @@ class _Axes:
 
 def _axes(plan: TrendPlan) -> _Axes:
     fy_min, fy_max = plan.years
+    profile = plan.profile
     low, high = plan.axis.domain
     # counts: whole-number ticks only
     extra: dict[str, Any] = {"tickMinStep": 1, "format": ",d"} if plan.axis.integer else {}
@@ -541,10 +559,14 @@ def _axes(plan: TrendPlan) -> _Axes:
         x_scale=alt.Scale(domain=[fy_min - 0.5, fy_max + 0.5], nice=False, zero=False),
         x_axis=alt.Axis(
             values=list(range(fy_min, fy_max + 1)),
-            labelExpr="datum.value + '年度'",
+            labelExpr=(
+                "[toString(datum.value), '年度']"
+                if profile.stacked_year_labels
+                else "datum.value + '年度'"
+            ),
             title=None,
             grid=False,
-            labelFontSize=LABEL_SIZE,
+            labelFontSize=profile.label_size,
         ),
         y_scale=alt.Scale(domain=[low, high], nice=False, zero=False),
         y_axis=alt.Axis(
@@ -556,8 +578,8 @@ def _axes(plan: TrendPlan) -> _Axes:
             titleY=-14,
             titleX=0,
             titleBaseline="bottom",
-            minExtent=Y_AXIS_EXTENT,
-            maxExtent=Y_AXIS_EXTENT,
+            minExtent=profile.y_axis_extent,
+            maxExtent=profile.y_axis_extent,
             **extra,
         ),
     )
@@ -572,10 +594,10 @@ def _series_encodings(plan: TrendPlan) -> dict[str, Any]:
         direction="horizontal",
         symbolStrokeWidth=2.5,
         symbolSize=140,
-        labelFontSize=LABEL_SIZE,
+        labelFontSize=plan.profile.label_size,
         labelLimit=0,
         offset=8,
-        columns=3,
+        columns=plan.profile.legend_columns or 3,
     )
     domain = list(plan.series)
 
@@ -601,7 +623,12 @@ def _period_layers(plan: TrendPlan, axes: _Axes) -> list[alt.Chart]:
         x=axes.x("start:Q"), x2="end:Q"
     )
     label = period.mark_text(
-        align="left", baseline="top", dx=6, dy=6, fontSize=LABEL_SIZE, color="#5A5200"
+        align="left",
+        baseline="top",
+        dx=6,
+        dy=6,
+        fontSize=plan.profile.label_size,
+        color="#5A5200",
     ).encode(x="start:Q", y=alt.value(0), text="label:N")
     return [rect, label]
 
@@ -661,7 +688,7 @@ def _actual_layers(plan: TrendPlan, base: alt.Chart, series: dict[str, Any]) -> 
         "align": "left" if plan.decreasing else "right",
         "dx": 7 if plan.decreasing else -7,
         "dy": -11,
-        "fontSize": LABEL_SIZE,
+        "fontSize": plan.profile.label_size,
     }
     return [
         base.mark_line(strokeWidth=2.5).encode(strokeDash=series["strokeDash"]),
@@ -720,7 +747,7 @@ def _average_layers(plan: TrendPlan, axes: _Axes, series: dict[str, Any]) -> lis
             "dx": 8,
             "dy": 12 * side,
             "baseline": "top" if side > 0 else "bottom",
-            "fontSize": LABEL_SIZE,
+            "fontSize": plan.profile.label_size,
         }
         shown = data.transform_filter(alt.datum.side == side)
         labels += [
@@ -762,7 +789,7 @@ def _anchor_layers(plan: TrendPlan, axes: _Axes, series: dict[str, Any]) -> list
     )
     layers = [
         anchors.mark_point(filled=True, size=130, opacity=1).encode(shape=series["shape"]),
-        *_anchor_labels(anchors),
+        *_anchor_labels(anchors, plan.profile),
     ]
     if plan.period_target and plan.period is not None:
         layers[:0] = _target_segment(plan, axes, series)
@@ -800,7 +827,7 @@ def _target_segment(plan: TrendPlan, axes: _Axes, series: dict[str, Any]) -> lis
         "baseline": "top" if plan.decreasing else "bottom",
         "dx": -4,
         "dy": 5 if plan.decreasing else -5,
-        "fontSize": LABEL_SIZE,
+        "fontSize": plan.profile.label_size,
     }
     return [
         segment.mark_rule(strokeWidth=3).encode(
@@ -815,12 +842,15 @@ def _target_segment(plan: TrendPlan, axes: _Axes, series: dict[str, Any]) -> lis
     ]
 
 
-def _anchor_labels(anchors: alt.Chart) -> list[alt.Chart]:
+def _anchor_labels(anchors: alt.Chart, profile: ChartProfile = WEB) -> list[alt.Chart]:
     """基準値/目標値 labels below or above their diamonds, each with a halo first."""
     return [
         anchors.transform_filter(alt.datum.offset == side)
         .mark_text(
-            baseline="top" if side > 0 else "bottom", dy=11 * side, fontSize=LABEL_SIZE, **extra
+            baseline="top" if side > 0 else "bottom",
+            dy=11 * side,
+            fontSize=profile.label_size,
+            **extra,
         )
         .encode(text="label:N", **enc)
         for side in (-1.0, 1.0)
@@ -844,16 +874,27 @@ def trend_layers(plan: TrendPlan) -> list[alt.Chart]:
         *_anchor_layers(plan, axes, series),
         *actual_labels,
     ]
+    profile = plan.profile
     if plan.axis.cut:
-        layers += axis_break(PLOT_HEIGHT)
+        layers += axis_break(profile.plot_height)
     if plan.caption.is_sample:
-        layers.append(sample_watermark(SAMPLE_LABEL, PLOT_WIDTH / 2, PLOT_HEIGHT / 2))
+        layers.append(
+            sample_watermark(
+                SAMPLE_LABEL,
+                profile.plot_width / 2,
+                profile.plot_height / 2,
+                font_size=profile.watermark_size,
+            )
+        )
     return layers
 
 
 def draw_trend(plan: TrendPlan) -> alt.VConcatChart:
     """The plot above its 出典/注 footer, under the title (see :func:`kpi_trend_chart`)."""
-    plot = alt.layer(*trend_layers(plan)).properties(width=PLOT_WIDTH, height=PLOT_HEIGHT)
+    profile = plan.profile
+    plot = alt.layer(*trend_layers(plan)).properties(
+        width=profile.plot_width, height=profile.plot_height
+    )
     caption = plan.caption
     meta = {
         "chart": "kpi_trend",
@@ -865,8 +906,8 @@ def draw_trend(plan: TrendPlan) -> alt.VConcatChart:
         "y_domain": list(plan.axis.domain),
         "y_cut": plan.axis.cut,
     }
-    footer = footer_chart(caption.footer, PLOT_WIDTH, Y_AXIS_EXTENT)
-    return framed([plot], footer, meta=meta, caption=caption)
+    footer = footer_chart(caption.footer, profile.plot_width, profile.y_axis_extent, profile)
+    return apply(framed([plot], footer, meta=meta, caption=caption), profile)
 
 
 def kpi_trend_chart(
@@ -876,6 +917,8 @@ def kpi_trend_chart(
     source: str,
     note: str | None = None,
     bands: tuple[float, float] = (1.0, 0.6),
+    profile: ChartProfile = WEB,
+    omit_notes: Collection[str] = (),
 ) -> alt.VConcatChart:
     """Trend of one KPI: actuals by 年度, base, target, expected path and 推進期間.
 
@@ -901,10 +944,18 @@ def kpi_trend_chart(
     bands
         Lower pace edges of (順調, 概ね順調), printed in the note. Must equal the row's
         ``band_on_track``/``band_mostly`` when present.
+    profile
+        The sizes to lay the chart out at: :data:`~ebpm.charts.profile.WEB` (default) or
+        :data:`~ebpm.charts.profile.DOCUMENT` (8 cm wide, every text ≥ 8 pt there).
+    omit_notes
+        （注） sentences to leave out of the footer because a document prints them once.
 
     Returns
     -------
     alt.VConcatChart
         The plot above a 出典/注 footer.
     """
-    return draw_trend(plan_trend(kpi, history, source=source, note=note, bands=bands))
+    plan = plan_trend(
+        kpi, history, source=source, note=note, bands=bands, profile=profile, omit_notes=omit_notes
+    )
+    return draw_trend(plan)

@@ -213,6 +213,11 @@ def read_all(
         actuals, actual_errors = read_kpi_actuals(raw_dir, tables["kpi_definition"])
         errors += actual_errors
         tables["kpi_actual"] = actuals
+        from ebpm.annotations import read_annotations  # commentary and logic-model stages
+
+        annotations, annotation_errors = read_annotations(raw_dir, tables["kpi_definition"])
+        tables.update(annotations)
+        errors += annotation_errors
     for read in EXTRA_SOURCES:
         extra, extra_errors = read(raw_dir)
         tables.update(extra)
