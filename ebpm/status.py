@@ -19,7 +19,7 @@ import polars as pl
 from ebpm.cells import safe_cell
 from ebpm.jp import display_width, fiscal_year_label_ja, plain_table
 from ebpm.kpi import NEUTRAL, PERIOD_AVERAGE_RULE, SURVEY_RULE, format_progress
-from ebpm.kpi.grades import GRADE_STYLES
+from ebpm.kpi.grades import grade_legend
 from ebpm.kpi.model import GradeBands
 from ebpm.kpi.progress import PROGRESS_COLUMNS
 
@@ -185,11 +185,6 @@ def _cells(row: dict[str, object], name_width: int, mark: str) -> list[str]:
     ]
 
 
-def _legend() -> str:
-    """The grade symbols, so a greyscale print or a colour-blind reader needs no colour."""
-    return "記号：" + "、".join(f"{s.symbol} {g}" for g, s in GRADE_STYLES.items()) + "。"
-
-
 def format_table(table: pl.DataFrame, *, name_width: int = 28) -> str:
     """A Japanese table for the terminal, with the grade bands and a note per special KPI.
 
@@ -210,7 +205,7 @@ def format_table(table: pl.DataFrame, *, name_width: int = 28) -> str:
         first = table.row(0, named=True)
         out += ["", f"{first['fiscal_year']}年度の評価（年度は4月〜翌年3月、開始年の西暦で表示）。"]
         out.append(GradeBands(first["band_on_track"], first["band_mostly"]).describe())
-        out.append(_legend())
+        out.append(grade_legend())
         out += notes
         if (table["actual_basis"] == "period_average").any():
             out.append(PERIOD_AVERAGE_RULE)

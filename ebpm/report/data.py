@@ -22,10 +22,19 @@ from typing import Any
 import polars as pl
 
 from ebpm import paths
+from ebpm.jp import MISSING, round_half_up
+from ebpm.kpi import ProgressText, format_progress
 from ebpm.kpi.model import KPI_ID_PATTERN, GradeBands
 from ebpm.manifest import SAMPLE_LABEL, Provenance
 from ebpm.report.explain import Explanation, Observed, explain_kpi, observed_values
 from ebpm.report.logic_model import LogicModel, build_logic_models
+from ebpm.report.present import (
+    change_text,
+    kpi_decimals,
+    observed_decimals,
+    unit_of,
+    value_text,
+)
 from ebpm.warehouse.read import ACTUAL, BASE, Warehouse
 
 __all__ = ["BASE", "KpiReport", "ReportData", "StrategyGroup", "read_report_data", "safe_id"]
@@ -92,9 +101,44 @@ class KpiReport:
 
     @property
     def change(self) -> float | None:
-        """The year's actual minus the previous year's value."""
+        """The year's actual minus the previous year's value, as the two are printed."""
         own, previous = self.own, self.previous
-        return None if own is None or previous is None else own.value - previous.value
+        if own is None or previous is None:
+            return None
+        digits = self.change_decimals
+        return float(round_half_up(own.value, digits) - round_half_up(previous.value, digits))
+
+    @property
+    def text(self) -> ProgressText:
+        """Every number of the row as ``ebpm status`` prints it (:func:`ebpm.kpi.format_progress`)."""
+        return format_progress(self.row)
+
+    def decimals_of(self, observed: Observed | None) -> int:
+        """Decimals an observed value of this KPI is printed with (published precision)."""
+        if observed is None:
+            return kpi_decimals(self.row)
+        return observed_decimals(self.row, observed.decimals, observed.value)
+
+    @property
+    def change_decimals(self) -> int:
+        """Decimals of the change from the previous year: those of the two values."""
+        return max(self.decimals_of(self.own), self.decimals_of(self.previous))
+
+    @property
+    def previous_text(self) -> str:
+        """The previous year's value as printed (no unit); − when there is none."""
+        previous = self.previous
+        if previous is None:
+            return MISSING
+        return value_text(previous.value, "", self.decimals_of(previous))
+
+    @property
+    def change_text(self) -> str:
+        """「370,000枚減少」, 「1.0ポイント上昇」; − when there is no previous value."""
+        change = self.change
+        if change is None:
+            return MISSING
+        return change_text(change, unit_of(self.row), self.change_decimals)
 
     @property
     def is_sample(self) -> bool:

@@ -15,12 +15,10 @@ from ebpm.report.data import KpiReport, ReportData, StrategyGroup
 from ebpm.report.figures import Figures
 from ebpm.report.logic_model import STAGE_NAMES, LogicModel
 from ebpm.report.present import (
-    change_text,
-    grade_color,
-    pace_text,
-    percent_text,
+    OUTLINE,
+    grade_style,
+    rule_texts,
     unit_of,
-    value_text,
     year_text,
 )
 
@@ -63,6 +61,20 @@ def _shade(cell: Any, colour: str) -> None:
         parse_xml(
             f'<w:shd {nsdecls("w")} w:val="clear" w:color="auto" w:fill="{colour.lstrip("#")}"/>'
         )
+    )
+
+
+def _border(cell: Any, colour: str) -> None:
+    """A thin border of ``colour`` around a cell (light grade fills keep their edge in print)."""
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    edges = "".join(
+        f'<w:{side} w:val="single" w:sz="8" w:color="{colour.lstrip("#")}"/>'
+        for side in ("top", "left", "bottom", "right")
+    )
+    cell._tc.get_or_add_tcPr().append(
+        parse_xml(f"<w:tcBorders {nsdecls('w')}>{edges}</w:tcBorders>")
     )
 
 
@@ -112,30 +124,62 @@ def _table(
     return table
 
 
+def _actual_cell(kpi: KpiReport) -> str:
+    """The year's actual, then what its grade was judged on (period average, sampling error)."""
+    text, unit = kpi.text, unit_of(kpi.row)
+    lines = [f"{text.actual}{unit}" if kpi.own else "−"]
+    if text.period_average is not None:
+        lines.append(f"期間平均 {text.period_average}{unit}")
+    if text.sample_size is not None:
+        lines.append(f"回答数 {text.sample_size}")
+        if text.ci:
+            lines.append(f"区間 {text.ci}")
+    return "\n".join(lines)
+
+
+def _expected_cell(kpi: KpiReport) -> str:
+    text, unit = kpi.text, unit_of(kpi.row)
+    cell = f"{text.expected}{unit}"
+    if text.expected_period_average is not None:
+        cell += f"\n期間平均 {text.expected_period_average}{unit}"
+    return cell
+
+
+def _grade_cell(kpi: KpiReport) -> str:
+    text = kpi.text
+    cell = text.grade_label + ("＊" if kpi.is_sample else "")
+    if text.formula_grade != text.grade:
+        cell += f"\n計算上は{text.formula_grade}"
+    return cell
+
+
 def _progress_table(doc: Any, data: ReportData) -> None:
     rows = []
     for kpi in data.kpis:
-        unit, row = unit_of(kpi.row), kpi.row
+        unit = unit_of(kpi.row)
         rows.append(
             [
                 kpi.kpi_id,
                 kpi.title,
-                value_text(kpi.previous.value, unit) if kpi.previous else "−",
-                value_text(kpi.own.value, unit) if kpi.own else "−",
-                value_text(row["expected"], unit),
-                percent_text(row["progress"]),
-                pace_text(row["pace"]),
-                str(row["grade"]) + ("＊" if kpi.is_sample else ""),
+                f"{kpi.previous_text}{unit}" if kpi.previous else "−",
+                _actual_cell(kpi),
+                _expected_cell(kpi),
+                kpi.text.progress,
+                kpi.text.pace,
+                _grade_cell(kpi),
             ]
         )
-    table = _table(doc, PROGRESS_HEADERS, rows, [1.1, 5.2, 2.2, 2.2, 2.2, 1.5, 1.3, 1.8])
+    table = _table(doc, PROGRESS_HEADERS, rows, [1.1, 4.6, 2.2, 2.6, 2.4, 1.5, 1.3, 2.2])
     for kpi, table_row in zip(data.kpis, table.rows[1:], strict=True):
-        background, text = grade_color(str(kpi.row["grade"]))
+        style = grade_style(str(kpi.row["grade"]))
         cell = table_row.cells[-1]
-        _shade(cell, background)
-        _cell_text(cell, cell.text, bold=True, colour=text)
+        _shade(cell, style.fill)
+        if style.outline:
+            _border(cell, OUTLINE)
+        _cell_text(cell, cell.text, bold=True, colour=style.on_fill)
         for cell in table_row.cells[2:7]:
-            cell.paragraphs[0].alignment = 2  # right
+            for paragraph in cell.paragraphs:
+                paragraph.alignment = 2  # right
 
 
 def _logic_table(doc: Any, model: LogicModel) -> None:
@@ -145,19 +189,28 @@ def _logic_table(doc: Any, model: LogicModel) -> None:
 
 
 def _numbers(kpi: KpiReport) -> list[str]:
-    unit, row = unit_of(kpi.row), kpi.row
-    lines = [
-        f"実績値：{value_text(kpi.own.value, unit) if kpi.own else '−'}"
-        + ("（研修用サンプルデータ）" if kpi.is_sample else ""),
-        f"前年度の値：{value_text(kpi.previous.value, unit) if kpi.previous else '−'}"
-        + (f"（{change_text(kpi.change, unit)}）" if kpi.change is not None else ""),
-        f"期待値：{value_text(row['expected'], unit)}",
-        f"進捗率：{percent_text(row['progress'])}　ペース：{pace_text(row['pace'])}",
-        f"評価：{row['grade']}（{row['reason']}）",
-        f"目標：{year_text(int(row['target_fy']))}に{value_text(row['target_value'], unit)}",
+    unit, row, text = unit_of(kpi.row), kpi.row, kpi.text
+    actual = f"実績値：{text.actual}{unit}" if kpi.own else "実績値：−"
+    if text.sample_size is not None:
+        actual += f"（回答数 {text.sample_size}、95%信頼区間 {text.ci}）"
+    lines = [actual + ("（研修用サンプルデータ）" if kpi.is_sample else "")]
+    if text.period_average is not None:
+        lines.append(
+            f"期間平均（評価に使った値）：{text.period_average}{unit}"
+            f"（期待値の期間平均 {text.expected_period_average}{unit}）"
+        )
+    lines += [
+        f"前年度の値：{kpi.previous_text}{unit if kpi.previous else ''}"
+        + (f"（{kpi.change_text}）" if kpi.change is not None else ""),
+        f"期待値：{text.expected}{unit}",
+        f"進捗率：{text.progress}　ペース：{text.pace}",
+        f"評価：{text.grade_label}（{row['reason']}）",
+        f"目標：{year_text(int(row['target_fy']))}に{text.target}{unit}"
+        + ("（推進期間の平均）" if text.period_average is not None else ""),
     ]
     if kpi.stage:
         lines.append(f"ロジックモデル上の区分：{kpi.stage}")
+    lines += [f"注：{note}" for note in text.notes]
     return lines
 
 
@@ -258,8 +311,10 @@ def write_document(path: Path, data: ReportData, figures: Figures) -> Path:
         f"{year_text(data.fiscal_year)}の各指標の実績と評価（＊は{data.sample_label}）。"
     ).runs[0].font.size = Pt(9)
     _progress_table(doc, data)
-    rule = doc.add_paragraph(data.bands.describe())
-    rule.runs[0].font.size = Pt(8)
+    for text in rule_texts(data.bands, (k.row for k in data.kpis)):
+        rule = doc.add_paragraph(text)
+        rule.runs[0].font.size = Pt(8)
+        rule.paragraph_format.space_after = Pt(2)
     if figures.document_note:
         note = doc.add_paragraph(f"グラフに共通の注：{figures.document_note}")
         note.runs[0].font.size = Pt(8)

@@ -4,9 +4,20 @@
 published base and the actuals up to the row's year) into sentences: the year's actual
 and the previous year's, the change, the gap to the expected value, the annual change
 still needed to reach the target, the grade and why, the forecast with its caveat (where
-:func:`ebpm.analysis.forecast` allows one) and, for survey KPIs, the sampling error
-(:mod:`ebpm.survey`). Nothing is said that the numbers do not give; the department's own
-words (commentary) are kept apart from it.
+:func:`ebpm.analysis.forecast` allows one) and, for survey KPIs, the sampling error.
+Nothing is said that the numbers do not give; the department's own words (commentary)
+are kept apart from it.
+
+It says what ``ebpm status`` says, in the same words where there are rules behind them:
+
+- numbers follow the rounding rule of :mod:`ebpm.kpi.display` (:mod:`ebpm.report.present`);
+- a period-average KPI (※推進期間の平均) names the year's own actual first, then what
+  the grade compared — the period average against the expected path's average
+  (:func:`ebpm.kpi.display.period_average_sentence`, the wording of the status note);
+- a survey KPI's sampling error is :func:`ebpm.kpi.survey_note` (:mod:`ebpm.survey`'s
+  wording, with the assumption about the base's sample size);
+- the forecast is :meth:`ebpm.analysis.Forecast.note` with its caveats, refused below the
+  analysis module's minimum of years.
 
 The HTML page, the workbook, the Word document and the slides all print
 :attr:`Explanation.text` (or its parts), so the wording is the same everywhere.
@@ -14,17 +25,23 @@ The HTML page, the workbook, the Word document and the slides all print
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import polars as pl
 
+from ebpm.jp import fiscal_period_label, round_half_up
+from ebpm.kpi import format_progress, survey_note
+from ebpm.kpi.display import period_average_sentence, progress_text
+from ebpm.kpi.grades import ACHIEVED, UNGRADED
 from ebpm.report.present import (
     change_text,
+    derived_digits,
     is_number,
-    pace_text,
-    percent_text,
+    observed_decimals,
     unit_of,
     value_text,
     year_text,
@@ -43,6 +60,8 @@ class Observed:
     kind: str  # 基準値 or 実績
     sample_size: int | None = None
     is_sample: bool = False
+    #: decimals as published or entered (None: not recorded)
+    decimals: int | None = None
 
 
 @dataclass(frozen=True)
@@ -63,7 +82,8 @@ class Explanation:
 
 
 def observed_values(history: pl.DataFrame) -> list[Observed]:
-    """``kpi_history`` rows of one KPI (``fiscal_year, kind, actual, sample_size, is_sample``)."""
+    """``kpi_history`` rows of one KPI (``fiscal_year, kind, actual`` and, when present,
+    ``sample_size, is_sample, value_decimals``)."""
     out = []
     for row in history.sort("fiscal_year").iter_rows(named=True):
         if not is_number(row["actual"]):
@@ -75,12 +95,25 @@ def observed_values(history: pl.DataFrame) -> list[Observed]:
                 str(row["kind"]),
                 row.get("sample_size"),
                 bool(row.get("is_sample") or False),
+                row.get("value_decimals"),
             )
         )
     return out
 
 
-def _more_less(unit: str, difference: float) -> str:
+def _shown(row: Mapping[str, Any], observed: Observed) -> str:
+    """An observed value with its unit, at its published precision."""
+    return value_text(
+        observed.value, unit_of(row), observed_decimals(row, observed.decimals, observed.value)
+    )
+
+
+def _as_shown(value: float, decimals: int) -> Decimal:
+    """A value rounded as it is printed: differences are taken between printed numbers."""
+    return round_half_up(value, decimals)
+
+
+def _more_less(unit: str, difference: Decimal) -> str:
     if unit in ("%", "％"):
         return "高く" if difference > 0 else "低く"
     return "多く" if difference > 0 else "少なく"
@@ -97,27 +130,19 @@ def _previous(observed: list[Observed], fiscal_year: int) -> Observed | None:
 
 
 def _actual_sentence(row: Mapping[str, Any], own: Observed | None, observed: list[Observed]) -> str:
-    fy, unit = int(row["fiscal_year"]), unit_of(row)
+    """The year's own actual; for a period-average KPI also what its grade compared."""
+    fy = int(row["fiscal_year"])
     if own is None:
         latest = [o for o in observed if o.kind == ACTUAL]
         text = f"{year_text(fy)}の実績値はまだありません。"
         if latest:
             last = latest[-1]
-            text += (
-                f"最新の実績は{year_text(last.fiscal_year)}の{value_text(last.value, unit)}です。"
-            )
+            text += f"最新の実績は{year_text(last.fiscal_year)}の{_shown(row, last)}です。"
         return text
     sample = "（研修用サンプルデータ）" if own.is_sample else ""
     cumulative = "（累計）" if row.get("aggregation") == "cumulative" else ""
-    text = f"{year_text(fy)}の実績は{value_text(own.value, unit)}{cumulative}{sample}です。"
-    if row.get("actual_basis") == "period_average" and is_number(row.get("actual")):
-        years = row.get("actual_years") or []
-        span = "・".join(f"{y}年度" for y in years)
-        text += (
-            f"この指標の目標は推進期間の平均で判定するため、{span}の実績の平均"
-            f"{value_text(row['actual'], unit)}で評価しています。"
-        )
-    return text
+    text = f"{year_text(fy)}の実績は{_shown(row, own)}{cumulative}{sample}です。"
+    return text + (period_average_sentence(row) or "")
 
 
 def _change_sentence(
@@ -127,75 +152,103 @@ def _change_sentence(
         return None
     unit = unit_of(row)
     fy = int(row["fiscal_year"])
+
+    def change(earlier: Observed) -> str:
+        digits = max(
+            observed_decimals(row, own.decimals, own.value),
+            observed_decimals(row, earlier.decimals, earlier.value),
+        )
+        difference = _as_shown(own.value, digits) - _as_shown(earlier.value, digits)
+        return change_text(float(difference), unit, digits)
+
     if previous is None:
         text = f"前年度の{year_text(fy - 1)}には値がないため、前年度との比較はできません。"
     else:
         what = "基準値" if previous.kind == BASE else "実績"
         text = (
-            f"前年度の{year_text(previous.fiscal_year)}の{what}"
-            f"{value_text(previous.value, unit)}からは"
-            f"{change_text(own.value - previous.value, unit)}です。"
+            f"前年度の{year_text(previous.fiscal_year)}の{what}{_shown(row, previous)}からは"
+            f"{change(previous)}です。"
         )
     base_fy = int(row["base_fy"])
     if base_fy < fy - 1 or (previous is not None and previous.kind != BASE and base_fy < fy):
-        base = float(row["base_value"])
+        base = Observed(base_fy, float(row["base_value"]), BASE, decimals=row.get("base_decimals"))
         text += (
-            f"基準年度の{year_text(base_fy)}の基準値{value_text(base, unit)}からは"
-            f"{change_text(own.value - base, unit)}です。"
+            f"基準年度の{year_text(base_fy)}の基準値{_shown(row, base)}からは{change(base)}です。"
         )
     return text
 
 
 def _expected_sentence(row: Mapping[str, Any]) -> str | None:
-    actual, expected, unit = row.get("actual"), row.get("expected"), unit_of(row)
-    if not (is_number(actual) and is_number(expected)):
-        return None
+    """The gap between what was judged and the expected value it was compared with."""
     if row.get("direction") == "maintain":
         return None  # the level to keep is the target itself: said in the needed sentence
-    difference = float(actual) - float(expected)  # type: ignore[arg-type]
-    basis = "期間平均の実績" if row.get("actual_basis") == "period_average" else "実績"
-    head = f"{year_text(int(row['fiscal_year']))}の期待値は{value_text(expected, unit)}です。"
+    unit, digits = unit_of(row), derived_digits(row)
+    fy = int(row["fiscal_year"])
+    averaged = row.get("actual_basis") == "period_average"
+    if averaged:
+        judged, expected = row.get("period_average"), row.get("expected_period_average")
+        years = [int(y) for y in row.get("actual_years") or []] or [fy]
+        head = f"{year_text(fy)}の期待値は{value_text(row.get('expected'), unit, digits)}"
+        if len(years) > 1:
+            span = fiscal_period_label(years[0], years[-1])
+            head += f"、{span}の期待値の平均は{value_text(expected, unit, digits)}"
+        head += "です。"
+        basis = f"期間平均の実績{value_text(judged, unit, digits)}"
+        judged_digits = digits
+    else:
+        judged, expected = row.get("actual"), row.get("expected")
+        head = f"{year_text(fy)}の期待値は{value_text(expected, unit, digits)}です。"
+        basis = "実績"
+        judged_digits = observed_decimals(row, row.get("actual_decimals"), judged)  # type: ignore[arg-type]
+    if not (is_number(judged) and is_number(expected)):
+        return None
+    shown_digits = max(digits, judged_digits)
+    difference = _as_shown(judged, shown_digits) - _as_shown(expected, shown_digits)  # type: ignore[arg-type]
     if difference == 0:
         return head + f"{basis}は期待値と同じです。"
     toward_target = (difference < 0) == (row.get("direction") == "decrease")
     verdict = "期待値より目標に近い側にあります" if toward_target else "期待値に届いていません"
-    return (
-        head
-        + f"{basis}はそれより{value_text(abs(difference), unit.replace('%', 'ポイント'))}"
-        + f"{_more_less(unit, difference)}、{verdict}。"
-    )
+    gap = value_text(float(abs(difference)), unit.replace("%", "ポイント"), shown_digits)
+    return head + f"{basis}はそれより{gap}{_more_less(unit, difference)}、{verdict}。"
 
 
 def _needed_sentence(row: Mapping[str, Any], own: Observed | None) -> str | None:
+    text = format_progress(row)
     unit, fy = unit_of(row), int(row["fiscal_year"])
-    target, target_fy = float(row["target_value"]), int(row["target_fy"])
-    direction = row.get("direction")
-    if row.get("grade") == "達成":
+    target, target_fy = f"{text.target}{unit}", int(row["target_fy"])
+    averaged = row.get("target_basis") == "period_average"
+    if row.get("grade") == ACHIEVED:
+        if averaged and row.get("actual_basis") == "period_average":
+            return (
+                f"期間平均の実績{text.period_average}{unit}は、推進期間の平均の目標値"
+                f"{target}に到達しています。"
+            )
         keep = (
             f"目標年度の{year_text(target_fy)}まで水準を保つことが必要です。"
             if fy < target_fy
             else ""
         )
-        return f"目標値の{value_text(target, unit)}に到達しています。{keep}"
-    if direction == "maintain":
-        return f"目標は毎年度{value_text(target, unit)}以上を保つことです。"
-    if row.get("target_basis") == "period_average":
+        return f"目標値の{target}に到達しています。{keep}"
+    if row.get("direction") == "maintain":
+        return f"目標は毎年度{target}以上を保つことです。"
+    if averaged:
         return _needed_for_average(row)
     if fy >= target_fy:
-        return f"目標年度の実績です（目標値は{value_text(target, unit)}）。"
+        return f"目標年度の実績です（目標値は{target}）。"
     if own is None:
         return None
     remaining = target_fy - fy
-    per_year = (target - own.value) / remaining
-    text = (
-        f"{year_text(target_fy)}に目標値{value_text(target, unit)}に届くには、"
-        f"残り{remaining}年度で毎年度平均{change_text(per_year, unit)}が必要です。"
+    digits = derived_digits(row)
+    per_year = (float(row["target_value"]) - own.value) / remaining
+    sentence = (
+        f"{year_text(target_fy)}に目標値{target}に届くには、"
+        f"残り{remaining}年度で毎年度平均{change_text(per_year, unit, digits)}が必要です。"
     )
     base_fy, base = int(row["base_fy"]), float(row["base_value"])
     if fy > base_fy:
         so_far = (own.value - base) / (fy - base_fy)
-        text += f"基準年度からこれまでの平均は毎年度{change_text(so_far, unit)}です。"
-    return text
+        sentence += f"基準年度からこれまでの平均は毎年度{change_text(so_far, unit, digits)}です。"
+    return sentence
 
 
 def _needed_for_average(row: Mapping[str, Any]) -> str | None:
@@ -204,47 +257,68 @@ def _needed_for_average(row: Mapping[str, Any]) -> str | None:
     if start is None or end is None:
         return None
     start, end = int(start), int(end)
-    fy, unit, target = int(row["fiscal_year"]), unit_of(row), float(row["target_value"])
+    fy, unit, digits = int(row["fiscal_year"]), unit_of(row), derived_digits(row)
+    target = f"{format_progress(row).target}{unit}"
     word = "以下" if row.get("direction") == "decrease" else "以上"
     period = (
-        f"推進期間（{start}〜{end}年度）の平均を目標の{value_text(target, unit)}{word}にするには、"
+        f"推進期間（{fiscal_period_label(start, end)}）の平均を目標の{target}{word}にするには、"
     )
     if fy < start:
         return (
-            period
-            + f"期間の{end - start + 1}年度の実績を平均{value_text(target, unit)}{word}にする必要があります。"
+            period + f"期間の{end - start + 1}年度の実績を平均{target}{word}にする必要があります。"
         )
-    years = [y for y in (row.get("actual_years") or []) if start <= y <= fy]
     remaining = end - fy
     if remaining <= 0:
-        return f"推進期間の最終年度です（目標は期間の平均{value_text(target, unit)}{word}）。"
-    if len(years) != fy - start + 1 or not is_number(row.get("actual")):
+        return f"推進期間の最終年度です（目標は期間の平均{target}{word}）。"
+    years = [int(y) for y in row.get("actual_years") or [] if start <= int(y) <= fy]
+    average = row.get("period_average")
+    if len(years) != fy - start + 1 or not is_number(average):
         return "推進期間のうち実績のない年度があるため、残りの年度に必要な値は示しません。"
-    needed = (target * (end - start + 1) - float(row["actual"]) * len(years)) / remaining
+    needed = (float(row["target_value"]) * (end - start + 1) - float(average) * len(years)) / (  # type: ignore[arg-type]
+        remaining
+    )
     return (
         period
-        + f"残り{remaining}年度の実績を平均{value_text(needed, unit)}{word}にする必要があります。"
+        + f"残り{remaining}年度の実績を平均{value_text(needed, unit, digits)}{word}にする必要があります。"
     )
 
 
 def _grade_sentence(row: Mapping[str, Any]) -> str:
-    grade, reason = row.get("grade") or "評価不能", row.get("reason") or ""
-    text = f"評価は「{grade}」です" + (f"（{reason}）。" if reason else "。")
-    progress, pace, elapsed = row.get("progress"), row.get("pace"), row.get("elapsed")
+    text = format_progress(row)
+    reason = row.get("reason") or ""
+    sentence = f"評価は「{text.grade}」です" + (f"（{reason}）。" if reason else "。")
+    progress, pace, expected = row.get("progress"), row.get("pace"), row.get("expected_progress")
     if row.get("direction") == "maintain" and is_number(progress):
-        text += f"実績は目標値の{percent_text(progress)}です。"
-    elif is_number(progress) and is_number(pace) and is_number(elapsed):
-        text += (
-            f"進捗率{percent_text(progress)}÷経過割合{percent_text(elapsed)}"
-            f"＝ペース{pace_text(pace)}です。"
+        sentence += f"実績は目標値の{text.progress}です。"
+    elif is_number(progress) and is_number(pace) and is_number(expected):
+        what = "期間平均の進捗率" if row.get("actual_basis") == "period_average" else "進捗率"
+        sentence += (
+            f"{what}{text.progress}÷期待される進捗率{progress_text(float(expected))}"  # type: ignore[arg-type]
+            f"＝ペース{text.pace}です。"
         )
-    return text
+    return sentence
+
+
+def _clipped(result: Any, unit: str) -> tuple[Any, str]:
+    """A forecast of a quantity that cannot be negative (or pass 100 %) kept inside its range."""
+    lower, upper = result.lower, result.upper
+    ceiling = 100.0 if unit in ("%", "％") else None
+    notes = []
+    if lower < 0:
+        lower = 0.0
+        notes.append("予測区間の下限は、負にならない量のため0としました。")
+    if ceiling is not None and upper > ceiling:
+        upper = ceiling
+        notes.append("予測区間の上限は、割合のため100%としました。")
+    if not notes:
+        return result, ""
+    return dataclasses.replace(result, lower=lower, upper=upper), "".join(notes)
 
 
 def _forecast_sentence(row: Mapping[str, Any], observed: list[Observed]) -> str | None:
     """The forecast note of :mod:`ebpm.analysis` (with its caveat), or why there is none."""
     fy, target_fy = int(row["fiscal_year"]), int(row["target_fy"])
-    if fy >= target_fy or row.get("grade") == "評価不能":
+    if fy >= target_fy or row.get("grade") == UNGRADED:
         return None
     from ebpm.analysis import forecast
 
@@ -272,25 +346,16 @@ def _forecast_sentence(row: Mapping[str, Any], observed: list[Observed]) -> str 
         )
     except ValueError as error:
         return f"予測は示しません（{str(error).rstrip('。')}）。"
-    return f"予測：{result.note()}"
+    result, clipped = _clipped(result, unit_of(row))
+    return f"予測：{result.note()}{clipped}"
 
 
 def _survey_sentence(row: Mapping[str, Any], own: Observed | None) -> str | None:
+    """The sampling error of a survey share, in the words of ``ebpm status``."""
     if not row.get("is_survey") or own is None:
         return None
-    from ebpm.survey import proportion_ci, two_proportion_test
-
-    if not own.sample_size:
-        return (
-            "回答数が記録されていないため、標本誤差は計算できません"
-            "（実績の「標本数」列に回答数を入力してください）。"
-        )
-    ci = proportion_ci(own.value, own.sample_size)
-    change = two_proportion_test(float(row["base_value"]), None, own.value, own.sample_size)
-    return (
-        f"市民意識調査による標本推計値です。{ci.summary()}。"
-        f"基準値からの変化：{change.summary().replace(chr(10), '')}"
-    )
+    note = survey_note({**row, "kpi_id": None})
+    return f"市民意識調査による標本推計値です。{note}" if note else None
 
 
 def explain_kpi(

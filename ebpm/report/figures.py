@@ -24,11 +24,16 @@ from typing import Any, Final
 
 import polars as pl
 
+from ebpm.jp import format_fixed
+from ebpm.kpi import grade_label, period_label
+from ebpm.kpi.display import CI_DIGITS
 from ebpm.manifest import notes_of, source_line
 from ebpm.report.data import KpiReport, ReportData
+from ebpm.report.explain import Observed
 from ebpm.report.present import (
-    pace_text,
-    percent_text,
+    derived_digits,
+    grade_rank,
+    is_number,
     unit_of,
     value_text,
     year_text,
@@ -84,57 +89,116 @@ class Figures:
 # --- text alternatives and data tables ----------------------------------------------------
 
 
+def _wilson(observed: Observed) -> tuple[float, float] | None:
+    """The 95 % interval of a survey share drawn in the chart (None without a sample size)."""
+    if not observed.sample_size:
+        return None
+    from ebpm.survey import wilson_interval
+
+    return wilson_interval(observed.value, int(observed.sample_size))
+
+
+def _ci_text(interval: tuple[float, float] | None) -> str:
+    if interval is None:
+        return ""
+    return f"{format_fixed(interval[0], CI_DIGITS)}〜{format_fixed(interval[1], CI_DIGITS)}%"
+
+
 def _trend_description(kpi: KpiReport) -> str:
-    row, unit = kpi.row, unit_of(kpi.row)
+    row, unit, text = kpi.row, unit_of(kpi.row), kpi.text
+    averaged = row.get("target_basis") == "period_average" and period_label(row) is not None
+    survey = bool(row.get("is_survey"))
     actuals = [o for o in kpi.observed if o.kind == ACTUAL]
-    values = "、".join(f"{year_text(o.fiscal_year)} {value_text(o.value, unit)}" for o in actuals)
-    text = (
-        f"{kpi.title}の推移を示す折れ線グラフ。"
-        f"基準値は{year_text(int(row['base_fy']))}の{value_text(row['base_value'], unit)}、"
-        f"目標値は{year_text(int(row['target_fy']))}の{value_text(row['target_value'], unit)}で、"
-        "その間を結ぶ破線が各年度の期待値です。"
-    )
-    text += f"実績は{values}です。" if values else "実績はまだありません。"
-    text += f"{year_text(int(row['fiscal_year']))}の評価は「{row['grade']}」です。"
+    values = []
+    for o in actuals:
+        value = f"{year_text(o.fiscal_year)} {value_text(o.value, unit, kpi.decimals_of(o))}"
+        if survey and o.sample_size:
+            value += f"（回答数 {o.sample_size:,}、95%信頼区間 {_ci_text(_wilson(o))}）"
+        values.append(value)
+    base = f"基準値は{year_text(int(row['base_fy']))}の{text.base}{unit}"
+    if averaged:
+        text_ = (
+            f"{kpi.title}の推移を示す折れ線グラフ。{base}、目標は{period_label(row)}の平均で"
+            f"{text.target}{unit}（期間にわたる横線）です。破線は期待値で、基準値から一定の傾きで"
+            "進み、推進期間の平均がちょうど目標値になる経路です。"
+        )
+    else:
+        text_ = (
+            f"{kpi.title}の推移を示す折れ線グラフ。{base}、"
+            f"目標値は{year_text(int(row['target_fy']))}の{text.target}{unit}で、"
+            "その間を結ぶ破線が各年度の期待値です。"
+        )
+    text_ += f"実績は{'、'.join(values)}です。" if values else "実績はまだありません。"
+    averages = [
+        (int(r["fiscal_year"]), r["period_average"])
+        for r in kpi.years
+        if r.get("actual_basis") == "period_average" and is_number(r.get("period_average"))
+    ]
+    if averages:
+        digits = derived_digits(row)
+        text_ += (
+            "推進期間の初年度からの実績の平均（期間平均）は"
+            + "、".join(f"{year_text(y)} {value_text(v, unit, digits)}" for y, v in averages)
+            + "です。"
+        )
+    text_ += f"{year_text(int(row['fiscal_year']))}の評価は「{text.grade}」です。"
     if kpi.is_sample:
-        text += "実績は研修用サンプルデータ（架空の値）です。"
-    return text
+        text_ += "実績は研修用サンプルデータ（架空の値）です。"
+    return text_
 
 
 def _trend_table(kpi: KpiReport) -> DataTable:
-    unit = unit_of(kpi.row)
+    """The chart's numbers: each year's value, its period average, expected value and grade."""
+    row, unit = kpi.row, unit_of(kpi.row)
+    digits = derived_digits(row)
     by_year = {int(r["fiscal_year"]): r for r in kpi.years}
+    averaged = row.get("target_basis") == "period_average" and period_label(row) is not None
+    survey = bool(row.get("is_survey"))
+    headers: list[str] = ["年度", "区分", f"値（{unit}）"]
+    if averaged:
+        headers.append(f"期間平均（{unit}）")
+    headers.append(f"期待値（{unit}）")
+    if averaged:
+        headers.append(f"期待値の期間平均（{unit}）")
+    headers.append("評価")
+    if survey:
+        headers += ["回答数", "95%信頼区間"]
     rows: list[tuple[str, ...]] = []
-    survey = bool(kpi.row.get("is_survey"))
     for o in kpi.observed:
-        progress = by_year.get(o.fiscal_year, {})
+        actual = o.kind == ACTUAL
+        progress = by_year.get(o.fiscal_year, {}) if actual else {}
         kind = "基準値" if o.kind == BASE else "実績" + ("（サンプル）" if o.is_sample else "")
-        cells = [
-            year_text(o.fiscal_year),
-            kind,
-            value_text(o.value, unit),
-            value_text(progress.get("expected"), unit) if o.kind == ACTUAL else "",
-            str(progress.get("grade") or "") if o.kind == ACTUAL else "",
-        ]
+        cells = [year_text(o.fiscal_year), kind, value_text(o.value, "", kpi.decimals_of(o))]
+        if averaged:
+            cells.append(
+                value_text(progress.get("period_average"), "", digits)
+                if progress.get("actual_basis") == "period_average"
+                else ""
+            )
+        cells.append(value_text(progress.get("expected"), "", digits) if actual else "")
+        if averaged:
+            cells.append(
+                value_text(progress.get("expected_period_average"), "", digits)
+                if progress.get("actual_basis") == "period_average"
+                else ""
+            )
+        cells.append(grade_label(str(progress["grade"])) if progress.get("grade") else "")
         if survey:
-            cells.append(f"{o.sample_size:,}" if o.sample_size else "")
+            cells += [f"{o.sample_size:,}" if o.sample_size else "", _ci_text(_wilson(o))]
         rows.append(tuple(cells))
     target = [
-        year_text(int(kpi.row["target_fy"])),
-        "目標値",
-        value_text(kpi.row["target_value"], unit),
-        "",
-        "",
+        year_text(int(row["target_fy"])),
+        f"目標値（{period_label(row)}の平均）" if averaged else "目標値",
+        f"{kpi.text.target}",
     ]
-    rows.append(tuple(target + ([""] if survey else [])))
-    headers: tuple[str, ...] = ("年度", "区分", f"値（{unit}）", f"期待値（{unit}）", "評価")
-    if survey:
-        headers += ("回答数",)
+    target += [""] * (len(headers) - len(target))
+    rows.append(tuple(target))
+    numeric = {i for i, h in enumerate(headers) if h.endswith(f"（{unit}）") or h == "回答数"}
     return DataTable(
         caption=f"{kpi.kpi_id} {kpi.title}のグラフの数値",
-        headers=headers,
+        headers=tuple(headers),
         rows=tuple(rows),
-        numeric=frozenset({2, 3, 5}),
+        numeric=frozenset(numeric),
     )
 
 
@@ -142,24 +206,17 @@ def _overview_description(data: ReportData) -> str:
     counts: dict[str, int] = {}
     for k in data.kpis:
         counts[str(k.row["grade"])] = counts.get(str(k.row["grade"]), 0) + 1
-    summary = "、".join(f"{g} {n}指標" for g, n in counts.items())
+    summary = "、".join(f"{grade_label(g)} {counts[g]}指標" for g in sorted(counts, key=grade_rank))
     return (
-        f"{year_text(data.fiscal_year)}の全{len(data.kpis)}指標のペース（進捗率÷経過割合）を、"
-        f"戦略ごとに横棒で示したグラフ。棒の色は評価です。{summary}。"
+        f"{year_text(data.fiscal_year)}の全{len(data.kpis)}指標のペース（進捗率÷期待される進捗率）を、"
+        f"戦略ごとに横棒で示したグラフ。棒の色と記号は評価です。{summary}。"
         "各指標の値は下の表のとおりです。"
     )
 
 
 def _overview_table(data: ReportData) -> DataTable:
     rows = tuple(
-        (
-            k.kpi_id,
-            k.title,
-            str(k.row["grade"]),
-            pace_text(k.row.get("pace")),
-            percent_text(k.row.get("progress")),
-        )
-        for k in data.kpis
+        (k.kpi_id, k.title, k.text.grade_label, k.text.pace, k.text.progress) for k in data.kpis
     )
     return DataTable(
         caption="全指標の進み具合のグラフの数値",
@@ -204,7 +261,11 @@ def _notes(kpi: KpiReport) -> str | None:
 
 
 def _actuals(kpi: KpiReport) -> pl.DataFrame:
-    return kpi.history.filter(pl.col("kind") == ACTUAL).select("fiscal_year", "actual", "is_sample")
+    """The observed actuals the trend draws, with the sample sizes of survey years (every
+    year's 95 % interval is drawn) and the decimals each value was entered with."""
+    return kpi.history.filter(pl.col("kind") == ACTUAL).select(
+        "fiscal_year", "actual", "is_sample", "sample_size", "value_decimals"
+    )
 
 
 def _trend(kpi: KpiReport, data: ReportData, **options: Any) -> Any:

@@ -19,16 +19,19 @@ from typing import TYPE_CHECKING, Any, Final
 from markupsafe import Markup
 
 from ebpm.annotations import COMMENTARY_TEXTS
+from ebpm.jp import MISSING, format_fixed
+from ebpm.kpi import grade_legend
 from ebpm.report.data import ReportData
 from ebpm.report.figures import Figures
 from ebpm.report.logic_model import STAGE_NAMES
 from ebpm.report.present import (
-    change_text,
-    grade_colors,
-    pace_text,
-    percent_text,
+    GRADE_ORDER,
+    grade_css,
+    grade_label,
+    grade_rank,
+    is_number,
+    rule_texts,
     unit_of,
-    value_text,
     year_text,
 )
 
@@ -110,10 +113,7 @@ def _environment() -> jinja2.Environment:
     env.filters.update(
         year=year_text,
         year_short=lambda fy: year_text(fy, short=True),
-        value=value_text,
-        pace=pace_text,
-        percent=percent_text,
-        change=change_text,
+        grade_label=grade_label,
         date_ja=lambda d: f"{d:%Y年%m月%d日}",
         datetime_ja=lambda d: f"{d:%Y年%m月%d日 %H:%M}",
         text_url=lambda url: re.sub(r"^https?://", "", url or ""),  # nothing points outside
@@ -128,15 +128,36 @@ def _definition_rows(data: ReportData) -> list[dict[str, object]]:
     ]
 
 
-def _grade_rank(grade: str) -> int:
-    from ebpm.kpi.model import GRADES
+def chip(grade: str | None) -> Markup:
+    """A grade as a chip: its symbol and name on its palette colours (``.g0`` … ``.g7``)."""
+    style = GRADE_ORDER.index(grade) if grade in GRADE_ORDER else GRADE_ORDER.index("評価不能")
+    return Markup('<span class="chip g{}">{}</span>').format(style, grade_label(str(grade)))
 
-    return GRADES.index(grade) if grade in GRADES else len(GRADES)
+
+def published(value: float | None, decimals: int | None) -> str:
+    """A definition's value with the decimals it was published with (26.0 stays 26.0)."""
+    if not is_number(value):
+        return MISSING
+    return format_fixed(value, int(decimals) if is_number(decimals) else 0)
+
+
+def _notes(data: ReportData) -> tuple[dict[str, str], list[str]]:
+    """A ※ mark per KPI with notes (period average, survey, corrected unit) and the notes."""
+    marks: dict[str, str] = {}
+    notes: list[str] = []
+    for kpi in data.kpis:
+        own = kpi.text.notes
+        if own:
+            marks[kpi.kpi_id] = f"※{len(notes) + 1}"
+            notes.append(f"{marks[kpi.kpi_id]} " + "".join(own))
+    return marks, notes
 
 
 def render_page(data: ReportData, figures: Figures, documents: dict[str, Path]) -> str:
     """The page as text; ``documents`` are the workbook/Word/PowerPoint files to link to."""
-    grades = sorted({str(k.row["grade"]) for k in data.kpis}, key=_grade_rank)
+    grades = sorted({str(k.row["grade"]) for k in data.kpis}, key=grade_rank)
+    counts = {g: sum(1 for k in data.kpis if k.row["grade"] == g) for g in grades}
+    marks, notes = _notes(data)
     return (
         _environment()
         .get_template("report.html")
@@ -147,8 +168,16 @@ def render_page(data: ReportData, figures: Figures, documents: dict[str, Path]) 
             overview=figures.overview,
             documents={label: path.name for label, path in documents.items()},
             grades=grades,
-            grade_rank=_grade_rank,
-            grade_colors=grade_colors(),
+            all_grades=GRADE_ORDER,
+            grade_counts=counts,
+            grade_rank=grade_rank,
+            grade_css=Markup(grade_css()),
+            chip=chip,
+            legend=grade_legend(),
+            published=published,
+            note_marks=marks,
+            table_notes=notes,
+            rules=rule_texts(data.bands, (k.row for k in data.kpis))[2:],
             unit_of=unit_of,
             commentary_texts=COMMENTARY_TEXTS,
             stage_names=STAGE_NAMES,

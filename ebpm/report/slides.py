@@ -14,7 +14,14 @@ from typing import Any, Final
 from ebpm.annotations import COMMENTARY_TEXTS
 from ebpm.report.data import ReportData, StrategyGroup
 from ebpm.report.figures import Figures
-from ebpm.report.present import grade_color, pace_text, percent_text, unit_of, value_text, year_text
+from ebpm.report.present import (
+    grade_label,
+    grade_rank,
+    grade_style,
+    rule_texts,
+    unit_of,
+    year_text,
+)
 
 __all__ = ["TABLE_HEADERS", "write_slides"]
 
@@ -77,23 +84,30 @@ def _kpi_table(slide: Any, group: StrategyGroup, top: float) -> float:
     for c, header in enumerate(TABLE_HEADERS):
         put(0, c, header, bold=True)
     for r, kpi in enumerate(group.kpis, start=1):
-        unit, row = unit_of(kpi.row), kpi.row
+        unit, text = unit_of(kpi.row), kpi.text
+        actual = f"{text.actual}{unit}" if kpi.own else "−"
+        expected = f"{text.expected}{unit}"
+        if text.period_average is not None:  # the year's value, then what was judged
+            actual += f"（期間平均 {text.period_average}{unit}）"
+            expected += f"（期間平均 {text.expected_period_average}{unit}）"
+        elif text.sample_size is not None:
+            actual += f"（区間 {text.ci}）"
         values = [
             kpi.kpi_id,
             kpi.title,
-            value_text(kpi.own.value, unit) if kpi.own else "−",
-            value_text(row["expected"], unit),
-            percent_text(row["progress"]),
-            pace_text(row["pace"]),
-            str(row["grade"]) + ("＊" if kpi.is_sample else ""),
+            actual,
+            expected,
+            text.progress,
+            text.pace,
+            text.grade_label + ("＊" if kpi.is_sample else ""),
         ]
         for c, value in enumerate(values):
             cell = put(r, c, value, bold=c == len(values) - 1)
-        background, text = grade_color(str(row["grade"]))
+        style = grade_style(str(kpi.row["grade"]))
         cell.fill.solid()
-        cell.fill.fore_color.rgb = RGBColor.from_string(background.lstrip("#"))
+        cell.fill.fore_color.rgb = RGBColor.from_string(style.fill.lstrip("#"))
         cell.text_frame.paragraphs[0].runs[0].font.color.rgb = RGBColor.from_string(
-            text.lstrip("#")
+            style.on_fill.lstrip("#")
         )
     return top + height
 
@@ -120,6 +134,7 @@ def _notes(slide: Any, group: StrategyGroup) -> None:
     for kpi in group.kpis:
         lines.append(f"■ {kpi.kpi_id} {kpi.title}")
         lines.append("評価の説明（データから自動で作成）：" + kpi.explanation.text)
+        lines += [f"注：{note}" for note in kpi.text.notes]
         if kpi.commentary:
             lines.append(f"所管課のコメント（{kpi.commentary['department']}）：")
             lines += [
@@ -147,7 +162,10 @@ def write_slides(path: Path, data: ReportData, figures: Figures) -> Path:
     counts: dict[str, list[str]] = {}
     for kpi in data.kpis:
         counts.setdefault(str(kpi.row["grade"]), []).append(kpi.kpi_id)
-    lines = [f"{grade}：{len(ids)}指標（{'・'.join(ids)}）" for grade, ids in counts.items()]
+    lines = [
+        f"{grade_label(grade)}：{len(ids)}指標（{'・'.join(ids)}）"
+        for grade, ids in sorted(counts.items(), key=lambda item: grade_rank(item[0]))
+    ]
     if data.has_sample:
         lines += [
             "",
@@ -181,7 +199,7 @@ def write_slides(path: Path, data: ReportData, figures: Figures) -> Path:
         _notes(slide, group)
     closing = deck.slides.add_slide(blank)
     _title(closing, "評価の決め方と出典")
-    lines = [data.bands.describe()]
+    lines = rule_texts(data.bands, (k.row for k in data.kpis))
     if figures.document_note:
         lines.append(f"グラフに共通の注：{figures.document_note}")
     lines += [f"出典：「{r.title}」（{r.publisher}）" for r in data.used_records]

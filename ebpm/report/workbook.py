@@ -24,10 +24,22 @@ from typing import Any, Final
 
 from ebpm.annotations import COMMENTARY_TEXTS
 from ebpm.cells import safe_cell
+from ebpm.jp import round_half_up
+from ebpm.kpi.display import CI_DIGITS, PACE_DIGITS, PROGRESS_DIGITS
 from ebpm.report.data import KpiReport, ReportData
 from ebpm.report.figures import Figures
 from ebpm.report.logic_model import STAGE_NAMES
-from ebpm.report.present import decimals_of, grade_color, is_number, unit_of, year_text
+from ebpm.report.present import (
+    OUTLINE,
+    derived_digits,
+    excel_format,
+    grade_style,
+    is_number,
+    kpi_decimals,
+    rule_texts,
+    unit_of,
+    year_text,
+)
 
 __all__ = ["SUMMARY_HEADERS", "SUMMARY_SHEET", "write_workbook"]
 
@@ -39,10 +51,24 @@ _PX_PER_CM: Final = 96 / 2.54
 _ROW_PT: Final = 15.0
 
 
-def _number_format(value: float | None, *, signed: bool = False) -> str:
-    digits = decimals_of(value)
-    body = "#,##0" + ("." + "0" * digits if digits else "")
-    return f"+{body};-{body};0" if signed else body
+def _shown(value: object, decimals: int) -> float | None:
+    """A number as it is printed (half-up on the decimal value), kept a number for Excel."""
+    return float(round_half_up(value, decimals)) if is_number(value) else None  # type: ignore[arg-type]
+
+
+def _progress(kpi: KpiReport) -> float | None:
+    """進捗率 as printed (45.8 %) as a fraction, for the 「0.0%」 format."""
+    return _shown(kpi.row.get("progress"), PROGRESS_DIGITS + 2)
+
+
+def _ci(kpi: KpiReport, key: str) -> float | None:
+    return _shown(kpi.row.get(key), CI_DIGITS) if kpi.row.get("is_survey") else None
+
+
+def _averaged(kpi: KpiReport, key: str) -> float | None:
+    if kpi.row.get("actual_basis") != "period_average":
+        return None
+    return _shown(kpi.row.get(key), derived_digits(kpi.row))
 
 
 #: (header, value of a KPI, number format of that value or None for text)
@@ -57,8 +83,12 @@ def _commentary(key: str) -> Callable[[KpiReport], Any]:
     return lambda k: _text(k.commentary.get(key)) if k.commentary else None
 
 
-def _value_format(key: str) -> Callable[[KpiReport], str | None]:
-    return lambda k: _number_format(k.row.get(key))
+def _published(k: KpiReport) -> str:
+    return excel_format(kpi_decimals(k.row))
+
+
+def _derived(k: KpiReport) -> str:
+    return excel_format(derived_digits(k.row))
 
 
 def _columns(data: ReportData) -> list[Column]:
@@ -69,27 +99,31 @@ def _columns(data: ReportData) -> list[Column]:
         ("指標ID", lambda k: k.kpi_id, none),
         ("指標名（公表どおり）", lambda k: _text(k.name), none),
         ("単位", lambda k: _text(unit_of(k.row)), none),
-        ("基準値", lambda k: k.row["base_value"], _value_format("base_value")),
-        ("目標値", lambda k: k.row["target_value"], _value_format("target_value")),
+        ("基準値", lambda k: k.row["base_value"], _published),
+        ("目標値", lambda k: k.row["target_value"], _published),
         (
             "前年度の値",
             lambda k: k.previous.value if k.previous else None,
-            lambda k: _number_format(k.previous.value if k.previous else None),
+            lambda k: excel_format(k.decimals_of(k.previous)),
         ),
         (
             "実績値",
             lambda k: k.own.value if k.own else None,
-            lambda k: _number_format(k.own.value if k.own else None),
+            lambda k: excel_format(k.decimals_of(k.own)),
         ),
         (
             "前年度比（割合はポイント）",
             lambda k: k.change,
-            lambda k: _number_format(k.change, signed=True),
+            lambda k: excel_format(k.change_decimals, signed=True),
         ),
-        ("期待値", lambda k: k.row["expected"], _value_format("expected")),
-        ("進捗率", lambda k: k.row["progress"], lambda k: "0.0%"),
-        ("ペース", lambda k: k.row["pace"], lambda k: "0.00"),
-        ("評価", lambda k: k.row["grade"], none),
+        ("期待値", lambda k: _shown(k.row["expected"], derived_digits(k.row)), _derived),
+        ("進捗率", _progress, lambda k: excel_format(PROGRESS_DIGITS, percent=True)),
+        (
+            "ペース",
+            lambda k: _shown(k.row["pace"], PACE_DIGITS),
+            lambda k: excel_format(PACE_DIGITS).removeprefix("#,##"),
+        ),
+        ("評価", lambda k: k.text.grade_label, none),
         ("判定の理由", lambda k: _text(k.row["reason"]), none),
         ("分野", lambda k: f"分野{k.row['field_id']} {k.row['field_name']}", none),
         ("戦略名", lambda k: _text(k.row["strategy_name"]), none),
@@ -100,13 +134,23 @@ def _columns(data: ReportData) -> list[Column]:
         ("目標年度", lambda k: year_text(k.row["target_fy"]), none),
         ("評価年度", lambda k: year_text(k.row["fiscal_year"]), none),
         ("前年度の値の区分", lambda k: k.previous.kind if k.previous else None, none),
-        ("判定に使った値", lambda k: k.row["actual"], _value_format("actual")),
         ("判定に使った値の種類", lambda k: _basis(k), none),
+        ("期間平均（判定に使った値）", lambda k: _averaged(k, "period_average"), _derived),
+        ("期待値の期間平均", lambda k: _averaged(k, "expected_period_average"), _derived),
+        ("評価（記号なし）", lambda k: k.row["grade"], none),
+        (
+            "計算上の評価",
+            lambda k: k.text.formula_grade if k.text.formula_grade != k.text.grade else None,
+            none,
+        ),
         (
             "回答数",
-            lambda k: k.own.sample_size if k.own and k.row.get("is_survey") else None,
+            lambda k: k.row.get("sample_size") if k.row.get("is_survey") else None,
             lambda k: "#,##0",
         ),
+        ("95%信頼区間（下限）", lambda k: _ci(k, "ci_lower"), lambda k: excel_format(CI_DIGITS)),
+        ("95%信頼区間（上限）", lambda k: _ci(k, "ci_upper"), lambda k: excel_format(CI_DIGITS)),
+        ("注", lambda k: _text("".join(k.text.notes)) or None, none),
         ("担当課", _commentary("department"), none),
         *((label, _commentary(key), none) for key, label in COMMENTARY_TEXTS.items()),
         ("評価の説明（データから自動作成）", lambda k: _text(k.explanation.text), none),
@@ -147,9 +191,15 @@ SUMMARY_HEADERS: Final = (
     "目標年度",
     "評価年度",
     "前年度の値の区分",
-    "判定に使った値",
     "判定に使った値の種類",
+    "期間平均（判定に使った値）",
+    "期待値の期間平均",
+    "評価（記号なし）",
+    "計算上の評価",
     "回答数",
+    "95%信頼区間（下限）",
+    "95%信頼区間（上限）",
+    "注",
     "担当課",
     *COMMENTARY_TEXTS.values(),
     "評価の説明（データから自動作成）",
@@ -169,6 +219,10 @@ _WIDTHS: Final = {
     "戦術": 30,
     "指標名（公表どおり）": 32,
     "判定の理由": 26,
+    "評価": 12,
+    "注": 60,
+    "期間平均（判定に使った値）": 12,
+    "期待値の期間平均": 12,
     "評価の説明（データから自動作成）": 70,
     "取組状況": 34,
     "要因分析": 34,
@@ -222,11 +276,15 @@ def _print_setup(sheet: Any, title: str, *, landscape: bool, title_rows: str | N
 
 
 def _grade_fill(cell: Any, grade: str) -> None:
-    from openpyxl.styles import Font, PatternFill
+    """The grade's palette colours (:data:`ebpm.kpi.GRADE_STYLES`); the cell shows its symbol."""
+    from openpyxl.styles import Border, Font, PatternFill, Side
 
-    background, text = grade_color(grade)
-    cell.fill = PatternFill("solid", fgColor=background.lstrip("#"))
-    cell.font = Font(bold=True, color=text.lstrip("#"))
+    style = grade_style(grade)
+    cell.fill = PatternFill("solid", fgColor=style.fill.lstrip("#"))
+    cell.font = Font(bold=True, color=style.on_fill.lstrip("#"))
+    if style.outline:  # a light fill keeps its edge in print
+        edge = Side(style="thin", color=OUTLINE.lstrip("#"))
+        cell.border = Border(left=edge, right=edge, top=edge, bottom=edge)
 
 
 def _summary_sheet(book: Any, data: ReportData) -> None:
@@ -312,7 +370,7 @@ def _strategy_sheet(book: Any, data: ReportData, figures: Figures, group: Any) -
             if fmt and is_number(value):
                 cell.number_format = fmt
             if label == "評価":
-                _grade_fill(cell, str(value))
+                _grade_fill(cell, str(kpi.row["grade"]))
             if isinstance(value, str) and len(value) > 40:
                 sheet.row_dimensions[row].height = _ROW_PT * (1 + len(value) // 38)
             row += 1
@@ -332,31 +390,49 @@ def _strategy_sheet(book: Any, data: ReportData, figures: Figures, group: Any) -
 
 
 def _block(kpi: KpiReport) -> list[tuple[str, Any, str | None]]:
-    unit = unit_of(kpi.row)
+    """The KPI's numbers, as numbers with the formats of the summary, then its texts."""
+    unit, text = unit_of(kpi.row), kpi.text
+    digits = derived_digits(kpi.row)
     lines: list[tuple[str, Any, str | None]] = [
         ("指標名", safe_cell(kpi.name), None),
         ("単位", safe_cell(unit), None),
         (
             "実績値",
             kpi.own.value if kpi.own else "実績なし",
-            _number_format(kpi.own.value if kpi.own else None),
+            excel_format(kpi.decimals_of(kpi.own)),
         ),
+    ]
+    if text.period_average is not None:
+        lines.append(
+            ("期間平均", _averaged(kpi, "period_average"), excel_format(digits)),
+        )
+    if text.sample_size is not None:
+        lines.append(("回答数・95%信頼区間", f"回答数 {text.sample_size}、{text.ci}", None))
+    lines += [
         (
             "前年度の値",
             kpi.previous.value if kpi.previous else "なし",
-            _number_format(kpi.previous.value if kpi.previous else None),
+            excel_format(kpi.decimals_of(kpi.previous)),
         ),
         (
             "前年度比",
             kpi.change if kpi.change is not None else "−",
-            _number_format(kpi.change, signed=True),
+            excel_format(kpi.change_decimals, signed=True),
         ),
-        ("期待値", kpi.row["expected"], _number_format(kpi.row["expected"])),
-        ("進捗率", kpi.row["progress"], "0.0%"),
-        ("ペース", kpi.row["pace"], "0.00"),
-        ("評価", kpi.row["grade"], None),
+        ("期待値", _shown(kpi.row["expected"], digits), excel_format(digits)),
+    ]
+    if text.expected_period_average is not None:
+        lines.append(
+            ("期待値の期間平均", _averaged(kpi, "expected_period_average"), excel_format(digits))
+        )
+    lines += [
+        ("進捗率", _progress(kpi), excel_format(PROGRESS_DIGITS, percent=True)),
+        ("ペース", _shown(kpi.row["pace"], PACE_DIGITS), "0.00"),
+        ("評価", text.grade_label, None),
         ("判定の理由", safe_cell(kpi.row["reason"] or ""), None),
     ]
+    if text.notes:
+        lines.append(("注", safe_cell("".join(text.notes)), None))
     if kpi.commentary:
         lines.append(("担当課", safe_cell(kpi.commentary["department"]), None))
         for key, label in COMMENTARY_TEXTS.items():
@@ -431,23 +507,14 @@ def _definitions_sheet(book: Any, data: ReportData, figures: Figures) -> None:
         )
         row = sheet.max_row
         sheet.cell(row, 3).number_format = "yyyy-mm-dd"
-        for index in (12, 14):
-            sheet.cell(row, index).number_format = _number_format(sheet.cell(row, index).value)
+        for index, key in ((12, "base_value_decimals"), (14, "target_value_decimals")):
+            decimals = r.get(key)  # as published: 26.0 keeps its decimal place
+            sheet.cell(row, index).number_format = excel_format(int(decimals or 0))
     sheet.column_dimensions["E"].width = 40
     sheet.column_dimensions["O"].width = 50
     for column in ("K", "M"):
         sheet.column_dimensions[column].width = 20
-    lines = [
-        "",
-        "評価の決め方",
-        data.bands.describe(),
-        "期待値＝基準値から目標値への直線上の値。前年度比＝実績値−前年度の値（割合の指標はポイント）。",
-        "維持目標は実績が目標値以上なら達成（進捗率は実績÷目標）。",
-    ]
-    if data.period:
-        lines.append(
-            f"「※推進期間の平均」の指標は、推進期間（{data.period[0]}〜{data.period[1]}年度）の実績の平均で判定します。"
-        )
+    lines = ["", "評価の決め方", *rule_texts(data.bands, (k.row for k in data.kpis))]
     if figures.document_note:
         lines += ["", "資料用グラフ（幅8cm）に共通の注", figures.document_note]
     for line in lines:

@@ -120,12 +120,14 @@ class Warehouse:
     ) -> pl.DataFrame:
         """Observed values by fiscal year: the published base (``kind`` 基準値) and actuals.
 
-        Columns ``kpi_id, fiscal_year, kind, actual, sample_size, is_sample``; the base
+        Columns ``kpi_id, fiscal_year, kind, actual, sample_size, is_sample,
+        value_decimals`` (the decimals the value was published or entered with); the base
         row of each current KPI comes first, then its actuals up to ``up_to_fy``.
         """
         base = (
             "SELECT kpi_id, base_fy AS fiscal_year, $base AS kind, base_value AS actual,"
-            " NULL::BIGINT AS sample_size, false AS is_sample, 0 AS _order FROM kpi_current"
+            " NULL::BIGINT AS sample_size, false AS is_sample,"
+            " base_value_decimals AS value_decimals, 0 AS _order FROM kpi_current"
             " UNION ALL "
             if with_base
             else ""
@@ -133,7 +135,7 @@ class Warehouse:
         return self.sql(
             f"SELECT * EXCLUDE (_order) FROM ({base}"
             " SELECT kpi_id, fiscal_year, $actual AS kind, value AS actual, sample_size, is_sample,"
-            " 1 AS _order FROM kpi_actual)"
+            " value_decimals, 1 AS _order FROM kpi_actual)"
             " WHERE ($kpi IS NULL OR kpi_id = $kpi) AND ($fy IS NULL OR fiscal_year <= $fy)"
             " ORDER BY kpi_id, fiscal_year, _order",
             {"kpi": kpi_id, "fy": up_to_fy, "actual": ACTUAL}
