@@ -234,9 +234,7 @@ def test_survey_kpi_states_its_sampling_error_and_the_assumed_base_sample() -> N
         "計算上の評価は悪化です。"
         "基準の調査の回答数が公表されていないため、795件と仮定しました"
     )
-    assert survey.removeprefix("市民意識調査による標本推計値です。") in (
-        survey_note(row) or ""
-    )
+    assert survey.removeprefix("市民意識調査による標本推計値です。") in (survey_note(row) or "")
 
 
 def test_survey_kpi_without_a_sample_size_says_it_cannot_be_computed() -> None:

@@ -75,6 +75,15 @@ class ChartProfile:
     legend_columns: int | None = None
     #: the 年度 tick labels on two lines (「2025」「年度」), for narrow plots
     stacked_year_labels: bool = False
+    #: points, strokes, symbols and label offsets relative to the web sizes
+    mark_scale: float = 1.0
+    #: room before the first and after the last 年度 on the x axis, in years
+    x_padding: float = 0.5
+    #: text that fits a document column: 基準値/目標値 labels give the value only (the legend
+    #: names the diamonds), the subtitle leaves out the published name (the document prints
+    #: it beside the chart), and the notes leave out what the subtitle already says (a survey
+    #: share's n, interval and change), keeping every assumption
+    compact: bool = False
 
     @property
     def text_width(self) -> float:
@@ -113,22 +122,26 @@ WEB: Final = ChartProfile(
     watermark_size=34,
 )
 
-#: Word, PowerPoint and Excel: 8 cm wide (226.8 pt), every text 9 units (9 pt at 8 cm).
+#: Word, PowerPoint and Excel: about 7.5 cm wide, every text 8.5 units — 8.5 pt at its own
+#: size, at least 8 pt when placed up to 8 cm wide (or a little narrower than its own size).
 DOCUMENT: Final = ChartProfile(
     name="document",
     plot_width=164,
     plot_height=104,
-    title_size=10.5,
-    subtitle_size=9,
-    label_size=9,
-    axis_title_size=9,
-    footer_size=9,
-    footer_line_height=11.5,
+    title_size=10,
+    subtitle_size=8.5,
+    label_size=8.5,
+    axis_title_size=8.5,
+    footer_size=8.5,
+    footer_line_height=10.8,
     y_axis_extent=40,
     padding=4,
     watermark_size=16,
     legend_columns=2,
     stacked_year_labels=True,
+    mark_scale=0.6,
+    x_padding=0.7,
+    compact=True,
 )
 
 

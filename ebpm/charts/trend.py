@@ -58,7 +58,7 @@ from ebpm.kpi import (
     survey_note,
     unit_note,
 )
-from ebpm.kpi.display import derived_decimals, points_text, value_text
+from ebpm.kpi.display import derived_decimals, points_text, survey_assumption, value_text
 from ebpm.kpi.grades import GRADES, NEUTRAL, UNGRADED
 from ebpm.kpi.model import Direction
 from ebpm.manifest import SAMPLE_LABEL
@@ -413,10 +413,16 @@ def _trend_note(
     if plan_bits["has_ci"]:
         sentences.append("縦線は95%信頼区間（Wilson法、回答数から計算）")
     cut = cut_note(plan_bits["axis"], text.unit, plan_bits["axis_start"])
-    if cut:
+    if cut and plan_bits["compact"]:
+        # the start is this chart's; what the mark means is the same on every cut chart
+        start = cut.partition("（")[0]
+        sentences += [start, "縦軸の下端の「//」は、0からの部分を省略した印"]
+    elif cut:
         sentences.append(cut)
     # the period average is in the subtitle and the path note; the unit and survey notes here
-    for extra in (unit_note(kpi), survey_note(kpi)):
+    # (a compact profile keeps of the survey note what the subtitle does not say)
+    survey = survey_assumption(kpi) if plan_bits["compact"] else survey_note(kpi)
+    for extra in (unit_note(kpi), survey):
         if extra:
             sentences.append(extra.removeprefix(f"{kpi.get('kpi_id')}："))
     sentences.append("年度は4月〜翌年3月で、開始年で表示")
@@ -493,13 +499,17 @@ def plan_trend(
             "has_ci": has_ci,
             "axis": axis,
             "axis_start": format_fixed(axis.domain[0], 0 if axis.domain[0].is_integer() else 1),
+            "compact": profile.compact,
         },
         (edges.on_track, edges.mostly),
     )
     shown_notes = [p for p in parts if p not in omit_notes]
     caption = Caption.compose(
         title,
-        [_status_line(kpi, latest_fy), _identity_line(kpi, title, display_text(name))],
+        [
+            _status_line(kpi, latest_fy),
+            _identity_line(kpi, title, "" if profile.compact else display_text(name)),
+        ],
         source=source,
         note="（注）" + "".join(shown_notes) if shown_notes else "",
         is_sample=is_flagged(kpi.get("is_sample")) or any(p.is_sample for p in points),
@@ -549,6 +559,22 @@ class _Axes:
         return alt.Y(field, scale=self.y_scale, axis=self.y_axis)
 
 
+def _u(plan: TrendPlan, value: float) -> float:
+    """A stroke width or label offset at the plan's profile (the web sizes unchanged)."""
+    scale = plan.profile.mark_scale
+    return value if scale == 1 else round(value * scale, 2)
+
+
+def _area(plan: TrendPlan, size: float) -> float:
+    """A point or legend symbol size (an area) at the plan's profile."""
+    scale = plan.profile.mark_scale
+    return size if scale == 1 else round(size * scale * scale, 1)
+
+
+def _halo(plan: TrendPlan) -> dict[str, Any]:
+    return HALO if plan.profile.mark_scale == 1 else HALO | {"strokeWidth": _u(plan, 4)}
+
+
 def _axes(plan: TrendPlan) -> _Axes:
     fy_min, fy_max = plan.years
     profile = plan.profile
@@ -556,7 +582,9 @@ def _axes(plan: TrendPlan) -> _Axes:
     # counts: whole-number ticks only
     extra: dict[str, Any] = {"tickMinStep": 1, "format": ",d"} if plan.axis.integer else {}
     return _Axes(
-        x_scale=alt.Scale(domain=[fy_min - 0.5, fy_max + 0.5], nice=False, zero=False),
+        x_scale=alt.Scale(
+            domain=[fy_min - profile.x_padding, fy_max + profile.x_padding], nice=False, zero=False
+        ),
         x_axis=alt.Axis(
             values=list(range(fy_min, fy_max + 1)),
             labelExpr=(
@@ -585,6 +613,15 @@ def _axes(plan: TrendPlan) -> _Axes:
     )
 
 
+def _legend_columns(plan: TrendPlan) -> int:
+    """Entries per legend row: three on screen; in a narrow profile as many as fit."""
+    profile = plan.profile
+    if profile.legend_columns is None:
+        return 3
+    widest = max(text_em(s) for s in plan.series) * profile.label_size + _u(plan, 30)
+    return max(1, min(profile.legend_columns, int(profile.text_width // widest)))
+
+
 def _series_encodings(plan: TrendPlan) -> dict[str, Any]:
     """Shared color/shape/strokeDash encodings so the legend merges into one."""
     field = "series:N"
@@ -592,12 +629,12 @@ def _series_encodings(plan: TrendPlan) -> dict[str, Any]:
         title=None,
         orient="top",
         direction="horizontal",
-        symbolStrokeWidth=2.5,
-        symbolSize=140,
+        symbolStrokeWidth=_u(plan, 2.5),
+        symbolSize=_area(plan, 140),
         labelFontSize=plan.profile.label_size,
         labelLimit=0,
-        offset=8,
-        columns=plan.profile.legend_columns or 3,
+        offset=_u(plan, 8),
+        columns=_legend_columns(plan),
     )
     domain = list(plan.series)
 
@@ -612,7 +649,8 @@ def _series_encodings(plan: TrendPlan) -> dict[str, Any]:
 
 
 def _period_layers(plan: TrendPlan, axes: _Axes) -> list[alt.Chart]:
-    """The shaded 推進期間 and its label at the top left of the band."""
+    """The shaded 推進期間 and its label at the top left of the band (in a compact profile,
+    at the bottom when the values fall: the top of a narrow band is taken by their labels)."""
     if plan.period is None:
         return []
     start, end = plan.period
@@ -622,14 +660,19 @@ def _period_layers(plan: TrendPlan, axes: _Axes) -> list[alt.Chart]:
     rect = period.mark_rect(color=OKABE_ITO["yellow"], opacity=0.22).encode(
         x=axes.x("start:Q"), x2="end:Q"
     )
+    bottom = plan.profile.compact and plan.decreasing
     label = period.mark_text(
         align="left",
-        baseline="top",
-        dx=6,
-        dy=6,
+        baseline="bottom" if bottom else "top",
+        dx=_u(plan, 6),
+        dy=-_u(plan, 6) if bottom else _u(plan, 6),
         fontSize=plan.profile.label_size,
         color="#5A5200",
-    ).encode(x="start:Q", y=alt.value(0), text="label:N")
+    ).encode(
+        x="start:Q",
+        y=alt.value(plan.profile.plot_height if bottom else 0),
+        text="label:N",
+    )
     return [rect, label]
 
 
@@ -643,7 +686,7 @@ def _expected_layer(plan: TrendPlan, axes: _Axes, series: dict[str, Any]) -> alt
     }
     return (
         alt.Chart(pl.DataFrame(data))
-        .mark_line(strokeDash=_EXPECTED_DASH, strokeWidth=2)
+        .mark_line(strokeDash=_EXPECTED_DASH, strokeWidth=_u(plan, 2))
         .encode(
             x=axes.x("fiscal_year:Q"),
             y=axes.y("value:Q"),
@@ -686,14 +729,14 @@ def _actual_layers(plan: TrendPlan, base: alt.Chart, series: dict[str, Any]) -> 
     # Labels sit on the side away from the incoming segment: upper right when falling.
     style: dict[str, Any] = {
         "align": "left" if plan.decreasing else "right",
-        "dx": 7 if plan.decreasing else -7,
-        "dy": -11,
+        "dx": _u(plan, 7) if plan.decreasing else -_u(plan, 7),
+        "dy": -_u(plan, 11),
         "fontSize": plan.profile.label_size,
     }
     return [
-        base.mark_line(strokeWidth=2.5).encode(strokeDash=series["strokeDash"]),
-        base.mark_point(filled=True, size=80, opacity=1).encode(shape=series["shape"]),
-        base.mark_text(**style, **HALO).encode(text="label:N", color=alt.value("white")),
+        base.mark_line(strokeWidth=_u(plan, 2.5)).encode(strokeDash=series["strokeDash"]),
+        base.mark_point(filled=True, size=_area(plan, 80), opacity=1).encode(shape=series["shape"]),
+        base.mark_text(**style, **_halo(plan)).encode(text="label:N", color=alt.value("white")),
         base.mark_text(**style).encode(text="label:N", color=alt.value(_INK)),
     ]
 
@@ -717,7 +760,7 @@ def _ci_layer(plan: TrendPlan, axes: _Axes, series: dict[str, Any]) -> list[alt.
         x=axes.x("fiscal_year:Q"), y=axes.y("low:Q"), y2="high:Q", color=series["color"]
     )
     caps = [
-        data.mark_tick(orient="horizontal", size=12, thickness=1.5, color=_INK).encode(
+        data.mark_tick(orient="horizontal", size=_u(plan, 12), thickness=1.5, color=_INK).encode(
             x=axes.x("fiscal_year:Q"), y=axes.y(f"{end}:Q")
         )
         for end in ("low", "high")
@@ -744,21 +787,23 @@ def _average_layers(plan: TrendPlan, axes: _Axes, series: dict[str, Any]) -> lis
     for side in (-1.0, 1.0):  # above or below the square, away from the year's actual
         style: dict[str, Any] = {
             "align": "left",
-            "dx": 8,
-            "dy": 12 * side,
+            "dx": _u(plan, 8),
+            "dy": _u(plan, 12) * side,
             "baseline": "top" if side > 0 else "bottom",
             "fontSize": plan.profile.label_size,
         }
         shown = data.transform_filter(alt.datum.side == side)
         labels += [
-            shown.mark_text(**style, **HALO).encode(text="label:N", color=alt.value("white")),
+            shown.mark_text(**style, **_halo(plan)).encode(
+                text="label:N", color=alt.value("white")
+            ),
             shown.mark_text(**style).encode(text="label:N", color=alt.value(_AVERAGE_COLOR)),
         ]
     return [
-        data.mark_line(strokeWidth=2).encode(strokeDash=series["strokeDash"]),
-        data.mark_point(filled=False, size=90, strokeWidth=2, opacity=1).encode(
-            shape=series["shape"]
-        ),
+        data.mark_line(strokeWidth=_u(plan, 2)).encode(strokeDash=series["strokeDash"]),
+        data.mark_point(
+            filled=False, size=_area(plan, 90), strokeWidth=_u(plan, 2), opacity=1
+        ).encode(shape=series["shape"]),
         *labels,
     ]
 
@@ -770,7 +815,7 @@ def _anchor_layers(plan: TrendPlan, axes: _Axes, series: dict[str, Any]) -> list
         "fiscal_year": [base_fy],
         "value": [base_value],
         "series": [_BASE],
-        "label": [f"{_BASE} {plan.base_text}"],
+        "label": [plan.base_text if plan.profile.compact else f"{_BASE} {plan.base_text}"],
         # base label on the side the path leaves from, target label beyond the end
         "offset": [-1.0 if plan.decreasing else 1.0],
     }
@@ -779,7 +824,7 @@ def _anchor_layers(plan: TrendPlan, axes: _Axes, series: dict[str, Any]) -> list
         rows["fiscal_year"].append(target_fy)
         rows["value"].append(target_value)
         rows["series"].append(_TARGET)
-        rows["label"].append(plan.target_label)
+        rows["label"].append(plan.target_text if plan.profile.compact else plan.target_label)
         rows["offset"].append(1.0 if plan.decreasing else -1.0)
     rows["offset"] = [
         _label_side(plan, v, side) for v, side in zip(rows["value"], rows["offset"], strict=True)
@@ -788,8 +833,10 @@ def _anchor_layers(plan: TrendPlan, axes: _Axes, series: dict[str, Any]) -> list
         x=axes.x("fiscal_year:Q"), y=axes.y("value:Q"), color=series["color"]
     )
     layers = [
-        anchors.mark_point(filled=True, size=130, opacity=1).encode(shape=series["shape"]),
-        *_anchor_labels(anchors, plan.profile),
+        anchors.mark_point(filled=True, size=_area(plan, 130), opacity=1).encode(
+            shape=series["shape"]
+        ),
+        *_anchor_labels(plan, anchors),
     ]
     if plan.period_target and plan.period is not None:
         layers[:0] = _target_segment(plan, axes, series)
@@ -825,15 +872,15 @@ def _target_segment(plan: TrendPlan, axes: _Axes, series: dict[str, Any]) -> lis
     style: dict[str, Any] = {
         "align": "right",
         "baseline": "top" if plan.decreasing else "bottom",
-        "dx": -4,
-        "dy": 5 if plan.decreasing else -5,
+        "dx": -_u(plan, 4),
+        "dy": _u(plan, 5) if plan.decreasing else -_u(plan, 5),
         "fontSize": plan.profile.label_size,
     }
     return [
-        segment.mark_rule(strokeWidth=3).encode(
+        segment.mark_rule(strokeWidth=_u(plan, 3)).encode(
             x=axes.x("start:Q"), x2="end:Q", y=axes.y("value:Q"), color=series["color"]
         ),
-        segment.mark_text(**style, **HALO).encode(
+        segment.mark_text(**style, **_halo(plan)).encode(
             x="end:Q", y=axes.y("value:Q"), text="label:N", color=alt.value("white")
         ),
         segment.mark_text(**style).encode(
@@ -842,19 +889,19 @@ def _target_segment(plan: TrendPlan, axes: _Axes, series: dict[str, Any]) -> lis
     ]
 
 
-def _anchor_labels(anchors: alt.Chart, profile: ChartProfile = WEB) -> list[alt.Chart]:
+def _anchor_labels(plan: TrendPlan, anchors: alt.Chart) -> list[alt.Chart]:
     """基準値/目標値 labels below or above their diamonds, each with a halo first."""
     return [
         anchors.transform_filter(alt.datum.offset == side)
         .mark_text(
             baseline="top" if side > 0 else "bottom",
-            dy=11 * side,
-            fontSize=profile.label_size,
+            dy=_u(plan, 11) * side,
+            fontSize=plan.profile.label_size,
             **extra,
         )
         .encode(text="label:N", **enc)
         for side in (-1.0, 1.0)
-        for extra, enc in ((HALO, {"color": alt.value("white")}), ({}, {}))
+        for extra, enc in ((_halo(plan), {"color": alt.value("white")}), ({}, {}))
     ]
 
 
@@ -876,7 +923,9 @@ def trend_layers(plan: TrendPlan) -> list[alt.Chart]:
     ]
     profile = plan.profile
     if plan.axis.cut:
-        layers += axis_break(profile.plot_height)
+        # the mark sits as far up the axis, in proportion, as on screen (below the first tick)
+        at = 16 if profile == WEB else round(16 * profile.plot_height / WEB.plot_height, 1)
+        layers += axis_break(profile.plot_height, at=at, scale=profile.mark_scale)
     if plan.caption.is_sample:
         layers.append(
             sample_watermark(

@@ -56,6 +56,7 @@ __all__ = [
     "period_note",
     "points_text",
     "progress_text",
+    "survey_assumption",
     "survey_note",
     "unit_note",
     "value_text",
@@ -320,18 +321,27 @@ def survey_note(row: Mapping[str, Any], text: ProgressText | None = None) -> str
                 else f"標本誤差{spread}を超える変化です。"
             )
         )
-    if row.get("base_sample_size_assumed") and row.get("base_sample_size") is not None:
-        from ebpm.survey import two_proportion_test
-
-        # The assumption is worded once, by ebpm.survey (the same test the rule ran).
-        base, actual = _number(row.get("base_value")), _number(row.get("actual"))
-        if base is not None and actual is not None:
-            test = two_proportion_test(
-                base,
-                None,
-                actual,
-                int(row["sample_size"]),
-                assumed_n_before=int(row["base_sample_size"]),
-            )
-            parts.append(test.assumption or "")
+    parts.append(survey_assumption(row) or "")
     return "".join(parts)
+
+
+def survey_assumption(row: Mapping[str, Any]) -> str | None:
+    """What the survey rule assumed about the base's sample size (None when nothing was).
+
+    Worded once, by :mod:`ebpm.survey` (the same test the rule ran).
+    """
+    if not (row.get("base_sample_size_assumed") and row.get("base_sample_size") is not None):
+        return None
+    base, actual = _number(row.get("base_value")), _number(row.get("actual"))
+    if base is None or actual is None or row.get("sample_size") is None:
+        return None
+    from ebpm.survey import two_proportion_test
+
+    test = two_proportion_test(
+        base,
+        None,
+        actual,
+        int(row["sample_size"]),
+        assumed_n_before=int(row["base_sample_size"]),
+    )
+    return test.assumption

@@ -251,6 +251,16 @@ def inline_svg(svg: str) -> str:
     return re.sub(r'\s+xmlns(:xlink)?="[^"]*"', "", svg)
 
 
+def physical_svg(svg: str) -> str:
+    """The root's width and height in points: printed, the chart has the size of its PDF
+    and PNG (one point per chart unit), so its text has the profile's point sizes."""
+
+    def in_points(match: re.Match[str]) -> str:
+        return re.sub(r'\s(width|height)="([\d.]+)"', r' \1="\2pt"', match.group(0))
+
+    return re.sub(r"<svg\b[^>]*>", in_points, svg, count=1)
+
+
 # --- drawing ------------------------------------------------------------------------------
 
 
@@ -384,7 +394,7 @@ def draw_figures(data: ReportData, chart_dir: Path, formats: Sequence[str]) -> F
             figure.files,
             figure.table,
             document,
-            inline_svg(labelled),
+            physical_svg(inline_svg(labelled)),
         )
     note = "（注）" + "".join(common) if common else ""
     return Figures(overview, figures, note)

@@ -158,6 +158,9 @@ def render_page(data: ReportData, figures: Figures, documents: dict[str, Path]) 
     grades = sorted({str(k.row["grade"]) for k in data.kpis}, key=grade_rank)
     counts = {g: sum(1 for k in data.kpis if k.row["grade"] == g) for g in grades}
     marks, notes = _notes(data)
+    # the files behind what the page shows: the KPI folder and every file of an actual shown
+    used = {r.path for r in data.used_records} | {p for p in data.records if p.startswith("kpi/")}
+    shown = [data.records[p] for p in sorted(used) if p in data.records]
     return (
         _environment()
         .get_template("report.html")
@@ -185,7 +188,8 @@ def render_page(data: ReportData, figures: Figures, documents: dict[str, Path]) 
             period=data.period,
             definitions=_definition_rows(data),
             directions=DIRECTIONS,
-            provenance=list(data.records.values()),
+            provenance=shown,
+            other_provenance=[r for r in data.records.values() if r.path not in used],
             script=Markup(FILTER_SCRIPT),
             csp_script=Markup(script_hash(FILTER_SCRIPT)),
             svg=lambda figure: Markup(figure.svg),
