@@ -165,3 +165,60 @@ def test_document_year_labels_are_stacked_and_web_labels_are_not() -> None:
     web_x = web["vconcat"][0]["layer"][0]["encoding"]["x"]["axis"]["labelExpr"]
     assert doc_x == "[toString(datum.value), '年度']"
     assert web_x == "datum.value + '年度'"
+
+
+@pytest.mark.parametrize("kpi_id", ["K02", "K06", "K10", "K14"])
+def test_document_charts_of_the_evidence_rules_keep_8pt_at_8cm(built_db, kpi_id: str) -> None:
+    # the widest contents: survey intervals and their legend entry (K02, K06), the period-average
+    # series, path and target segment with their long legend labels (K10), a corrected unit (K14)
+    from ebpm.warehouse import Warehouse
+
+    with Warehouse(built_db) as wh:
+        row = wh.progress_table(2025).filter(pl.col("kpi_id") == kpi_id).row(0, named=True)
+        history = wh.kpi_history(kpi_id, with_base=False)
+    chart = charts.kpi_trend_chart(row, history, source=SOURCE, profile=DOCUMENT)
+    svg = render(chart, "svg").decode("utf-8")
+    width = svg_width(svg)
+    assert width / 72 * 2.54 <= DOCUMENT_WIDTH_CM  # placed at its own size it fits 8 cm
+    drawn = min(float(s) for s in re.findall(r'font-size="([\d.]+)', svg))
+    assert text_pt(drawn, chart_width=width) >= MIN_DOCUMENT_PT, (drawn, width)
+
+
+def test_compact_document_chart_says_what_the_subtitle_does_not() -> None:
+    # a survey share: n, interval and change are in the subtitle; the footer keeps only the
+    # assumption about the base survey's sample size, and the legend names the diamonds
+    row = kpi_row(
+        kpi_id="K06",
+        unit="%",
+        direction="increase",
+        base_value=48.9,
+        target_value=56.9,
+        actual=48.2,
+        progress=-0.0875,
+        pace=-0.175,
+        grade="変化なし（誤差の範囲）",
+        formula_grade="悪化",
+        is_survey=True,
+        sample_size=795,
+        ci_lower=44.74,
+        ci_upper=51.67,
+        survey_change=-0.7,
+        survey_margin=4.913,
+        base_sample_size=795,
+        base_sample_size_assumed=True,
+    )
+    history = pl.DataFrame({"fiscal_year": [2025], "actual": [48.2], "sample_size": [795]})
+    web = plan_trend(row, history, source=SOURCE)
+    document = plan_trend(row, history, source=SOURCE, profile=DOCUMENT)
+    assert "計算上の評価は悪化です" in web.caption.note  # the web chart keeps the whole note
+    assert "計算上の評価" not in document.caption.note
+    assert "795件と仮定しました" in document.caption.note
+    assert "回答数 795" in "".join(document.caption.subtitle)
+    spec = charts.kpi_trend_chart(row, history, source=SOURCE, profile=DOCUMENT).to_dict()
+    labels = [
+        r["label"]
+        for rows in spec["datasets"].values()
+        for r in rows
+        if r.get("series") in ("基準値", "目標値")
+    ]
+    assert sorted(labels) == ["48.9", "56.9"]

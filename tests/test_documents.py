@@ -61,17 +61,42 @@ def test_numbers_are_numbers_with_number_formats(summary):
         assert isinstance(cell.value, int | float), header
         assert cell.value == pytest.approx(value), header
         assert cell.number_format.startswith(("#,##0", "+#,##0")), header
-    assert k09["進捗率"].value == pytest.approx(716_000 / 1_564_000)
-    assert k09["進捗率"].number_format == "0.0%"
-    assert k09["ペース"].value == pytest.approx(716_000 / 1_564_000 / 0.5)
-    assert k09["ペース"].number_format == "0.00"
+    # the decimals of `ebpm status`: published for observed values, one for 期待値
+    assert k09["実績値"].number_format == "#,##0" and k09["期待値"].number_format == "#,##0.0"
+    # stored as printed (half-up): 716,000 / 1,564,000 = 0.45780 → 45.8 %; pace 0.9156 → 0.92
+    assert k09["進捗率"].value == 0.458 and k09["進捗率"].number_format == "0.0%"
+    assert k09["ペース"].value == 0.92 and k09["ペース"].number_format == "0.00"
     # a published decimal keeps its decimal place in the format
     assert summary["K02"]["基準値"].number_format == "#,##0.0"
 
 
+def test_period_average_kpi_has_the_years_actual_and_the_period_average(summary):
+    k10 = summary["K10"]
+    assert (k10["実績値"].value, k10["実績値"].number_format) == (120.0, "#,##0.0")
+    assert k10["判定に使った値の種類"].value == "推進期間の平均"
+    assert k10["期間平均（判定に使った値）"].value == 120.0
+    # E(2025) on the path whose FY2025–27 mean is 100: 129 − 29 × 2/3 = 109.67 → 109.7
+    assert k10["期待値の期間平均"].value == 109.7 and k10["期待値"].value == 109.7
+    assert k10["期待値の期間平均"].number_format == "#,##0.0"
+    assert "推進期間（2025〜2027年度）のうち2025年度の実績の平均 120.0時間" in k10["注"].value
+    assert summary["K09"]["期間平均（判定に使った値）"].value is None
+
+
+def test_survey_row_has_its_interval_neutral_grade_and_formula_grade(summary):
+    k06 = summary["K06"]
+    assert k06["評価"].value == "＝ 変化なし（誤差の範囲）"
+    assert k06["評価"].fill.fgColor.rgb.endswith("DADADA")  # the palette's fill
+    assert k06["計算上の評価"].value == "悪化"
+    # Wilson 95 % for 48.2 % of 795: 44.74–51.67 → 44.7, 51.7
+    assert (k06["95%信頼区間（下限）"].value, k06["95%信頼区間（上限）"].value) == (44.7, 51.7)
+    assert summary["K09"]["計算上の評価"].value is None
+
+
 def test_grades_are_text_and_filter_columns_are_filled(summary):
     k09 = summary["K09"]
-    assert k09["評価"].value == "概ね順調"
+    assert k09["評価"].value == "△ 概ね順調"  # the symbol reads in greyscale print
+    assert k09["評価（記号なし）"].value == "概ね順調"
+    assert k09["評価"].fill.fgColor.rgb.endswith("46A7DB")
     assert k09["分野"].value == "分野3 行政・職員のDX"
     assert k09["戦略"].value == "戦略3-1"
     assert "ペーパーレス化を前提とした庁内環境の整備" in k09["戦術"].value
@@ -166,8 +191,16 @@ def test_docx_progress_table_is_a_real_table_with_every_kpi(docx):
     assert [r.cells[0].text for r in table.rows[1:]] == KPI_IDS
     k09 = next(r for r in table.rows if r.cells[0].text == "K09")
     assert [c.text for c in k09.cells[2:]] == [
-        "4,870,000枚", "4,500,000枚", "4,434,000枚", "45.8%", "0.92", "概ね順調＊",
+        "4,870,000枚", "4,500,000枚", "4,434,000.0枚", "45.8%", "0.92", "△ 概ね順調＊",
     ]  # fmt: skip
+    k10 = next(r for r in table.rows if r.cells[0].text == "K10")
+    assert k10.cells[3].text == "120.0時間\n期間平均 120.0時間"
+    assert k10.cells[4].text == "109.7時間\n期間平均 109.7時間"
+    k06 = next(r for r in table.rows if r.cells[0].text == "K06")
+    assert k06.cells[3].text == "48.2%\n回答数 795\n区間 44.7〜51.7%"
+    assert k06.cells[-1].text == "＝ 変化なし（誤差の範囲）＊\n計算上は悪化"
+    shading = k06.cells[-1]._tc.xpath("./w:tcPr/w:shd")[0]
+    assert shading.get(shading.nsmap["w"].join(("{", "}fill"))) == "DADADA"
 
 
 def test_docx_has_one_section_per_strategy_and_one_image_per_chart(docx):
@@ -225,6 +258,8 @@ def test_each_strategy_slide_has_its_table_and_one_chart_per_kpi(deck):
     tables = [s.table for s in slide.shapes if s.has_table]
     assert len(tables) == 1
     assert [tables[0].cell(r, 0).text for r in range(1, 4)] == ["K13", "K14", "K15"]
+    k14 = tables[0].cell(2, 6)
+    assert k14.text == "△ 概ね順調＊" and str(k14.fill.fore_color.rgb) == "46A7DB"
     pictures = [s for s in slide.shapes if s.shape_type == MSO_SHAPE_TYPE.PICTURE]
     assert len(pictures) == 3
     notes = slide.notes_slide.notes_text_frame.text

@@ -112,8 +112,56 @@ def test_progress_table_has_a_row_per_kpi_with_separate_year_and_value_cells(pag
     text = [visible_text(c) for c in cells]
     assert text[:4] == ["K09", "コピー用紙購入枚数コピー用紙購入枚数", "3-1", "枚"]
     assert text[4:8] == ["R5（2023）", "5,216,000", "R9（2027）", "3,652,000"]
-    assert text[8:14] == ["4,870,000", "4,500,000", "370,000枚減少", "4,434,000", "45.8%", "0.92"]
-    assert text[14].startswith("概ね順調")
+    # the same numbers as `ebpm status`: 期待値 is derived (one decimal), pace two decimals
+    assert text[8:14] == ["4,870,000", "4,500,000", "370,000枚減少", "4,434,000.0", "45.8%", "0.92"]
+    assert text[14].startswith("△ 概ね順調")
+
+
+def test_period_average_kpi_shows_the_years_actual_and_the_period_average_apart(page):
+    # K10 FY2025: the year's own actual 120.0, the period average 120.0 (FY2025 alone) against
+    # the expected path's average 109.7 (E(2025) = 129 − 29 × 2/3 = 109.67); ※ points to the note
+    cells = re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", progress_row(page, "K10"), flags=re.S)
+    text = [visible_text(c) for c in cells]
+    assert text[7] == "100期間平均"  # the target is a period average
+    assert text[9] == "120.0※4期間平均 120.0"
+    assert text[11] == "109.7期間平均 109.7"
+    notes = section(page, "progress").split("</table>")[1]
+    assert (
+        "※4 K10：2025年度の実績値は 120.0時間。評価は推進期間（2025〜2027年度）のうち2025年度の"
+        "実績の平均 120.0時間を、期待値の同じ年度の平均 109.7時間と比べたもの" in notes
+    )
+
+
+def test_survey_kpi_shows_its_sample_size_interval_and_neutral_grade(page):
+    # K06: 48.2 % of 795 answers, Wilson 44.7–51.7 %; −0.7 points is within ±4.9: 変化なし
+    row = progress_row(page, "K06")
+    text = [visible_text(c) for c in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row, flags=re.S)]
+    assert text[9] == "48.2※2回答数 795区間 44.7〜51.7%"
+    assert text[14].startswith("＝ 変化なし（誤差の範囲）計算上は悪化")
+    assert 'data-grade="変化なし（誤差の範囲）"' in row
+
+
+def test_grade_colours_and_symbols_come_from_the_one_palette(page):
+    from ebpm.kpi import GRADE_STYLES, GRADES
+
+    style = page.split("</style>")[0]
+    for index, grade in enumerate(GRADES):
+        fill = GRADE_STYLES[grade].fill
+        assert f".g{index}{{background:{fill};color:{GRADE_STYLES[grade].on_fill}" in style
+    assert '<span class="chip g3">＝ 変化なし（誤差の範囲）</span>' in page
+    # the old hard-coded palette is gone
+    assert "#0072B2;color" not in page and "#56B4E9" not in page
+
+
+def test_grade_filter_knows_every_grade(page):
+    controls = section(page, "progress").split("</form>")[0]
+    options = re.findall(r'<option value="([^"]+)">[^<]*指標）</option>', controls)
+    from ebpm.kpi import GRADES
+
+    assert options == list(
+        GRADES
+    )  # 未達成 and 変化なし（誤差の範囲） included, none present or not
+    assert '<option value="未達成">× 未達成（0指標）</option>' in controls
 
 
 def test_rows_carry_field_strategy_and_grade_for_the_filters(page):
@@ -180,7 +228,14 @@ def test_every_chart_has_its_data_table_in_a_collapsible_block(page):
     assert len(blocks) == 16
     k09 = next(b for b in blocks if "K09 コピー用紙購入枚数のグラフの数値" in b)
     assert '<th scope="row">令和7年度（2025年度）</th><td>実績（サンプル）</td>' in k09
-    assert '<td class="num">4,500,000枚</td><td class="num">4,434,000枚</td>' in k09
+    # values as printed (units in the headers); 期待値 derived: one decimal
+    assert '<th scope="col">値（枚）</th>' in k09
+    assert '<td class="num">4,500,000</td><td class="num">4,434,000.0</td>' in k09
+    k06 = next(b for b in blocks if "K06 " in b)
+    # every survey year has its interval, as the chart draws it (n = 812 in FY2024)
+    assert '<td class="num">812</td><td>46.1〜52.9%</td>' in k06
+    k10 = next(b for b in blocks if "K10 " in b)
+    assert "期間平均（時間）" in k10 and "目標値（推進期間（2025〜2027年度）の平均）" in k10
 
 
 def test_every_table_has_a_caption_and_scoped_headers(page):
@@ -321,14 +376,16 @@ def test_a_report_for_2024_shows_no_value_of_2025(report_2024):
     page = report_2024.index.read_text(encoding="utf-8")
     # FY2025 actuals of K09, K05 and K13, and the FY2025 commentary, are nowhere: not in the
     # tables, the charts (inline SVG), the text alternatives or the explanations
-    for later in ("4,500,000", "1,580", ">88<", "88人", "タブレット"):
+    # (with its unit: a bare 4,500,000 may be an axis tick of the FY2024 chart)
+    for later in ("4,500,000枚", "1,580", ">88<", "88人", "タブレット"):
         assert later not in page, later
     assert "4,870,000" in page  # the FY2024 value is there
 
 
 def test_a_report_for_2024_draws_no_point_after_2024(report_2024):
-    svg = (report_2024.index.parent / "charts" / "K09.svg").read_text(encoding="utf-8")
-    assert "4,500,000" not in svg and "2024年度実績 4,870,000枚" in svg
+    svg = (report_2024.index.parent / "charts" / "K05.svg").read_text(encoding="utf-8")
+    assert "1,580" not in svg and "2024年度実績 1,310人" in svg
+    assert "2025年度実績" not in svg
 
 
 def test_reports_of_different_years_go_to_different_folders(tmp_path):
@@ -345,3 +402,15 @@ def test_reports_of_different_years_go_to_different_folders(tmp_path):
     assert "令和7年度（2025年度）の評価" in page_2025
     assert "令和8年度（2026年度）の評価" in page_2026
     assert "112" not in page_2025.split('id="progress"')[1].split("</table>")[0]  # A02's 2026 value
+
+
+def test_report_with_an_explicit_warehouse_writes_the_page(tmp_path):
+    from test_workspace import ebpm, small_workspace
+
+    ws = small_workspace(tmp_path / "ws")
+    db = ws / "data" / "processed" / "ebpm.duckdb"
+    assert ebpm("build", cwd=ws).returncode == 0
+    out = tmp_path / "out"
+    result = ebpm("report", "--db", str(db), "--out", str(out), "--no-documents", cwd=ws)
+    assert result.returncode == 0, result.stderr
+    assert (out / "index.html").is_file() and "レポートを作成しました" in result.stdout
