@@ -245,7 +245,9 @@ def _texts(slide) -> str:
 
 def test_pptx_has_a_cover_one_slide_per_strategy_and_a_closing_slide(deck):
     slides = list(deck.slides)
-    assert len(slides) == 1 + 8 + 1  # 7 strategies and 分野2, cover and closing
+    assert len(slides) == 1 + 8 + 2  # cover, 7 strategies and 分野2, the rules, notes and sources
+    assert "「※推進期間の平均」の指標は" in _texts(slides[9])
+    assert "グラフに共通の注" in _texts(slides[10]) and "出典：" in _texts(slides[10])
     assert "令和7年度（2025年度）の評価　作成日：2026年11月26日" in _texts(slides[0])
     assert "分野2 地域のDX" in _texts(slides[5]) and "KPI未設定" in _texts(slides[5])
 

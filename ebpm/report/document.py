@@ -169,7 +169,7 @@ def _progress_table(doc: Any, data: ReportData) -> None:
                 _grade_cell(kpi),
             ]
         )
-    table = _table(doc, PROGRESS_HEADERS, rows, [1.1, 4.6, 2.2, 2.6, 2.4, 1.5, 1.3, 2.2])
+    table = _table(doc, PROGRESS_HEADERS, rows, [1.0, 4.0, 2.1, 2.7, 2.5, 1.4, 1.2, 2.5])
     for kpi, table_row in zip(data.kpis, table.rows[1:], strict=True):
         style = grade_style(str(kpi.row["grade"]))
         cell = table_row.cells[-1]
@@ -306,20 +306,28 @@ def write_document(path: Path, data: ReportData, figures: Figures) -> Path:
             "実際の実績値・コメントに置き換えるまで、対外的な資料には使わないでください。"
         )
         warning.bold = True
+
+    def small(text: str, size: float = 8) -> None:
+        paragraph = doc.add_paragraph(text)
+        paragraph.runs[0].font.size = Pt(size)
+        paragraph.paragraph_format.space_after = Pt(2)
+
     doc.add_heading("進捗一覧", level=1)
     doc.add_paragraph(
         f"{year_text(data.fiscal_year)}の各指標の実績と評価（＊は{data.sample_label}）。"
     ).runs[0].font.size = Pt(9)
     _progress_table(doc, data)
-    for text in rule_texts(data.bands, (k.row for k in data.kpis)):
-        rule = doc.add_paragraph(text)
-        rule.runs[0].font.size = Pt(8)
-        rule.paragraph_format.space_after = Pt(2)
-    if figures.document_note:
-        note = doc.add_paragraph(f"グラフに共通の注：{figures.document_note}")
-        note.runs[0].font.size = Pt(8)
+    rules = rule_texts(data.bands, (k.row for k in data.kpis))
+    small(rules[1] + "評価の決め方とグラフに共通の注は、巻末の「評価の決め方」にあります。")
+    for note in (n for k in data.kpis for n in k.text.notes):
+        small("※" + note)
     for group in data.groups:
         _strategy_section(doc, data, figures, group)
+    doc.add_heading("評価の決め方", level=1).paragraph_format.page_break_before = True
+    for text in rules:
+        small(text, 9)
+    if figures.document_note:
+        small(f"グラフに共通の注：{figures.document_note}", 9)
     doc.add_heading("出典", level=1)
     for record in data.used_records:
         paragraph = doc.add_paragraph(

@@ -2,8 +2,8 @@
 
 A strategy slide holds the table of its KPIs (actual, expected, progress, pace, grade) and
 the document chart of each KPI; the generated explanations and the departments' commentary
-go to the speaker notes, so the slide stays readable and nothing is lost. A closing slide
-carries the grade rule, the note shared by the charts and the sources.
+go to the speaker notes, so the slide stays readable and nothing is lost. Two closing
+slides carry the grading rules, then the note shared by the charts and the sources.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from ebpm.annotations import COMMENTARY_TEXTS
-from ebpm.report.data import ReportData, StrategyGroup
+from ebpm.report.data import KpiReport, ReportData, StrategyGroup
 from ebpm.report.figures import Figures
 from ebpm.report.present import (
     grade_label,
@@ -29,6 +29,9 @@ FONT: Final = "游ゴシック"
 TABLE_HEADERS: Final = ("ID", "指標名", "実績値", "期待値", "進捗率", "ペース", "評価")
 _WIDTH_IN: Final = 13.333
 _HEIGHT_IN: Final = 7.5
+#: Height of a one-line table row and of each further line (inches).
+_ROW_IN: Final = 0.34
+_LINE_IN: Final = 0.2
 
 
 def _text_box(
@@ -59,74 +62,81 @@ def _title(slide: Any, text: str, sub: str | None = None) -> None:
         box.text_frame.paragraphs[0].runs[0].font.size = Pt(12)
 
 
+def _row_values(kpi: KpiReport) -> list[str]:
+    """A KPI's cells: the year's actual first, then what was judged (period average, interval)."""
+    unit, text = unit_of(kpi.row), kpi.text
+    actual = f"{text.actual}{unit}" if kpi.own else "−"
+    expected = f"{text.expected}{unit}"
+    if text.period_average is not None:
+        actual += f"\n期間平均 {text.period_average}{unit}"
+        expected += f"\n期間平均 {text.expected_period_average}{unit}"
+    elif text.sample_size is not None:
+        actual += f"\n区間 {text.ci}"
+    grade = text.grade_label + ("＊" if kpi.is_sample else "")
+    if text.formula_grade != text.grade:
+        grade += f"\n計算上は{text.formula_grade}"
+    return [kpi.kpi_id, kpi.title, actual, expected, text.progress, text.pace, grade]
+
+
 def _kpi_table(slide: Any, group: StrategyGroup, top: float) -> float:
+    """The strategy's KPIs as a table; returns where the table ends (inches from the top)."""
     from pptx.dml.color import RGBColor
     from pptx.util import Inches, Pt
 
-    rows = len(group.kpis) + 1
-    height = 0.32 * rows
-    shape = slide.shapes.add_table(rows, len(TABLE_HEADERS), Inches(0.4), Inches(top),
-                                   Inches(_WIDTH_IN - 0.8), Inches(height))  # fmt: skip
+    values = [_row_values(kpi) for kpi in group.kpis]
+    lines = [1] + [max(v.count("\n") + 1 for v in row) for row in values]
+    heights = [_ROW_IN + _LINE_IN * (n - 1) for n in lines]
+    shape = slide.shapes.add_table(len(lines), len(TABLE_HEADERS), Inches(0.4), Inches(top),
+                                   Inches(_WIDTH_IN - 0.8), Inches(sum(heights)))  # fmt: skip
     table = shape.table
-    widths = [0.7, 5.2, 1.5, 1.5, 1.1, 1.0, 1.53]
+    widths = [0.7, 4.0, 2.2, 2.2, 1.0, 0.9, 1.53]
     for column, width in zip(table.columns, widths, strict=True):
         column.width = Inches(width)
+    for row, height in zip(table.rows, heights, strict=True):
+        row.height = Inches(height)
 
     def put(r: int, c: int, text: str, *, bold: bool = False) -> Any:
         cell = table.cell(r, c)
         cell.text = text
-        run = cell.text_frame.paragraphs[0].runs[0]
-        run.font.size = Pt(12)
-        run.font.name = FONT
-        run.font.bold = bold
+        for paragraph in cell.text_frame.paragraphs:
+            for run in paragraph.runs:
+                run.font.size = Pt(12 if paragraph is cell.text_frame.paragraphs[0] else 10)
+                run.font.name = FONT
+                run.font.bold = bold
         return cell
 
     for c, header in enumerate(TABLE_HEADERS):
         put(0, c, header, bold=True)
-    for r, kpi in enumerate(group.kpis, start=1):
-        unit, text = unit_of(kpi.row), kpi.text
-        actual = f"{text.actual}{unit}" if kpi.own else "−"
-        expected = f"{text.expected}{unit}"
-        if text.period_average is not None:  # the year's value, then what was judged
-            actual += f"（期間平均 {text.period_average}{unit}）"
-            expected += f"（期間平均 {text.expected_period_average}{unit}）"
-        elif text.sample_size is not None:
-            actual += f"（区間 {text.ci}）"
-        values = [
-            kpi.kpi_id,
-            kpi.title,
-            actual,
-            expected,
-            text.progress,
-            text.pace,
-            text.grade_label + ("＊" if kpi.is_sample else ""),
-        ]
-        for c, value in enumerate(values):
-            cell = put(r, c, value, bold=c == len(values) - 1)
+    for r, (kpi, row) in enumerate(zip(group.kpis, values, strict=True), start=1):
+        for c, value in enumerate(row):
+            cell = put(r, c, value, bold=c == len(row) - 1)
         style = grade_style(str(kpi.row["grade"]))
         cell.fill.solid()
         cell.fill.fore_color.rgb = RGBColor.from_string(style.fill.lstrip("#"))
-        cell.text_frame.paragraphs[0].runs[0].font.color.rgb = RGBColor.from_string(
-            style.on_fill.lstrip("#")
-        )
-    return top + height
+        for paragraph in cell.text_frame.paragraphs:
+            for run in paragraph.runs:
+                run.font.color.rgb = RGBColor.from_string(style.on_fill.lstrip("#"))
+    return top + sum(heights)
 
 
 def _charts(slide: Any, group: StrategyGroup, figures: Figures, top: float) -> None:
+    """The KPIs' document charts side by side below the table, as large as the room allows."""
     from PIL import Image
     from pptx.util import Inches
 
     pngs = [p for k in group.kpis if (p := figures.kpis[k.kpi_id].document.get("png"))]
     if not pngs:
         return
-    room_h = _HEIGHT_IN - top - 0.45
+    room_h = _HEIGHT_IN - top - 0.35
     gap = 0.3
-    for index, png in enumerate(pngs):
+    slot = (_WIDTH_IN - 0.8 - gap * (len(pngs) - 1)) / len(pngs)
+    left = 0.4
+    for png in pngs:
         with Image.open(png) as image:
             aspect = image.height / image.width
-        width = min((_WIDTH_IN - 0.8 - gap * (len(pngs) - 1)) / len(pngs), room_h / aspect)
-        left = 0.4 + index * (width + gap)
-        slide.shapes.add_picture(str(png), Inches(left), Inches(top + 0.1), width=Inches(width))
+        width = min(slot, room_h / aspect)
+        slide.shapes.add_picture(str(png), Inches(left), Inches(top + 0.15), width=Inches(width))
+        left += width + gap
 
 
 def _notes(slide: Any, group: StrategyGroup) -> None:
@@ -197,11 +207,20 @@ def write_slides(path: Path, data: ReportData, figures: Figures) -> Path:
         bottom = _kpi_table(slide, group, 1.3)
         _charts(slide, group, figures, bottom)
         _notes(slide, group)
+    rules = deck.slides.add_slide(blank)
+    _title(rules, "評価の決め方")
+    _text_box(
+        rules,
+        0.6,
+        1.3,
+        _WIDTH_IN - 1.2,
+        5.8,
+        rule_texts(data.bands, (k.row for k in data.kpis)),
+        12,
+    )
     closing = deck.slides.add_slide(blank)
-    _title(closing, "評価の決め方と出典")
-    lines = rule_texts(data.bands, (k.row for k in data.kpis))
-    if figures.document_note:
-        lines.append(f"グラフに共通の注：{figures.document_note}")
+    _title(closing, "グラフの注と出典")
+    lines = [f"グラフに共通の注：{figures.document_note}"] if figures.document_note else []
     lines += [f"出典：「{r.title}」（{r.publisher}）" for r in data.used_records]
     _text_box(closing, 0.6, 1.3, _WIDTH_IN - 1.2, 5.8, lines, 12)
     tmp = path.with_name(path.name + ".tmp")

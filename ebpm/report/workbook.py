@@ -25,6 +25,7 @@ from typing import Any, Final
 from ebpm.annotations import COMMENTARY_TEXTS
 from ebpm.cells import safe_cell
 from ebpm.jp import round_half_up
+from ebpm.kpi import grade_legend
 from ebpm.kpi.display import CI_DIGITS, PACE_DIGITS, PROGRESS_DIGITS
 from ebpm.report.data import KpiReport, ReportData
 from ebpm.report.figures import Figures
@@ -217,8 +218,8 @@ _WIDTHS: Final = {
     "進捗率": 9,
     "戦略名": 24,
     "戦術": 30,
-    "指標名（公表どおり）": 32,
-    "判定の理由": 26,
+    "指標名（公表どおり）": 28,
+    "判定の理由": 40,
     "評価": 12,
     "注": 60,
     "期間平均（判定に使った値）": 12,
@@ -229,6 +230,12 @@ _WIDTHS: Final = {
     "今後の方向性": 34,
     "実績の備考": 28,
 }
+
+
+def _lines(text: str, width: float) -> int:
+    """Lines a wrapped text takes in a column ``width`` characters wide (Japanese: 2 each)."""
+    units = sum(1 if ord(c) < 0x2E80 else 2 for c in text)
+    return max(1, -(-units // max(1, int(width) - 1)))
 
 
 def _basis(kpi: KpiReport) -> str:
@@ -308,9 +315,10 @@ def _summary_sheet(book: Any, data: ReportData) -> None:
                 cell.number_format = fmt
             cell.alignment = Alignment(wrap_text=isinstance(cell.value, str), vertical="top")
         _grade_fill(sheet.cell(row, grade_col), str(kpi.row["grade"]))
-        # two lines: the printed columns fit; longer texts (explanation, commentary) show in
-        # full in the formula bar or on the strategy's sheet
-        sheet.row_dimensions[row].height = 2 * _ROW_PT + 2
+        # the printed columns in full (the reason may take a few lines); longer texts
+        # (explanation, commentary) show in full in the formula bar or on the strategy's sheet
+        lines = max(2, _lines(str(kpi.row["reason"] or ""), _WIDTHS["判定の理由"]))
+        sheet.row_dimensions[row].height = lines * _ROW_PT + 2
     sheet.row_dimensions[1].height = 2 * _ROW_PT + 2
     last_row = sheet.max_row
     for index, header in enumerate(SUMMARY_HEADERS, start=1):
@@ -318,8 +326,10 @@ def _summary_sheet(book: Any, data: ReportData) -> None:
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(SUMMARY_HEADERS))}{last_row}"
     sheet.freeze_panes = "D2"  # header row and the strategy/ID/name columns stay in view
     notes = [
-        f"{year_text(data.fiscal_year)}の評価。{data.bands.describe()}",
-        "年度は4月〜翌年3月。数値はセルに数値として入っています（表示形式で桁区切り・%）。",
+        f"{year_text(data.fiscal_year)}の評価。{data.bands.describe()}{grade_legend()}",
+        "年度は4月〜翌年3月。数値はセルに数値として入っています（表示の桁に四捨五入した値。"
+        "表示形式で桁区切り・%）。実績値はその年度の値です。",
+        *("※" + "".join(k.text.notes) for k in data.kpis if k.text.notes),
     ]
     for group in data.groups:
         if not group.kpis and group.strategy_id is None:
@@ -332,7 +342,8 @@ def _summary_sheet(book: Any, data: ReportData) -> None:
         cell = sheet.cell(row, 1, safe_cell(note))
         cell.alignment = Alignment(wrap_text=True, vertical="top")
         sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=PRINTED_COLUMNS)
-        sheet.row_dimensions[row].height = _ROW_PT * (1 + len(note) // 150)
+        printed = sum(_WIDTHS.get(h, 12) for h in SUMMARY_HEADERS[:PRINTED_COLUMNS])
+        sheet.row_dimensions[row].height = _ROW_PT * _lines(note, printed) + 2
     _print_setup(
         sheet, f"{data.title}（{year_text(data.fiscal_year)}）", landscape=True, title_rows="1:1"
     )
@@ -407,7 +418,7 @@ def _block(kpi: KpiReport) -> list[tuple[str, Any, str | None]]:
             ("期間平均", _averaged(kpi, "period_average"), excel_format(digits)),
         )
     if text.sample_size is not None:
-        lines.append(("回答数・95%信頼区間", f"回答数 {text.sample_size}、{text.ci}", None))
+        lines.append(("回答数と区間", f"回答数 {text.sample_size}、95%信頼区間 {text.ci}", None))
     lines += [
         (
             "前年度の値",
