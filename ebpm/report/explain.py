@@ -199,11 +199,11 @@ def _expected_sentence(row: Mapping[str, Any]) -> str | None:
         judged, expected = row.get("actual"), row.get("expected")
         head = f"{year_text(fy)}の期待値は{value_text(expected, unit, digits)}です。"
         basis = "実績"
-        judged_digits = observed_decimals(row, row.get("actual_decimals"), judged)  # type: ignore[arg-type]
+        judged_digits = observed_decimals(row, row.get("actual_decimals"), judged)
     if not (is_number(judged) and is_number(expected)):
         return None
     shown_digits = max(digits, judged_digits)
-    difference = _as_shown(judged, shown_digits) - _as_shown(expected, shown_digits)  # type: ignore[arg-type]
+    difference = _as_shown(judged, shown_digits) - _as_shown(expected, shown_digits)
     if difference == 0:
         return head + f"{basis}は期待値と同じです。"
     toward_target = (difference < 0) == (row.get("direction") == "decrease")
@@ -274,7 +274,7 @@ def _needed_for_average(row: Mapping[str, Any]) -> str | None:
     average = row.get("period_average")
     if len(years) != fy - start + 1 or not is_number(average):
         return "推進期間のうち実績のない年度があるため、残りの年度に必要な値は示しません。"
-    needed = (float(row["target_value"]) * (end - start + 1) - float(average) * len(years)) / (  # type: ignore[arg-type]
+    needed = (float(row["target_value"]) * (end - start + 1) - float(average) * len(years)) / (
         remaining
     )
     return (
@@ -293,7 +293,7 @@ def _grade_sentence(row: Mapping[str, Any]) -> str:
     elif is_number(progress) and is_number(pace) and is_number(expected):
         what = "期間平均の進捗率" if row.get("actual_basis") == "period_average" else "進捗率"
         sentence += (
-            f"{what}{text.progress}÷期待される進捗率{progress_text(float(expected))}"  # type: ignore[arg-type]
+            f"{what}{text.progress}÷期待される進捗率{progress_text(float(expected))}"
             f"＝ペース{text.pace}です。"
         )
     return sentence

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from typing import Any, Final
+from typing import Any, Final, TypeGuard
 
 from ebpm.jp import MISSING, fiscal_year_label_ja, format_fixed, shortest_decimals
 from ebpm.kpi import (
@@ -67,7 +67,7 @@ __all__ = [
 GRADE_ORDER: Final = GRADES
 
 
-def is_number(value: object) -> bool:
+def is_number(value: object) -> TypeGuard[float]:
     """True for a real number (not None, not NaN, not a bool)."""
     return isinstance(value, int | float) and not isinstance(value, bool) and not math.isnan(value)
 
@@ -85,8 +85,8 @@ def year_text(fiscal_year: int | None, *, short: bool = False) -> str:
 def _recorded(row: Mapping[str, Any], key: str, value: object) -> int:
     recorded = row.get(key)
     if is_number(recorded):
-        return int(recorded)  # type: ignore[call-overload]
-    return shortest_decimals(float(value)) if is_number(value) else 0  # type: ignore[arg-type]
+        return int(recorded)
+    return shortest_decimals(float(value)) if is_number(value) else 0
 
 
 def kpi_decimals(row: Mapping[str, Any]) -> int:

@@ -54,7 +54,7 @@ _ROW_PT: Final = 15.0
 
 def _shown(value: object, decimals: int) -> float | None:
     """A number as it is printed (half-up on the decimal value), kept a number for Excel."""
-    return float(round_half_up(value, decimals)) if is_number(value) else None  # type: ignore[arg-type]
+    return float(round_half_up(value, decimals)) if is_number(value) else None
 
 
 def _progress(kpi: KpiReport) -> float | None:
