@@ -171,12 +171,14 @@ def test_document_year_labels_are_stacked_and_web_labels_are_not() -> None:
 def test_document_charts_of_the_evidence_rules_keep_8pt_at_8cm(built_db, kpi_id: str) -> None:
     # the widest contents: survey intervals and their legend entry (K02, K06), the period-average
     # series, path and target segment with their long legend labels (K10), a corrected unit (K14)
+    from ebpm.manifest import source_line
     from ebpm.warehouse import Warehouse
 
     with Warehouse(built_db) as wh:
         row = wh.progress_table(2025).filter(pl.col("kpi_id") == kpi_id).row(0, named=True)
         history = wh.kpi_history(kpi_id, with_base=False)
-    chart = charts.kpi_trend_chart(row, history, source=SOURCE, profile=DOCUMENT)
+        source = source_line(wh.kpi_sources(kpi_id))  # the real, long 出典 line
+    chart = charts.kpi_trend_chart(row, history, source=source, profile=DOCUMENT)
     svg = render(chart, "svg").decode("utf-8")
     width = svg_width(svg)
     assert width / 72 * 2.54 <= DOCUMENT_WIDTH_CM  # placed at its own size it fits 8 cm

@@ -314,6 +314,15 @@ def test_print_uses_the_document_charts_and_says_their_shared_note_once(page):
     assert page.count("印刷したグラフ（幅8cmの資料用）に共通の注：（注）破線は") == 1
 
 
+def test_printed_charts_have_the_physical_size_of_their_pdf(page):
+    # width and height in points (one per chart unit): the 8.5-unit text prints at 8.5 pt
+    roots = re.findall(r'<svg role="img" aria-labelledby="chart-K\d\d-doc-title[^>]*>', page)
+    assert len(roots) == 15
+    for root in roots:
+        width = re.search(r'\swidth="([\d.]+)pt"', root)
+        assert width is not None and float(width.group(1)) / 72 * 2.54 <= 8.0
+
+
 # --- kept from before: sources, definitions --------------------------------------------------------
 
 

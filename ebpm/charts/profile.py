@@ -84,6 +84,14 @@ class ChartProfile:
     #: it beside the chart), and the notes leave out what the subtitle already says (a survey
     #: share's n, interval and change), keeping every assumption
     compact: bool = False
+    #: room kept free at the end of wrapped lines: a line may end past the wrap width by
+    #: the characters that cannot start a line (「、」「）」…), pulled up onto it
+    wrap_margin: float = 0
+
+    @property
+    def wrap_width(self) -> float:
+        """Width the title, subtitle and footer lines are wrapped to."""
+        return self.text_width - self.wrap_margin
 
     @property
     def text_width(self) -> float:
@@ -142,6 +150,7 @@ DOCUMENT: Final = ChartProfile(
     mark_scale=0.6,
     x_padding=0.7,
     compact=True,
+    wrap_margin=17,  # two characters of 8.5 pt
 )
 
 

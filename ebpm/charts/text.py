@@ -220,7 +220,8 @@ class Caption:
         """Wrap the title and every subtitle line; the sample flag leads the subtitle."""
         lines = [*sample_subtitle(is_sample), *subtitle]
         return cls(
-            title=tuple(wrap_japanese(title, width_px, profile.title_size)),
+            # one line of large type: the kinsoku margin kept for the small lines is not needed
+            title=tuple(wrap_japanese(title, width_px + profile.wrap_margin, profile.title_size)),
             subtitle=tuple(
                 line
                 for sub in lines

@@ -513,7 +513,7 @@ def plan_trend(
         source=source,
         note="（注）" + "".join(shown_notes) if shown_notes else "",
         is_sample=is_flagged(kpi.get("is_sample")) or any(p.is_sample for p in points),
-        width_px=profile.text_width,
+        width_px=profile.wrap_width,
         profile=profile,
     )
     return TrendPlan(

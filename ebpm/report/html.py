@@ -5,7 +5,8 @@ nothing from outside: charts are inline SVG, styles and the small filter script 
 a Content-Security-Policy allows only that script (by its hash) and inline styles, and URLs
 in credit lines are printed as text without their scheme, so the page opens on a PC with
 no internet (LGWAN) exactly as it does anywhere else. Printed (A4), the progress table
-takes one landscape page and each KPI keeps its heading with its chart, two KPIs a page.
+takes one landscape page with its notes, and each KPI keeps its heading with its chart
+(the document chart at its own size, text 8.5 pt), two KPIs a page where their charts allow.
 """
 
 from __future__ import annotations
