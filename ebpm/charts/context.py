@@ -209,7 +209,7 @@ def value_axis(values: Iterable[float | None], *, from_zero: bool = False) -> Va
     the chart marks the cut.
 
     >>> value_axis([78.3, 89.4, 102.6])
-    ValueAxis(domain=(40.0, 110.0), cut=True)
+    ValueAxis(domain=(65.0, 110.0), cut=True)
     >>> value_axis([0.23, 0.36, 0.8])
     ValueAxis(domain=(0.0, 0.9), cut=False)
     """
