@@ -546,9 +546,32 @@ def _fetch_catalog(args: argparse.Namespace) -> int:
     return OK
 
 
+def _expand_files(patterns: Sequence[str]) -> list[str]:
+    """File names, with ``*`` patterns expanded here (Windows shells pass them unexpanded).
+
+    Provenance sidecars (``*.provenance.json``) matched by a pattern are left out: the import
+    writes a new one beside each copy.
+    """
+    import glob
+
+    from ebpm.manifest import is_sidecar
+
+    files: list[str] = []
+    for pattern in patterns:
+        if not any(c in pattern for c in "*?[") or Path(pattern).exists():
+            files.append(pattern)
+            continue
+        found = [f for f in sorted(glob.glob(pattern)) if not is_sidecar(Path(f))]
+        if not found:
+            raise ValueError(f"「{pattern}」に当てはまるファイルがありません")
+        files += found
+    return files
+
+
 def _cmd_estat_import(args: argparse.Namespace) -> int:
     from ebpm import estat
 
+    args.files = _expand_files(args.files)
     failed: list[str] = []
     for file in args.files:
         try:
