@@ -30,15 +30,21 @@ from ebpm.report.context import read_context
 with Warehouse() as wh:
     data = read_context(wh)
 """
-PLAN = READ + """
+PLAN = (
+    READ
+    + """
 from ebpm.report.context import _charts
 charts = _charts(data)
 """
-RENDER = READ + """
+)
+RENDER = (
+    READ
+    + """
 from pathlib import Path
 from ebpm.report.context import context_section
 context_section(data, Path({out!r}), ("png", "svg", "pdf"))
 """
+)
 
 
 def run(code: str) -> dict[str, float]:
