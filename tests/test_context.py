@@ -16,6 +16,7 @@ import polars as pl
 import pytest
 
 from ebpm.charts import context as cc
+from ebpm.charts.axes import YAxis
 from ebpm.manifest import Provenance
 from ebpm.report.context import (
     CONTEXT_INDICATORS,
@@ -70,20 +71,25 @@ def test_a_missing_year_breaks_the_line_into_segments():
 
 def test_axis_starts_at_zero_when_the_values_fill_a_third_of_it():
     # (0.8 − 0.23) ÷ 0.8 = 0.71 ≥ 1/3
-    assert cc.value_axis([0.23, 0.36, 0.8]) == cc.ValueAxis((0.0, 0.9), False)
+    assert cc.fiscal_axis([0.23, 0.36, 0.8]) == YAxis((0.0, 0.9), False, False)
 
 
 def test_axis_is_cut_and_marked_when_the_values_are_close():
     # (102.6 − 78.3) ÷ 102.6 = 0.24 < 1/3: height 24.3 ÷ 0.62 = 39.2, step 5, start ⌊78.3 − 11.8⌋₅ = 65
-    axis = cc.value_axis([78.3, 89.4, 102.6])
-    assert axis == cc.ValueAxis((65.0, 110.0), True)
+    axis = cc.fiscal_axis([78.3, 89.4, 102.6])
+    assert axis == YAxis((65.0, 110.0), True, False)
     assert cc.cut_sentence(axis, "%", 1) == (
         "縦軸は65%から始まっています（0からの部分を省略し、縦軸の下端に省略の印「//」を付けています）"
     )
 
 
+def test_ratio_axis_may_pass_100_percent():
+    # 将来負担比率: the peers' maximum 285.7 % in FY2008 must stay inside the axis
+    assert cc.fiscal_axis([1.5, 285.7]).domain[1] >= 285.7
+
+
 def test_axis_with_negative_values_keeps_zero_inside():
-    axis = cc.value_axis([-7.2, 3.0, 11.6])
+    axis = cc.fiscal_axis([-7.2, 3.0, 11.6])
     assert axis.cut is False
     assert axis.domain[0] < -7.2 and axis.domain[1] > 11.6
 
@@ -274,14 +280,13 @@ def test_close_values_get_a_marked_cut_axis(data):
     assert plan.axis.cut is True and plan.axis.domain[0] == 65.0
     assert "縦軸は65%から始まっています" in plan.caption.note
     layers = cc.draw_fiscal(plan).to_dict()["vconcat"][0]["layer"]
-    assert any(
-        layer["mark"].get("text") == "//" for layer in layers if isinstance(layer["mark"], dict)
-    )
+    gap = {"type": "rule", "color": "white", "strokeWidth": 6, "strokeCap": "butt"}
+    assert [layer["mark"] for layer in layers].count(gap) == 1  # marks.axis_break on the axis
 
 
 def test_spread_values_start_at_zero_without_a_cut_mark(data):
     plan = cc.plan_fiscal(comparison(data, "fiscal_strength_index"), source=SOURCE)
-    assert plan.axis == cc.ValueAxis((0.0, 0.9), False)
+    assert plan.axis == YAxis((0.0, 0.9), False, False)
     assert "縦軸は" not in plan.caption.note
 
 

@@ -17,9 +17,10 @@ Rules every context chart follows
 - A value that is missing (a published mark such as 「－」, or a blank) is a gap: never drawn
   as zero, never bridged by a line, and counted in the （注）.
 - Census years are labelled 年, fiscal years 年度 (the Western start year).
-- The population axis starts at zero. A fiscal-indicator axis starts at zero unless the
-  values would then fill less than a third of its height; then it starts above zero with a
-  break mark 「//」 at its foot and a sentence in the （注） (see :func:`value_axis`).
+- Value axes follow the one rule of :func:`ebpm.charts.axes.y_axis` (zero, or a cut marked by
+  :func:`ebpm.charts.marks.axis_break` and stated in the （注）). The population axis starts at
+  zero by choice; a fiscal ratio in % may pass 100 (経常収支比率 102.6, 将来負担比率 285.7),
+  so the rule is asked without the unit's 100 % ceiling.
 - 出典 comes from the provenance records of the files the rows came from; the peer rule,
   series names, boundaries and preliminary labels come from the rows themselves.
 """
@@ -34,7 +35,8 @@ from typing import Any, Final
 import altair as alt
 import polars as pl
 
-from ebpm.charts.marks import HALO, RULE_COLOR
+from ebpm.charts.axes import YAxis, cut_note, nice_step, y_axis
+from ebpm.charts.marks import HALO, RULE_COLOR, axis_break
 from ebpm.charts.text import (
     Caption,
     footer_chart,
@@ -45,6 +47,7 @@ from ebpm.charts.text import (
 )
 from ebpm.charts.theme import LABEL_SIZE, OKABE_ITO, PLOT_HEIGHT, PLOT_WIDTH
 from ebpm.charts.trend import Y_AXIS_EXTENT
+from ebpm.jp import format_fixed, shortest_decimals
 
 __all__ = [
     "CensusPoint",
@@ -55,7 +58,6 @@ __all__ = [
     "PositionBin",
     "PositionPanel",
     "PositionPlan",
-    "ValueAxis",
     "draw_fiscal",
     "draw_population",
     "draw_position",
@@ -65,20 +67,12 @@ __all__ = [
     "plan_position",
     "population_chart",
     "position_chart",
-    "value_axis",
     "years_text",
 ]
 
-#: Start the value axis at zero when the values fill at least this share of it.
-ZERO_SHARE: Final = 1 / 3
-#: On an axis that starts above zero: the gap under the lowest value and the headroom
-#: above the highest, as shares of the axis height (the data never fill the whole height).
-CUT_GAP: Final = 0.3
-HEADROOM: Final = 0.08
 #: The census series that re-counts an earlier census within later borders (組替).
 REBASED_SERIES: Final = "census_2015_rebased_2010"
 PRELIMINARY: Final = "速報値"
-CUT_MARK: Final = "//"
 _POSITION_BINS: Final = 50
 _PANEL_HEIGHT: Final = 90
 
@@ -98,33 +92,27 @@ _DASHES: Final = ([1, 0], [7, 4], [2, 3], [1, 0])  # city, prefecture, nation, p
 def decimals_of(values: Iterable[float | None], cap: int = 2) -> int:
     """How many decimals the published values carry (the most any value has, up to ``cap``).
 
+    The tables store numbers, not their text, so the decimals are those of each value's
+    shortest form (:func:`ebpm.jp.shortest_decimals`); over a whole column this recovers
+    the published precision (財政力指数 0.43 → 2 decimals, so 0.40 prints as 0.40).
+
     >>> decimals_of([0.43, 0.4, 1.0]), decimals_of([90.6, 88.0]), decimals_of([48816.0])
     (2, 1, 0)
     """
-    most = 0
-    for value in values:
-        if value is None or value != value:
-            continue
-        text = repr(float(value))
-        if "e" in text:
-            continue
-        most = max(most, len(text.split(".")[1].rstrip("0")))
-    return min(most, cap)
+    found = [shortest_decimals(float(v)) for v in values if v is not None and v == v]
+    return min(max(found, default=0), cap)
 
 
 def number_text(value: float | None, decimals: int) -> str:
-    """``0.36`` / ``89.4`` / ``48,816`` with the published decimals; ``－`` when missing."""
-    if value is None or value != value:
-        return "－"
-    return f"{value:,.{decimals}f}"
+    """``0.40`` / ``89.4`` / ``48,816``: :func:`ebpm.jp.format_fixed` (half-up); − if missing."""
+    return format_fixed(value, decimals)
 
 
 def median_text(value: float | None, decimals: int) -> str:
     """A median keeps one more decimal when it falls between two published values."""
     if value is None or value != value:
-        return "－"
-    scaled = value * 10**decimals
-    extra = 0 if abs(scaled - round(scaled)) < 1e-6 else 1
+        return format_fixed(None, decimals)
+    extra = 1 if shortest_decimals(float(value)) > decimals else 0
     return number_text(value, decimals + extra)
 
 
@@ -169,99 +157,32 @@ def segments(years: Sequence[int], present: Sequence[bool], step: int = 1) -> li
     return out
 
 
-@dataclass(frozen=True)
-class ValueAxis:
-    """A value axis: its domain and whether it starts above zero (a marked cut)."""
-
-    domain: tuple[float, float]
-    cut: bool
-
-
-def nice_step(raw: float) -> float:
-    """The smallest 1, 2, 2.5 or 5 × 10^k that is at least ``raw``.
-
-    >>> nice_step(0.064), nice_step(6.24), nice_step(1_700)
-    (0.1, 10.0, 2000.0)
-    """
-    if raw <= 0:
-        return 1.0
-    power = 10.0 ** math.floor(math.log10(raw))
-    for factor in (1.0, 2.0, 2.5, 5.0, 10.0):
-        if factor * power >= raw * (1 - 1e-12):
-            return factor * power
-    return 10.0 * power  # pragma: no cover - the loop always returns
-
-
-def _down(value: float, step: float) -> float:
+def _floor_to(value: float, step: float) -> float:
     return math.floor(value / step + 1e-9) * step
 
 
-def _up(value: float, step: float) -> float:
+def _ceil_to(value: float, step: float) -> float:
     return math.ceil(value / step - 1e-9) * step
 
 
-def value_axis(values: Iterable[float | None], *, from_zero: bool = False) -> ValueAxis:
-    """The value axis for every value drawn (lines, band edges).
+def fiscal_axis(values: Iterable[float | None]) -> YAxis:
+    """The value axis of a fiscal indicator: :func:`ebpm.charts.axes.y_axis` on every value
+    drawn (lines and band edges), negative values allowed when there are some, and no 100 %
+    ceiling (ratios such as 将来負担比率 run past 100 %).
 
-    Zero is included when ``from_zero``, when a value is at or below zero, or when the
-    values fill at least :data:`ZERO_SHARE` of a zero-based axis. Otherwise the axis starts
-    above zero, the lowest value sitting :data:`CUT_GAP` of the height above its foot, and
-    the chart marks the cut.
-
-    >>> value_axis([78.3, 89.4, 102.6])
-    ValueAxis(domain=(65.0, 110.0), cut=True)
-    >>> value_axis([0.23, 0.36, 0.8])
-    ValueAxis(domain=(0.0, 0.9), cut=False)
+    >>> fiscal_axis([78.3, 89.4, 102.6])
+    YAxis(domain=(65.0, 110.0), cut=True, integer=False)
+    >>> fiscal_axis([0.23, 0.36, 0.8])
+    YAxis(domain=(0.0, 0.9), cut=False, integer=False)
     """
     numbers = [float(v) for v in values if v is not None and v == v]
-    if not numbers:
-        return ValueAxis((0.0, 1.0), False)
-    low, high = min(numbers), max(numbers)
-    if from_zero or low <= 0 or (high - low) / high >= ZERO_SHARE:
-        start = min(low, 0.0)
-        top = max(high, 0.0)
-        span = (top - start) or 1.0
-        step = nice_step(span / 20)
-        return ValueAxis(
-            (
-                _down(start - (HEADROOM * span if start < 0 else 0), step),
-                _up(top + HEADROOM * span, step),
-            ),
-            False,
-        )
-    height = (high - low) / (1 - CUT_GAP - HEADROOM)
-    step = nice_step(height / 10)
-    start = _down(low - CUT_GAP * height, step)
-    if start <= 0:
-        return value_axis(numbers, from_zero=True)
-    return ValueAxis((start, _up(high + HEADROOM * height, step)), True)
+    return y_axis(numbers, unit="", nonnegative=all(v >= 0 for v in numbers))
 
 
-def cut_sentence(axis: ValueAxis, unit: str, decimals: int) -> str | None:
-    """The （注） sentence of an axis that starts above zero, or None."""
-    if not axis.cut:
-        return None
+def cut_sentence(axis: YAxis, unit: str, decimals: int) -> str | None:
+    """The （注） sentence of a cut axis (:func:`ebpm.charts.axes.cut_note`), or None."""
     start = number_text(axis.domain[0], decimals_of([axis.domain[0]], decimals))
-    return (
-        f"縦軸は{start}{unit}から始まっています（0からの部分を省略し、"
-        f"縦軸の下端に省略の印「{CUT_MARK}」を付けています）"
-    )
-
-
-def _cut_mark(axis: ValueAxis) -> list[alt.Chart]:
-    """The break mark 「//」 at the foot of a cut axis (halo first), or nothing."""
-    if not axis.cut:
-        return []
-    style = {"text": CUT_MARK, "fontSize": 15, "fontWeight": "bold", "align": "center"}
-    base = alt.Chart(alt.InlineData(values=[{}]))
-    return [
-        base.mark_text(**style, **HALO, color="white").encode(
-            x=alt.value(0), y=alt.value(PLOT_HEIGHT - 16)
-        ),
-        base.mark_text(**style, color=RULE_COLOR).encode(
-            x=alt.value(0), y=alt.value(PLOT_HEIGHT - 16)
-        ),
-    ]
+    return cut_note(axis, unit, start)
 
 
 def _unit_suffix(unit: str | None) -> str:
@@ -343,7 +264,7 @@ class PopulationPlan:
     #: re-based counts equal to the line's value (said in the note, not drawn twice)
     rebased_same: tuple[CensusPoint, ...]
     years: tuple[int, int]
-    axis: ValueAxis
+    axis: YAxis
     #: census years whose count is a mark instead of a number
     gaps: tuple[int, ...]
     #: years between two censuses
@@ -525,7 +446,7 @@ def plan_population(
         rebased=rebased,
         rebased_same=same,
         years=years,
-        axis=value_axis(counts, from_zero=True),
+        axis=y_axis([0.0, *(float(c) for c in counts if c is not None)], unit="人"),
         gaps=gaps,
         step=step,
         caption=caption,
@@ -744,7 +665,7 @@ class FiscalPlan:
     absent_years: tuple[int, ...]
     #: per series, the 年度 without a value (a mark such as 「－」, or a blank)
     gaps: tuple[tuple[str, tuple[int, ...]], ...]
-    axis: ValueAxis
+    axis: YAxis
     caption: Caption
 
     def values(self, series: str) -> dict[int, float | None]:
@@ -913,7 +834,7 @@ def plan_fiscal(
     )
     decimals = decimals_of(v for p in points if p.series != median_name for v in [p.value])
     values = [p.value for p in points] + [r.low for r in ranges] + [r.high for r in ranges]
-    axis = value_axis(values)
+    axis = fiscal_axis(values)
     last = max((p.fiscal_year for p in points if p.value is not None), default=span[1])
     latest = {p.series: p.value for p in points if p.fiscal_year == last}
     subtitle = f"{last}年度：" + "｜".join(
@@ -1065,7 +986,7 @@ def draw_fiscal(plan: FiscalPlan) -> alt.VConcatChart:
             size=alt.condition(alt.datum.series == plan.city, alt.value(45), alt.value(18)),
             tooltip=tooltip,
         ),
-        *_cut_mark(plan.axis),
+        *(axis_break(PLOT_HEIGHT) if plan.axis.cut else []),
     ]
     plot = alt.layer(*layers).properties(width=PLOT_WIDTH, height=PLOT_HEIGHT)
     footer = footer_chart(plan.caption.footer, PLOT_WIDTH, Y_AXIS_EXTENT)
@@ -1188,7 +1109,7 @@ class PositionPlan:
 def _bins(values: pl.Series, city_value: float | None) -> tuple[tuple[PositionBin, ...], float]:
     low, high = float(values.min()), float(values.max())  # type: ignore[arg-type]
     step = nice_step((high - low) / _POSITION_BINS) if high > low else 1.0
-    start = _down(low, step)
+    start = _floor_to(low, step)
     index = ((values - start) / step + 1e-9).floor().cast(pl.Int64)
     counts = dict(index.value_counts().iter_rows())
     city_index = None if city_value is None else math.floor((city_value - start) / step + 1e-9)
@@ -1361,7 +1282,7 @@ def _position_panel(panel: PositionPanel, city: str) -> alt.LayerChart:
     y = alt.Y(
         "count:Q",
         scale=alt.Scale(
-            domain=[0, _up(top * 1.25, nice_step(top / 4) if top > 4 else 1.0)], nice=False
+            domain=[0, _ceil_to(top * 1.25, nice_step(top / 4) if top > 4 else 1.0)], nice=False
         ),
         axis=alt.Axis(
             title="団体数",
