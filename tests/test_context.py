@@ -360,7 +360,7 @@ def test_a_year_without_any_peer_value_breaks_the_band():
     first, last = plan.peer_range
     assert (first.fiscal_year, last.fiscal_year) == (2019, 2021)  # 2020 has no peer value
     assert first.segment != last.segment  # so the band is not drawn across it
-    assert "「－」など記号で値のない市：2020年度に延べ3市・年度" in plan.caption.note
+    assert "「－」など記号で値のない市：2020年度に3市" in plan.caption.note
 
 
 def test_city_value_missing_in_one_year_is_counted():
@@ -493,3 +493,10 @@ def test_no_section_without_national_data(tmp_path):
     with Warehouse(db) as wh:
         assert read_context(wh) is None
     assert context_section(None, tmp_path) is None
+
+
+def test_peers_missing_from_a_years_table_are_counted(data):
+    plan = cc.plan_fiscal(comparison(data, "fiscal_strength_index"), source=SOURCE)
+    band = next(r for r in plan.peer_range if r.fiscal_year == 2005)
+    assert band.n == 24  # 25 peers; 本宮市 (07214) has no row in H17.xls
+    assert "その年度の表にない市：2005年度に1市" in plan.caption.note

@@ -760,9 +760,12 @@ def _peer_missing_sentence(rows: pl.DataFrame) -> str | None:
             continue
         most = found.sort([column, "fiscal_year"], descending=[True, True]).row(0, named=True)
         years = found["fiscal_year"].to_list()
+        if len(years) == 1:
+            parts.append(f"{what}：{years[0]}年度に{int(found[column].sum())}市")
+            continue
         parts.append(
-            f"{what}：{years_text(years, '年度')}に延べ{int(found[column].sum())}市・年度"
-            + (f"、最多は{most['fiscal_year']}年度の{most[column]}市" if len(years) > 1 else "")
+            f"{what}：{years_text(years, '年度')}に延べ{int(found[column].sum())}市・年度、"
+            f"最多は{most['fiscal_year']}年度の{most[column]}市"
         )
     if not parts:
         return None
