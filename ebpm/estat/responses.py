@@ -125,11 +125,28 @@ def string_frame(records: Sequence[Mapping[str, Any]], columns: Mapping[str, str
 # --------------------------------------------------------------------------- decoding
 
 
+def read_limited(path: str | Path) -> bytes:
+    """The bytes of an e-Stat file, refused before loading when it is too large to read.
+
+    Raises
+    ------
+    EStatFormatError
+        Naming the file: a folder, a device, or more than the e-Stat file limit.
+    """
+    from ebpm import limits
+
+    path = Path(path)
+    try:
+        return limits.read_bytes(path, path.name, limits.ESTAT_FILE)
+    except limits.LimitError as error:
+        raise EStatFormatError(str(error)) from None
+
+
 def read_json_source(source: Source | bytes) -> Mapping[str, Any]:
     """A response given as a decoded object, a JSON file path, or the raw bytes."""
     if isinstance(source, Mapping):
         return source
-    data = source if isinstance(source, bytes) else Path(source).read_bytes()
+    data = source if isinstance(source, bytes) else read_limited(source)
     return decode_json(data, where=None if isinstance(source, bytes) else str(source))
 
 

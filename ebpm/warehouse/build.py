@@ -14,22 +14,27 @@ pure rule of :mod:`ebpm.kpi.progress` and stores the rows, so the rule has one s
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import os
-import tempfile
+import re
+import sys
+import time
+import uuid
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
-from ebpm import paths
+from ebpm import __version__, paths
 from ebpm.kpi.model import DEFAULT_BANDS, GradeBands
 from ebpm.kpi.progress import PROGRESS_SCHEMA, progress_frame
 from ebpm.manifest import Provenance
 from ebpm.readers import FILE, ROW, BuildError
-from ebpm.warehouse.sources import read_all
+from ebpm.warehouse.sources import definition_history_errors, read_all
 
-__all__ = ["BuildSummary", "build", "workspace_bands"]
+__all__ = ["BuildSummary", "build", "remove_leftovers", "workspace_bands"]
 
 
 @dataclass(frozen=True)
@@ -133,6 +138,12 @@ def _write(db_path: Path, tables: dict[str, pl.DataFrame], bands: GradeBands) ->
 
     con = duckdb.connect(str(db_path))
     try:
+        # Readers compare this id to tell which build a long-lived connection still sees.
+        con.execute(
+            "CREATE TABLE build_info AS SELECT ?::VARCHAR AS build_id,"
+            " ?::TIMESTAMP AS built_at, ?::VARCHAR AS ebpm_version",
+            [uuid.uuid4().hex, dt.datetime.now().replace(microsecond=0), __version__],
+        )
         for name, frame in tables.items():
             con.register("incoming", frame)
             con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM incoming')
@@ -147,6 +158,91 @@ def _write(db_path: Path, tables: dict[str, pl.DataFrame], bands: GradeBands) ->
         con.execute("CHECKPOINT")
     finally:
         con.close()
+
+
+_TMP_NAME = re.compile(r"^\.(?P<db>.+?)\.(?:(?P<pid>\d+)\.)?[0-9a-z_]+\.tmp(?:\.wal)?$")
+#: A temporary file without a process id (older builds) is removed after this many seconds.
+_STALE_AFTER = 3600
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    if sys.platform == "win32":  # os.kill would terminate it: keep the file, age decides
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
+
+
+def remove_leftovers(target: Path, *, now: float | None = None) -> list[Path]:
+    """Delete temporary files that a killed build left beside ``target``; returns them.
+
+    ``.<name>.<pid>.<random>.tmp`` (and its ``.wal``) is removed when that process no
+    longer runs; a name without a process id (older builds), when it is older than an hour.
+    Files of a build still running are never touched.
+    """
+    removed: list[Path] = []
+    now = time.time() if now is None else now
+    if not target.parent.is_dir():
+        return removed
+    for path in target.parent.iterdir():
+        found = _TMP_NAME.match(path.name)
+        if not found or found.group("db") != target.name or not path.is_file():
+            continue
+        pid = found.group("pid")
+        if pid is not None and pid.isdigit() and _process_alive(int(pid)):
+            continue
+        if pid is None and now - path.stat().st_mtime < _STALE_AFTER:
+            continue
+        try:
+            path.unlink()
+        except OSError:  # in use on Windows, or already gone
+            continue
+        removed.append(path)
+    return removed
+
+
+def _write_failure(target: Path, error: BaseException) -> str:
+    """A Japanese message for a build that could not be written (the old warehouse stays)."""
+    text = str(error)
+    full = (isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT)) or any(
+        marker in text for marker in ("No space left", "not enough space", "disk is full")
+    )
+    if full:
+        return (
+            f"{target.parent}: ディスクの空き容量が足りないため、ウェアハウスを書き込めませんでした"
+            "（以前のウェアハウスはそのままです）。不要なファイルを削除して空き容量を増やしてから、"
+            "`ebpm build` を実行し直してください"
+        )
+    if isinstance(error, PermissionError):
+        return (
+            f"{target.parent}: 書き込む権限がないため、ウェアハウスを作れませんでした"
+            "（フォルダの権限を確かめるか、--db で別の場所を指定してください）"
+        )
+    return (
+        f"{target}: ウェアハウスを書き込めませんでした（以前のウェアハウスはそのままです）。"
+        f"ほかのプログラムが書き込み中でないか確かめてください（詳細: {text}）"
+    )
+
+
+def _previous_definitions(target: Path) -> pl.DataFrame | None:
+    """``kpi_definition`` of the warehouse being replaced, or None (none, or unreadable)."""
+    from ebpm.warehouse.read import Warehouse
+
+    if not target.is_file():
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Warehouse(target) as wh:
+                return wh.sql("SELECT * FROM kpi_definition")
+    except (duckdb.Error, OSError, ValueError):
+        return None  # an unreadable previous build is replaced, never compared
 
 
 def workspace_bands(raw_dir: Path) -> GradeBands:
@@ -184,15 +280,22 @@ def build(
     tables = {name: _tidy(frame) for name, frame in tables.items()}
     tables["provenance"] = _provenance_frame(provenance)
 
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(handle)
-    tmp = Path(tmp_name)
-    tmp.unlink()  # DuckDB must create the file itself
+    previous = _previous_definitions(target)
+    if previous is not None:
+        history_errors = definition_history_errors(previous, tables["kpi_definition"])
+        if history_errors:
+            raise BuildError(history_errors)
+
     try:
-        _write(tmp, tables, bands)
-        os.replace(tmp, target)
-    finally:
-        for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
-            leftover.unlink(missing_ok=True)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        remove_leftovers(target)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+        try:
+            _write(tmp, tables, bands)
+            os.replace(tmp, target)
+        finally:
+            for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+                leftover.unlink(missing_ok=True)
+    except (OSError, duckdb.IOException, duckdb.TransactionException) as error:
+        raise BuildError([_write_failure(target, error)]) from None
     return BuildSummary(target, {n: f.height for n, f in tables.items()}, len(provenance))
