@@ -270,7 +270,10 @@ def _decode_csv(data: bytes, label: str) -> str:
 
 
 def _xlsx_cells(data: bytes, label: str) -> pl.DataFrame:
-    report = limits.check_xlsx(data, label, limits.KPI_TABLE)
+    try:
+        report = limits.check_xlsx(data, label, limits.KPI_TABLE)
+    except limits.LimitError as error:
+        raise BuildError([InputError(label, error.reason)]) from None
     if report.formulas_without_value:
         raise BuildError(
             [
