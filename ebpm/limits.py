@@ -101,14 +101,19 @@ class Limits:
 
 #: Tables people type (KPI definitions, actuals, the strategy tree): small by nature.
 KPI_TABLE: Final = Limits(
-    max_bytes=20 * MB, max_rows=100_000, max_columns=200, max_uncompressed=100 * MB
+    max_bytes=20 * MB,
+    max_rows=100_000,
+    max_columns=200,
+    max_cells=1_000_000,
+    max_uncompressed=100 * MB,
 )
 #: Published statistics (MIC, census, open-data survey): a few MB each today.
 OFFICIAL_TABLE: Final = Limits(
     max_bytes=100 * MB, max_rows=1_048_576, max_columns=2_000, max_cells=1_500_000
 )
-#: e-Stat responses and downloads (a full getStatsData page is about 20–30 MB).
-ESTAT_FILE: Final = Limits(max_bytes=64 * MB, max_rows=2_000_000, max_columns=200)
+#: e-Stat responses and downloads. A full getStatsData page (100,000 values) is about 11 MB;
+#: parsing a file takes about 25 times its size in memory, so 24 MB stays well under 1 GB.
+ESTAT_FILE: Final = Limits(max_bytes=24 * MB, max_rows=1_000_000, max_columns=200)
 #: The synthetic training tables written by ``ebpm samples`` (about 1.3 MB).
 SAMPLE_TABLE: Final = Limits(max_bytes=50 * MB, max_rows=1_000_000, max_columns=50)
 

@@ -183,7 +183,7 @@ def many_rows_csv(path: Path, rows: int = 150_000) -> Path:
 
 
 def big_estat_json(path: Path, size: int = 70 * 1024 * 1024) -> Path:
-    """A JSON file larger than the e-Stat file limit (64 MB)."""
+    """A JSON file larger than the e-Stat file limit (24 MB)."""
     with path.open("wb") as handle:
         handle.write(b'{"GET_STATS_DATA": {"RESULT": {"STATUS": 0}, "PAD": "')
         handle.write(b"x" * size)
