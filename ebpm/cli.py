@@ -309,9 +309,10 @@ def _cmd_template(args: argparse.Namespace) -> int:
 
 
 def _cmd_samples(args: argparse.Namespace) -> int:
-    from ebpm.samples import write_samples
+    from ebpm.samples import write_record_samples, write_samples
 
-    for path in write_samples(args.out or paths.workspace().raw / "sample"):
+    out = args.out or paths.workspace().raw / "sample"
+    for path in write_samples(out) + write_record_samples(out / "records"):
         print(f"書き出しました: {path}")
     print("研修用サンプルデータ（架空の値）です。`ebpm build` でウェアハウスに読み込みます。")
     return OK

@@ -54,7 +54,13 @@ SAMPLE_LABEL: Final = "研修用サンプルデータ"
 SOURCES_FILE = "SOURCES.toml"
 SIDECAR_SUFFIX = ".provenance.json"
 #: Files that describe data rather than hold it.
-_NOT_DATA = {SOURCES_FILE, "README.md", ".gitkeep"}
+_NOT_DATA = {
+    SOURCES_FILE,
+    "README.md",
+    ".gitkeep",
+    "mapping.toml",
+    "settings.toml",
+}  # + record settings (issue 11)
 _REQUIRED = ("title", "publisher", "licence", "retrieved_at")
 
 

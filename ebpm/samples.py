@@ -78,6 +78,29 @@ Copy paper (``copy_paper_monthly``)
 Levels are tuned so that the pinned years need a rescaling factor of only
 about ±2 %: the exact totals do not distort the shapes above.
 
+Export-shaped copies (``data/raw/sample/records/``)
+--------------------------------------------------
+The same fictional data, shaped as a city's systems would export it, so that the
+records ingest (:mod:`ebpm.records`) is practised on real shapes:
+
+- ``overtime/時間外勤務月報_H31-R6.csv``: a 庶務事務 monthly report, FY2019–FY2024, CP932,
+  和暦 months (平成31年4月, 令和元年5月 …), one row per employee and month (0 h
+  months included) with overtime and holiday work in two columns (hours, one
+  decimal) that add up to the monthly sample, and a 氏名 column of fake names that
+  the ingest drops.
+- ``overtime/勤務実績_R7.csv``: an attendance system's daily export for FY2025, UTF-8
+  with BOM, every working day (Monday–Friday except 12/29–1/3) of every employee,
+  overtime as h:mm. Each month's hours are split over its days in 6-minute steps,
+  so they add up exactly to the monthly sample.
+- ``paper/物品購入_R1.xlsx`` … ``_R7.xlsx``: a finance system's purchase list per
+  fiscal year: each month's reams are split into A4 boxes (2,500 sheets), A3 boxes
+  (1,500), B4 reams and loose A4 reams bought by a few departments on working days,
+  plus a few toner purchases that are not paper.
+
+Employee ids look like real ones (``S`` + six digits, random and unique) but are
+fictional; they map one to one to the ``E0001`` pseudonyms of the monthly sample.
+Yearly totals therefore equal the sample KPI actuals through the ingest too.
+
 Reproducibility
 ---------------
 All randomness comes from :class:`numpy.random.Generator` streams spawned from
@@ -89,6 +112,7 @@ across major versions; a test compares the files).
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -110,6 +134,7 @@ __all__ = [
     "Department",
     "copy_paper_monthly",
     "overtime_monthly",
+    "write_record_samples",
     "write_samples",
 ]
 
@@ -136,6 +161,14 @@ SAMPLE_KPI_TARGETS: Final = MappingProxyType(
 
 #: File names written by :func:`write_samples`.
 SAMPLE_FILES: Final = ("overtime_monthly.csv", "copy_paper_monthly.csv")
+#: Export-shaped files written by :func:`write_record_samples` (relative to ``records/``).
+RECORD_SAMPLE_FILES: Final = (
+    "overtime/時間外勤務月報_H31-R6.csv",
+    "overtime/勤務実績_R7.csv",
+    *(f"paper/物品購入_R{fy - 2018}.xlsx" for fy in FISCAL_YEARS),
+)
+#: Fiscal year from which the sample's overtime comes as a daily export.
+DAILY_EXPORT_FROM: Final = 2025
 
 
 @dataclass(frozen=True)
@@ -447,5 +480,215 @@ def write_samples(out_dir: Path, *, seed: int = SAMPLE_SEED) -> list[Path]:
         path = out_dir / name
         text = frame.write_csv(float_precision=1, line_terminator="\n")
         path.write_bytes(text.encode("utf-8"))
+        paths.append(path)
+    return paths
+
+
+# --- export-shaped samples (issue 11) -------------------------------------------------
+
+_FAKE_FAMILY = ("研修", "架空", "見本", "試験", "仮置")
+_FAKE_GIVEN = ("一郎", "花子", "次郎", "桜", "三郎", "葵", "四郎", "楓")
+_PAPER_DEPARTMENTS = (
+    "総務課",
+    "総務課",
+    "総務課",
+    "財政課",
+    "税務課",
+    "保健福祉課",
+    "教育委員会事務局",
+)
+_HOLIDAY_SHARE = 0.15
+_MINUTE_STEP = 6  # 0.1 h: the monthly sample's resolution
+_DAILY_STEP_UNITS = 15  # about 1.5 h per day with overtime
+
+
+def _record_rng(seed: int) -> np.random.Generator:
+    """A fourth stream, independent of the three used by the monthly samples."""
+    return np.random.default_rng(np.random.SeedSequence(seed).spawn(4)[3])
+
+
+def _clear_ids(numbers: np.ndarray, rng: np.random.Generator) -> dict[int, str]:
+    """Fictional 職員番号 per sample employee number: "S" + six random unique digits."""
+    digits = rng.choice(np.arange(100_000, 1_000_000), size=numbers.size, replace=False)
+    return {int(n): f"S{d:06d}" for n, d in zip(numbers, digits, strict=True)}
+
+
+def _working_days(year: int, month: int) -> list[dt.date]:
+    """Monday–Friday of a month, without the year-end holidays (12/29–1/3)."""
+    day = dt.date(year, month, 1)
+    days = []
+    while day.month == month:
+        year_end = (day.month == 12 and day.day >= 29) or (day.month == 1 and day.day <= 3)
+        if day.weekday() < 5 and not year_end:
+            days.append(day)
+        day += dt.timedelta(days=1)
+    return days
+
+
+def _wareki_month(year: int, month: int) -> str:
+    from ebpm.records.dates import era_of
+
+    era = era_of(dt.date(year, month, 1))
+    number = era.year_of(year)
+    return f"{era.name}{'元' if number == 1 else number}年{month}月"
+
+
+def _overtime_exports(seed: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(monthly report FY2019–FY2024, daily export FY2025) as frames of strings."""
+    monthly = overtime_monthly(seed)
+    rng = _record_rng(seed)
+    numbers = monthly["employee_id"].str.slice(1).cast(pl.Int64).unique().sort().to_numpy()
+    ids = _clear_ids(numbers, rng)
+    tenths = (monthly["hours"] * 10).round().cast(pl.Int64).to_numpy()
+    employees = monthly["employee_id"].str.slice(1).cast(pl.Int64).to_numpy()
+    clear = pl.Series([ids[int(n)] for n in employees])
+    names = pl.Series(
+        [
+            f"{_FAKE_FAMILY[n % len(_FAKE_FAMILY)]}　{_FAKE_GIVEN[n % len(_FAKE_GIVEN)]}"
+            for n in employees
+        ]
+    )
+    report = monthly.with_columns(clear_id=clear, name=names, tenths=pl.Series(tenths))
+    old = report.filter(pl.col("fiscal_year") < DAILY_EXPORT_FROM)
+    holiday = np.rint(
+        old["tenths"].to_numpy() * rng.uniform(0, 2 * _HOLIDAY_SHARE, old.height)
+    ).astype(np.int64)
+    holiday = np.where(rng.random(old.height) < 0.5, 0, holiday)
+    old = old.with_columns(
+        holiday=pl.Series(holiday), weekday=pl.col("tenths") - pl.Series(holiday)
+    )
+    monthly_export = old.sort("year", "month", "department", "clear_id").select(
+        pl.struct("year", "month")
+        .map_elements(lambda r: _wareki_month(r["year"], r["month"]), return_dtype=pl.String)
+        .alias("対象年月"),
+        pl.col("department").alias("所属名"),
+        pl.col("clear_id").alias("職員番号"),
+        pl.col("name").alias("氏名"),
+        (pl.col("weekday") / 10)
+        .map_elements(lambda h: f"{h:.1f}", return_dtype=pl.String)
+        .alias("時間外勤務時間"),
+        (pl.col("holiday") / 10)
+        .map_elements(lambda h: f"{h:.1f}", return_dtype=pl.String)
+        .alias("休日勤務時間"),
+    )
+    rows: list[tuple[str, str, str, str]] = []
+    new = report.filter(pl.col("fiscal_year") >= DAILY_EXPORT_FROM).sort(
+        "year", "month", "clear_id"
+    )
+    for (year, month), group in new.group_by(["year", "month"], maintain_order=True):
+        days = _working_days(int(year), int(month))
+        minutes = np.zeros((group.height, len(days)), dtype=np.int64)
+        for i, units in enumerate(group["tenths"].to_numpy()):  # 0.1 h = 6 minutes
+            if units == 0:
+                continue
+            busy = rng.choice(
+                len(days),
+                size=min(len(days), max(1, -(-int(units) // _DAILY_STEP_UNITS))),
+                replace=False,
+            )
+            minutes[i, busy] = (
+                rng.multinomial(int(units), np.full(busy.size, 1 / busy.size)) * _MINUTE_STEP
+            )
+        for d, day in enumerate(days):
+            stamp = f"{day:%Y/%m/%d}"
+            for i, (person, department) in enumerate(
+                zip(group["clear_id"], group["department"], strict=True)
+            ):
+                m = int(minutes[i, d])
+                rows.append((stamp, person, department, f"{m // 60}:{m % 60:02d}"))
+    daily_export = pl.DataFrame(rows, schema=["勤務日", "職員番号", "所属", "時間外"], orient="row")
+    return monthly_export, daily_export
+
+
+def _paper_purchases(seed: int) -> pl.DataFrame:
+    """Purchase rows whose sheets add up to the monthly sample's reams."""
+    paper = copy_paper_monthly(seed)
+    rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(5)[4])
+    rows = []
+
+    def buy(day_list, item, size, quantity, unit):
+        day = day_list[int(rng.integers(len(day_list)))]
+        department = _PAPER_DEPARTMENTS[int(rng.integers(len(_PAPER_DEPARTMENTS)))]
+        staff = f"{_FAKE_FAMILY[int(rng.integers(len(_FAKE_FAMILY)))]}　{_FAKE_GIVEN[int(rng.integers(len(_FAKE_GIVEN)))]}"
+        rows.append((day, department, item, size, quantity, unit, staff))
+
+    for year, month, reams in paper.select("year", "month", "reams").iter_rows():
+        days = _working_days(year, month)
+        a3 = round(reams * 0.06)
+        b4 = round(reams * 0.03)
+        a4 = reams - a3 - b4
+        for size, total, per_box in (("A4", a4, 5), ("A3", a3, 3)):
+            boxes, loose = divmod(total, per_box)
+            parts = rng.multinomial(boxes, np.full(3, 1 / 3)) if boxes else []
+            for part in parts:
+                if part:
+                    buy(days, f"PPC用紙 {size}", size, int(part), "箱")
+            if loose:
+                buy(days, f"PPC用紙 {size}", size, loose, "連")
+        if b4:
+            buy(days, "コピー用紙 B4", "B4", b4, "連")
+        if rng.random() < 0.3:
+            buy(days, "トナーカートリッジ", "", int(rng.integers(1, 4)), "個")
+    return pl.DataFrame(
+        rows, schema=["購入日", "所属", "品名", "規格", "数量", "単位", "担当者"], orient="row"
+    ).sort("購入日", "所属", "品名", maintain_order=True)
+
+
+def _write_xlsx(frame: pl.DataFrame, path: Path, sheet: str) -> None:
+    """An xlsx whose bytes depend only on the data (fixed timestamps inside the zip)."""
+    import io
+    import re
+    import zipfile
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.properties.created = book.properties.modified = dt.datetime(2026, 11, 27)
+    ws = book.active
+    ws.title = sheet
+    ws.append(frame.columns)
+    for row in frame.iter_rows():
+        ws.append(list(row))
+    for cell in ws["A"][1:]:
+        cell.number_format = "yyyy/mm/dd"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    with zipfile.ZipFile(buffer) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in sorted(source.infolist(), key=lambda i: i.filename):
+            fixed = zipfile.ZipInfo(info.filename, date_time=(2026, 11, 27, 0, 0, 0))
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            data = source.read(info.filename)
+            if info.filename == "docProps/core.xml":  # openpyxl stamps the save time here
+                data = re.sub(
+                    rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>2026-11-27T00:00:00Z", data
+                )
+            out.writestr(fixed, data)
+
+
+def write_record_samples(out_dir: Path, *, seed: int = SAMPLE_SEED) -> list[Path]:
+    """Write the export-shaped samples (:data:`RECORD_SAMPLE_FILES`) under ``out_dir``.
+
+    ``out_dir`` is normally ``data/raw/sample/records``; its ``mapping.toml`` and
+    ``SOURCES.toml`` files are kept in the repository, not generated.
+    """
+    out_dir = Path(out_dir)
+    for folder in ("overtime", "paper"):
+        (out_dir / folder).mkdir(parents=True, exist_ok=True)
+    monthly_export, daily_export = _overtime_exports(seed)
+    paths = []
+    path = out_dir / RECORD_SAMPLE_FILES[0]
+    text = monthly_export.write_csv(line_terminator="\r\n")  # as Windows software writes it
+    path.write_bytes(text.encode("cp932"))
+    paths.append(path)
+    path = out_dir / RECORD_SAMPLE_FILES[1]
+    path.write_bytes(
+        b"\xef\xbb\xbf" + daily_export.write_csv(line_terminator="\r\n").encode("utf-8")
+    )
+    paths.append(path)
+    purchases = _paper_purchases(seed)
+    fiscal_year = pl.col("購入日").dt.year() - (pl.col("購入日").dt.month() < 4).cast(pl.Int32)
+    for fy, name in zip(FISCAL_YEARS, RECORD_SAMPLE_FILES[2:], strict=True):
+        path = out_dir / name
+        _write_xlsx(purchases.filter(fiscal_year == fy), path, "購入実績")
         paths.append(path)
     return paths

@@ -32,6 +32,7 @@ from ebpm.kpi.model import DEFAULT_BANDS, GradeBands
 from ebpm.kpi.progress import PROGRESS_SCHEMA, progress_frame
 from ebpm.manifest import Provenance
 from ebpm.readers import FILE, ROW, BuildError
+from ebpm.records.attach import attach_and_swap
 from ebpm.warehouse.sources import definition_history_errors, read_all
 
 __all__ = ["BuildSummary", "build", "remove_leftovers", "workspace_bands"]
@@ -95,6 +96,15 @@ def _progress(tables: dict[str, pl.DataFrame], bands: GradeBands) -> pl.DataFram
         )
     )
     return progress_frame(current, tables["kpi_actual"], bands)
+
+
+def _refresh_progress(
+    con: duckdb.DuckDBPyConnection, tables: dict[str, pl.DataFrame], bands: GradeBands
+) -> None:
+    """Re-evaluate ``kpi_progress`` from the ``kpi_actual`` now in ``con``."""
+    actuals = con.sql("SELECT * FROM kpi_actual").pl()
+    con.execute("DROP VIEW kpi_progress")
+    con.execute(progress_view_sql(_progress({**tables, "kpi_actual": actuals}, bands)))
 
 
 def _literal(value: object) -> str:
@@ -292,7 +302,15 @@ def build(
         tmp = target.with_name(f".{target.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
         try:
             _write(tmp, tables, bands)
-            os.replace(tmp, target)
+            # The city's records (ebpm.records) are ingested into the new file, which it then
+            # swaps in; derived K09/K10 actuals may replace typed ones, so progress is redone.
+            attach_and_swap(
+                raw,
+                tmp,
+                target,
+                today,
+                before_swap=lambda con: _refresh_progress(con, tables, bands),
+            )
         finally:
             for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
                 leftover.unlink(missing_ok=True)

@@ -1,0 +1,487 @@
+"""One setup call for the training notebooks: readable tables, short Japanese errors, charts.
+
+Every lesson starts with::
+
+    from ebpm.lesson import setup
+    setup()
+
+instead of repeating ``pl.Config`` lines. :func:`setup` (idempotent) does four things in the
+running IPython kernel:
+
+1. **Tables.** A polars DataFrame shown as a cell's result gets thousands separators and never
+   scientific notation (``5,216,000`` not ``5.216e6``); year, month, id and code columns keep
+   plain digits (``2025``, ``03203``). Columns with a known English name get a Japanese label
+   above the name used in code (``年度`` over ``fiscal_year``), and the dtype row and the
+   English ``shape:`` line are replaced by 「15行 × 10列」. ``print(df)`` is left as polars
+   prints it.
+2. **Errors.** Tracebacks are cut to the error and the line of the cell that raised it; common
+   beginner errors get a Japanese explanation and the fix (a column that does not exist, a
+   ``KeyError``, ``&`` between conditions without parentheses, comparing text with numbers,
+   a name not defined yet, full-width characters in code, a missing warehouse).
+3. **Charts.** Altair charts are drawn offline through the renderer of :mod:`ebpm.charts`,
+   enabled the first time a chart is shown (so lessons without charts do not import Altair).
+   This is the one place that chooses the notebook renderer.
+4. **Exercise checks.** Each executed cell is recorded (source, success) so that
+   :func:`ebpm.exercises.check` can tell when an answer is left over from an earlier run.
+
+Outside IPython (plain Python, pytest) :func:`setup` does nothing but report that.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import html
+import math
+import re
+import traceback
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import polars as pl
+
+__all__ = ["LABELS", "explain_error", "format_value", "setup", "table_html", "table_text"]
+
+#: Japanese labels for the English column names a trainee meets in the lessons.
+LABELS: Mapping[str, str] = {
+    "kpi_id": "指標ID",
+    "name": "名称",
+    "short_name": "指標",
+    "unit": "単位",
+    "unit_corrected": "訂正後の単位",
+    "aggregation_label": "単累",
+    "direction": "方向",
+    "strategy_id": "戦略",
+    "field_id": "分野",
+    "tactic_id": "戦術",
+    "base_fy": "基準年度",
+    "base_value": "基準値",
+    "base_note": "基準値の注",
+    "target_fy": "目標年度",
+    "target_value": "目標値",
+    "target_note": "目標値の注",
+    "fiscal_year": "年度",
+    "fiscal_month": "年度の月",
+    "year": "年",
+    "month": "月",
+    "date": "日付",
+    "value": "値",
+    "actual": "実績値",
+    "actual_years": "判定に使った年度",
+    "actual_basis": "実績の基準",
+    "expected": "期待値",
+    "progress": "進捗率",
+    "pace": "ペース",
+    "grade": "評価",
+    "reason": "理由",
+    "elapsed": "経過割合",
+    "is_sample": "サンプル",
+    "is_survey": "アンケート",
+    "sample_size": "回答数",
+    "source": "出典",
+    "note": "備考",
+    "notes": "備考",
+    "department": "部署",
+    "employee_id": "職員ID",
+    "hours": "時間",
+    "hours_mean": "時間の平均",
+    "hours_sum": "時間の合計",
+    "sheets": "枚数",
+    "reams": "連数",
+    "staff": "職員数",
+    "sheets_per_staff": "1人あたり枚数",
+    "bulk_purchase": "まとめ買い",
+    "e_approval": "電子決裁後",
+    "n_months": "月数",
+    "n_people": "人数",
+    "n_years": "年数",
+    "complete": "12か月そろい",
+    "total": "合計",
+    "mean": "平均",
+    "mean_per_person": "1人あたり平均",
+    "previous": "前年度",
+    "change": "増減",
+    "change_pct": "増減率（%）",
+    "seasonal_index": "季節指数",
+    "suppressed": "秘匿",
+    "suppression": "秘匿の種類",
+    "observed": "実績",
+    "fitted": "あてはめ",
+    "counterfactual": "反事実",
+    "path": "ファイル",
+    "title": "資料名",
+    "publisher": "作成者",
+    "licence": "利用条件",
+    "area_code": "団体コード",
+    "lg_code": "団体コード（6桁）",
+    "prefecture": "都道府県",
+    "population": "人口",
+    "marker": "記号",
+    "marker_meaning": "記号の意味",
+    "meaning": "意味",
+    "table_name": "表の名前",
+    "table_type": "種類",
+    "on_track": "順調の境界",
+    "mostly": "概ね順調の境界",
+    "group": "群",
+    "period": "期間",
+    "n": "件数",
+}
+
+#: Columns whose numbers are names, not quantities: no thousands separators.
+_PLAIN_DIGITS = re.compile(
+    r"(?i)(year|_fy$|^fy|_id$|^id$|code|month|年度|年$|^年|月|コード|番号|ID)"
+)
+_MAX_ROWS = 40
+_HEAD, _TAIL = 20, 5
+
+# ----------------------------------------------------------------------------- tables
+
+
+def format_value(value: object, *, plain_digits: bool = False) -> str:
+    """One cell as the lessons show it: separators, no scientific notation, ``null`` if missing.
+
+    >>> format_value(5216000.0), format_value(0.30000000000000004), format_value(2025, plain_digits=True)
+    ('5,216,000', '0.3', '2025')
+    >>> format_value(0.4578005115089514), format_value(13196.54), format_value(None)
+    ('0.4578', '13,196.54', 'null')
+    >>> format_value(1.5e-07), format_value([2025, 2026], plain_digits=True)
+    ('0.00000015', '[2025, 2026]')
+    """
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value) if plain_digits else f"{value:,}"
+    if isinstance(value, decimal.Decimal):
+        if value == value.to_integral_value():
+            return format_value(int(value), plain_digits=plain_digits)
+        return format_value(float(value), plain_digits=plain_digits)
+    if isinstance(value, float):
+        return _format_float(value, plain_digits=plain_digits)
+    if isinstance(value, dt.date | dt.datetime | dt.time):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(format_value(v, plain_digits=plain_digits) for v in value) + "]"
+    return str(value)
+
+
+def _format_float(value: float, *, plain_digits: bool) -> str:
+    if math.isnan(value) or math.isinf(value):
+        return str(value)
+    if value == 0:
+        return "0"
+    magnitude = math.floor(math.log10(abs(value)))
+    # Never e-notation: 2 decimals from 1,000 up, 4 below, 4 significant digits under 1.
+    decimals = 2 if magnitude >= 3 else 4 if magnitude >= 0 else 3 - magnitude
+    text = f"{value:.{decimals}f}" if plain_digits else f"{value:,.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _header(column: str) -> tuple[str, str | None]:
+    label = LABELS.get(column)
+    return (label, column) if label else (column, None)
+
+
+def _shown_rows(df: pl.DataFrame) -> tuple[list[dict[str, Any]], bool]:
+    if df.height <= _MAX_ROWS:
+        return df.rows(named=True), False
+    return [*df.head(_HEAD).rows(named=True), *df.tail(_TAIL).rows(named=True)], True
+
+
+def _is_numeric(df: pl.DataFrame, column: str) -> bool:
+    return df.schema[column].is_numeric()
+
+
+def _column_texts(values: list[Any], *, plain: bool, is_float: bool) -> list[str]:
+    texts = [format_value(v, plain_digits=plain) for v in values]
+    if not is_float:
+        return texts
+    # One number of decimals per column, as an Excel column format: 46.1 and 48.0, not 48.
+    decimals = max(
+        (len(t.partition(".")[2]) for t, v in zip(texts, values, strict=True) if _finite(v)),
+        default=0,
+    )
+    return [
+        (f"{v:.{decimals}f}" if plain else f"{v:,.{decimals}f}") if _finite(v) else t
+        for t, v in zip(texts, values, strict=True)
+    ]
+
+
+def _finite(value: object) -> bool:
+    return isinstance(value, float) and math.isfinite(value)
+
+
+def _cells(df: pl.DataFrame) -> tuple[list[list[str]], bool]:
+    rows, cut = _shown_rows(df)
+    columns = [
+        _column_texts(
+            [row[c] for row in rows],
+            plain=bool(_PLAIN_DIGITS.search(c)),
+            is_float=df.schema[c].is_float(),
+        )
+        for c in df.columns
+    ]
+    return [list(cells) for cells in zip(*columns, strict=True)] if columns else [], cut
+
+
+def _shape_line(df: pl.DataFrame, cut: bool) -> str:
+    line = f"{df.height:,}行 × {df.width}列"
+    if cut:
+        line += f"（最初の{_HEAD}行と最後の{_TAIL}行を表示）"
+    return line
+
+
+def table_html(df: pl.DataFrame) -> str:
+    """The HTML a lesson shows for a polars DataFrame (see the module docstring)."""
+    cells, cut = _cells(df)
+    numeric = [_is_numeric(df, c) for c in df.columns]
+    head = []
+    for column in df.columns:
+        label, code = _header(column)
+        sub = (
+            f'<br><span style="font-weight:normal;color:#555">{html.escape(code)}</span>'
+            if code
+            else ""
+        )
+        head.append(f"<th>{html.escape(label)}{sub}</th>")
+    body = []
+    for index, row in enumerate(cells):
+        if cut and index == _HEAD:
+            body.append(f'<tr><td colspan="{df.width}" style="text-align:center">…</td></tr>')
+        tds = [
+            f'<td style="text-align:{"right" if num else "left"}">{html.escape(text)}</td>'
+            for text, num in zip(row, numeric, strict=True)
+        ]
+        body.append("<tr>" + "".join(tds) + "</tr>")
+    return (
+        f'<div><p style="margin:0 0 4px;color:#555">{_shape_line(df, cut)}</p>'
+        f"<table><thead><tr>{''.join(head)}</tr></thead>"
+        f"<tbody>{''.join(body)}</tbody></table></div>"
+    )
+
+
+def table_text(df: pl.DataFrame) -> str:
+    """The plain-text form of :func:`table_html` (box table, same labels and numbers)."""
+    import polars as pl
+
+    cells, cut = _cells(df)
+    if cut:
+        cells.insert(_HEAD, ["…"] * df.width)
+    names = [f"{label}（{code}）" if code else label for label, code in map(_header, df.columns)]
+    names = [n if names.count(n) == 1 else f"{n}_{i}" for i, n in enumerate(names)]
+    frame = pl.DataFrame(cells, schema=dict.fromkeys(names, pl.String), orient="row")
+    with pl.Config(
+        tbl_hide_column_data_types=True,
+        tbl_hide_dataframe_shape=True,
+        tbl_rows=-1,
+        tbl_cols=-1,
+        fmt_str_lengths=200,
+        tbl_width_chars=400,
+    ):
+        return f"{_shape_line(df, cut)}\n{frame}"
+
+
+# ----------------------------------------------------------------------------- errors
+
+_FULL_WIDTH = re.compile(r"U\+(3000|FF0[0-9A-F]|FF[1-5][0-9A-F]|201[CD]|2018|2019)")
+
+
+def _polars_columns(message: str) -> tuple[str | None, list[str], str | None]:
+    missing = re.search(r'unable to find column "([^"]+)"|^"?([^"\n]+)"? not found', message)
+    valid = re.search(r"valid columns: \[([^\]]*)\]", message)
+    guess = re.search(r'Did you mean "([^"]+)"', message)
+    name = next((g for g in missing.groups() if g), None) if missing else None
+    columns = re.findall(r'"([^"]*)"', valid.group(1)) if valid else []
+    return name, columns, guess.group(1) if guess else None
+
+
+def explain_error(error: BaseException) -> list[str] | None:
+    """Japanese explanation and fix for a common beginner error, or None if not recognised.
+
+    >>> explain_error(KeyError("年度"))[0]
+    '「年度」という名前（キー）が見つかりません。'
+    >>> explain_error(NameError("name 'answer' is not defined"))[0]
+    '「answer」はまだありません（定義されていません）。'
+    """
+    kind = type(error).__name__
+    message = str(error)
+    if kind == "ColumnNotFoundError":
+        name, columns, guess = _polars_columns(message)
+        lines = [f"列「{name}」がありません。" if name else "指定した列がありません。"]
+        if guess:
+            lines.append(f"もしかして「{guess}」ですか？")
+        if columns:
+            lines.append("この表の列：" + "、".join(columns))
+        lines.append(
+            "直し方：列名のつづりを確かめてください。表の見出しの下の段（英語）がコードで使う名前です。"
+        )
+        return lines
+    if kind == "KeyError":
+        key = error.args[0] if error.args else ""
+        return [
+            f"「{key}」という名前（キー）が見つかりません。",
+            '直し方：辞書や行（row["列名"]）のキーのつづりを確かめてください。'
+            "表の列なら、見出しの下の段（英語）の名前を使います。",
+        ]
+    if kind == "InvalidOperationError" and re.search(r"bit(and|or)", message):
+        return [
+            "& や | でつないだ条件の一部が、True/False ではなく文字列や数値になっています。",
+            "直し方：条件をそれぞれ ( ) で囲みます。例："
+            '(pl.col("name").str.ends_with("回数")) & (pl.col("unit") != "回")',
+        ]
+    if kind in {"ComputeError", "InvalidOperationError"} and re.search(
+        r"compare string with numeric|cannot compare|arithmetic on dtypes str", message
+    ):
+        return [
+            "文字列の列と数値を、比べたり計算したりしようとしています。",
+            '直し方：数値は " " で囲まずに書きます（"2025" ではなく 2025）。'
+            "列が文字列のままなら、数値に変換してから使います。",
+        ]
+    if kind == "SchemaError" and "cannot" in message:
+        return [
+            "列の型（数値・文字列など）が合っていません。",
+            "直し方：比べる列どうし、つなぐ表どうしの型をそろえます（.cast(...)）。",
+        ]
+    if kind == "NameError":
+        match = re.search(r"name '([^']+)' is not defined", message)
+        name = match.group(1) if match else "その名前"
+        return [
+            f"「{name}」はまだありません（定義されていません）。",
+            "直し方：上のセルを順番に実行してください。カーネルを再起動したときは最初のセルから。"
+            "つづり（大文字・小文字）も確かめてください。",
+        ]
+    if "read-only mode" in message:
+        return [
+            "ウェアハウスは読み取り専用で開いているので、書き換えられません（正しい動きです）。",
+            "データを直すときは、data/raw/ の元のファイルを直してから `ebpm build` を実行します。",
+        ]
+    if kind == "WarehouseMissingError":
+        return [
+            message,
+            "直し方：ターミナルで `ebpm build` を実行するか、`ebpm lab` で開き直すとウェアハウスが作られます。",
+        ]
+    if kind == "TypeError" and "NoneType" in message:
+        return [
+            "None（まだ何も入っていない値）を使って計算や呼び出しをしようとしています。",
+            "直し方：練習のセルの None を式に書き換えて、そのセルを実行してから進みます。",
+        ]
+    return None
+
+
+def _cell_line(tb: Any) -> str | None:
+    """「このセルの3行目」 for the first frame that is not IPython itself."""
+    for frame in traceback.extract_tb(tb):
+        if "IPython" in frame.filename.replace("\\", "/").split("/"):
+            continue
+        code = (frame.line or "").strip()
+        return f"場所：このセルの{frame.lineno}行目" + (f"　{code}" if code else "")
+    return None
+
+
+def _short_traceback(etype: type[BaseException], value: BaseException, tb: Any) -> list[str]:
+    lines = [f"エラー（{etype.__name__}）：{value}".rstrip("：")]
+    explained = explain_error(value)
+    if explained:
+        lines = [f"エラー（{etype.__name__}）：{explained[0]}", *explained[1:]]
+    where = _cell_line(tb)
+    if where:
+        lines.append(where)
+    return lines
+
+
+def _exception_handler(shell: Any, etype: Any, value: Any, tb: Any, tb_offset: Any = None) -> None:
+    shell._showtraceback(etype, value, _short_traceback(etype, value, tb))
+
+
+def _syntax_hint(value: BaseException) -> list[str]:
+    text = str(value)
+    if _FULL_WIDTH.search(text) or "invalid character" in text:
+        return [
+            "全角の文字（（ ）や ＝、全角スペース、“ ” など）がコードに入っています。",
+            '直し方：コードは半角で入力します（日本語は " " で囲んだ文字列とコメント # の中だけ）。',
+        ]
+    return ['書き方（文法）の誤りです。かっこや " " の閉じ忘れ、: の付け忘れを確かめてください。']
+
+
+def _install_syntax_hint(shell: Any) -> None:
+    if getattr(shell, "_ebpm_syntax_hint", False):
+        return
+    original = shell.showsyntaxerror
+
+    def showsyntaxerror(filename: Any = None, running_compiled_code: bool = False) -> None:
+        etype, value, _ = shell._get_exc_info()
+        if not isinstance(value, SyntaxError):
+            original(filename, running_compiled_code)
+            return
+        line = f"場所：このセルの{value.lineno}行目　{(value.text or '').strip()}"
+        stb = [f"エラー（{etype.__name__}）：{value.msg}", *_syntax_hint(value), line]
+        shell._showtraceback(etype, value, stb)
+
+    shell.showsyntaxerror = showsyntaxerror
+    shell._ebpm_syntax_hint = True
+
+
+# ----------------------------------------------------------------------------- setup
+
+
+def _chart_bundle(chart: Any) -> Any:
+    from ebpm import charts
+
+    charts.enable_offline_renderer(png=True)  # the one place the notebook renderer is chosen
+    return chart._repr_mimebundle_()
+
+
+def _register_formatters(shell: Any) -> None:
+    formatters = shell.display_formatter.formatters
+    formatters["text/html"].for_type_by_name("polars.dataframe.frame", "DataFrame", table_html)
+    formatters["text/plain"].for_type_by_name(
+        "polars.dataframe.frame",
+        "DataFrame",
+        lambda df, printer, cycle: printer.text(table_text(df)),
+    )
+    shell.display_formatter.mimebundle_formatter.for_type_by_name(
+        "altair.vegalite.v6.api", "TopLevelMixin", _chart_bundle
+    )
+
+
+def _warehouse_notice() -> str | None:
+    from ebpm import paths
+
+    if paths.WAREHOUSE.exists():
+        return None
+    return (
+        "注意：データウェアハウス（data/processed/ebpm.duckdb）がまだありません。"
+        "ターミナルで `ebpm build` を実行するか、`ebpm lab` で開き直してから、このセルを実行し直してください。"
+    )
+
+
+def setup(*, quiet: bool = False) -> None:
+    """Prepare the running notebook for a lesson (see the module docstring); idempotent.
+
+    Parameters
+    ----------
+    quiet
+        Do not print the one-line confirmation.
+    """
+    from IPython import get_ipython
+
+    from ebpm.exercises import install_recorder
+
+    shell = get_ipython()
+    if shell is None:
+        if not quiet:
+            print("Jupyter の外で実行されたため、表示の設定は行いませんでした。")
+        return
+    _register_formatters(shell)
+    shell.InteractiveTB.set_mode(mode="Minimal")
+    shell.set_custom_exc((Exception,), _exception_handler)
+    _install_syntax_hint(shell)
+    install_recorder(shell)
+    notice = _warehouse_notice()
+    if notice:
+        print(notice)
+    elif not quiet:
+        print("準備ができました（表は桁区切りで表示、エラーは日本語で短く表示します）。")
