@@ -47,6 +47,8 @@ __all__ = [
     "MEMORY_BUDGET",
     "OFFICIAL_TABLE",
     "OLE2_MAGIC",
+    "RECORDS_DUCKDB_MEMORY",
+    "RECORDS_TABLE",
     "SAMPLE_TABLE",
     "ZIP_MAGIC",
     "FormulaCell",
@@ -114,6 +116,17 @@ OFFICIAL_TABLE: Final = Limits(
 #: e-Stat responses and downloads. A full getStatsData page (100,000 values) is about 11 MB;
 #: parsing a file takes about 25 times its size in memory, so 24 MB stays well under 1 GB.
 ESTAT_FILE: Final = Limits(max_bytes=24 * MB, max_rows=1_000_000, max_columns=200)
+#: Own records read into memory (xlsx exports, small CSV exports such as paper purchases).
+#: Large CSV exports are streamed by DuckDB instead, under :data:`RECORDS_DUCKDB_MEMORY`.
+RECORDS_TABLE: Final = Limits(
+    max_bytes=100 * MB,
+    max_rows=1_048_576,
+    max_columns=300,
+    max_cells=3_000_000,
+    max_uncompressed=600 * MB,
+)
+#: DuckDB's memory limit while it aggregates record exports; beyond it, it spills to disk.
+RECORDS_DUCKDB_MEMORY: Final = "512MB"
 #: The synthetic training tables written by ``ebpm samples`` (about 1.3 MB).
 SAMPLE_TABLE: Final = Limits(max_bytes=50 * MB, max_rows=1_000_000, max_columns=50)
 

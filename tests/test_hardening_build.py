@@ -19,8 +19,8 @@ from conftest import sha256
 
 from ebpm import paths
 from ebpm.cli import main
+from ebpm.tempfiles import remove_leftovers
 from ebpm.warehouse import build
-from ebpm.warehouse.build import remove_leftovers
 
 FIXTURES = Path(__file__).parent / "fixtures" / "estat"
 

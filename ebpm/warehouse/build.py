@@ -15,10 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
-import os
-import re
-import sys
-import time
 import uuid
 import warnings
 from dataclasses import dataclass
@@ -33,9 +29,11 @@ from ebpm.kpi.progress import PROGRESS_SCHEMA, progress_frame
 from ebpm.manifest import Provenance
 from ebpm.readers import FILE, ROW, BuildError
 from ebpm.records.attach import attach_and_swap
+from ebpm.records.store import records_root
+from ebpm.tempfiles import remove_leftovers, tmp_name
 from ebpm.warehouse.sources import definition_history_errors, read_all
 
-__all__ = ["BuildSummary", "build", "remove_leftovers", "workspace_bands"]
+__all__ = ["BuildSummary", "build", "workspace_bands"]
 
 
 @dataclass(frozen=True)
@@ -170,53 +168,6 @@ def _write(db_path: Path, tables: dict[str, pl.DataFrame], bands: GradeBands) ->
         con.close()
 
 
-_TMP_NAME = re.compile(r"^\.(?P<db>.+?)\.(?:(?P<pid>\d+)\.)?[0-9a-z_]+\.tmp(?:\.wal)?$")
-#: A temporary file without a process id (older builds) is removed after this many seconds.
-_STALE_AFTER = 3600
-
-
-def _process_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    if sys.platform == "win32":  # os.kill would terminate it: keep the file, age decides
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's live process
-        return True
-    return True
-
-
-def remove_leftovers(target: Path, *, now: float | None = None) -> list[Path]:
-    """Delete temporary files that a killed build left beside ``target``; returns them.
-
-    ``.<name>.<pid>.<random>.tmp`` (and its ``.wal``) is removed when that process no
-    longer runs; a name without a process id (older builds), when it is older than an hour.
-    Files of a build still running are never touched.
-    """
-    removed: list[Path] = []
-    now = time.time() if now is None else now
-    if not target.parent.is_dir():
-        return removed
-    for path in target.parent.iterdir():
-        found = _TMP_NAME.match(path.name)
-        if not found or found.group("db") != target.name or not path.is_file():
-            continue
-        pid = found.group("pid")
-        if pid is not None and pid.isdigit() and _process_alive(int(pid)):
-            continue
-        if pid is None and now - path.stat().st_mtime < _STALE_AFTER:
-            continue
-        try:
-            path.unlink()
-        except OSError:  # in use on Windows, or already gone
-            continue
-        removed.append(path)
-    return removed
-
-
 def _write_failure(target: Path, error: BaseException) -> str:
     """A Japanese message for a build that could not be written (the old warehouse stays)."""
     text = str(error)
@@ -298,8 +249,8 @@ def build(
 
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        remove_leftovers(target)
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+        remove_leftovers(target, records_root(target))
+        tmp = target.with_name(tmp_name(target.name))
         try:
             _write(tmp, tables, bands)
             # The city's records (ebpm.records) are ingested into the new file, which it then

@@ -53,15 +53,17 @@ class StaleSnapshotWarning(UserWarning):
     """This process still reads a warehouse that a later build has replaced."""
 
 
-#: Set when DuckDB starts the database (before the lock below can be set).
-_STARTUP_CONFIG: Final = {
-    "autoinstall_known_extensions": False,
-    "autoload_known_extensions": False,
-    "allow_community_extensions": False,
-    "allow_unsigned_extensions": False,
-}
-#: Set on the running database, then frozen with ``lock_configuration``.
-_RESTRICTIONS: Final = ("SET enable_external_access = false", "SET lock_configuration = true")
+#: Set on the running database, then frozen with ``lock_configuration``. Set after the
+#: start (not as connect options), so that any other connection this process opens on the
+#: file shares the one database instead of failing on a different configuration.
+_RESTRICTIONS: Final = (
+    "SET autoinstall_known_extensions = false",
+    "SET autoload_known_extensions = false",
+    "SET allow_community_extensions = false",
+    "SET allow_unsigned_extensions = false",
+    "SET enable_external_access = false",
+    "SET lock_configuration = true",
+)
 #: Statement types :func:`query` and :meth:`Warehouse.sql` run: questions, never commands.
 _READ_STATEMENTS: Final = frozenset({"SELECT", "EXPLAIN", "PRAGMA", "CALL"})
 #: Per warehouse path: (inode, build id) of the file when this process first opened that build.
@@ -131,10 +133,13 @@ def _warn_if_replaced(path: Path, con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _open(path: Path) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect(str(path), read_only=True, config=dict(_STARTUP_CONFIG))
+    con = duckdb.connect(str(path), read_only=True)
     try:
         _restrict(con)
         _warn_if_replaced(path, con)
+        from ebpm.records.store import register_views
+
+        register_views(con, path)
     except BaseException:
         con.close()
         raise
