@@ -8,6 +8,7 @@ import io
 import shutil
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from ebpm import paths
@@ -123,3 +124,18 @@ def test_report_escapes_markup_from_names_and_notes(hostile, tmp_path):
     written = {p.relative_to(tmp_path / "report").as_posix() for p in result.charts}
     assert "charts/K06.svg" in written
     assert all(p.resolve().is_relative_to((tmp_path / "report").resolve()) for p in result.charts)
+
+
+def test_owndata_excel_keeps_formula_like_headers_and_titles_as_text(tmp_path):
+    from openpyxl import load_workbook
+
+    from ebpm.owndata import to_excel
+
+    table = pl.DataFrame({"=課名": ["=1+1", "総務課"], "件数": [-3, 5]})
+    out = to_excel(
+        table, tmp_path / "x.xlsx", source="出典：テスト", about_people=False, title="=HYPERLINK(1)"
+    )
+    cells = [c for row in load_workbook(out).active.iter_rows() for c in row if c.value is not None]
+    formulas = [c.coordinate for c in cells if c.data_type == "f"]
+    assert formulas == []
+    assert [c.value for c in cells if c.data_type == "n"] == [-3, 5]  # numbers stay numbers
