@@ -196,8 +196,10 @@ def check_shape(rows: int, columns: int, label: str, limits: Limits) -> None:
 
 def check_csv(data: bytes, label: str, limits: Limits) -> None:
     """Count the rows (line breaks) and the header's columns of a CSV without decoding it all."""
-    rows = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
-    first = data.split(b"\n", 1)[0]
+    # Old Mac files end lines with CR alone: the larger count bounds the rows either way.
+    breaks = max(data.count(b"\n"), data.count(b"\r"))
+    rows = breaks + (0 if data.endswith((b"\n", b"\r")) else 1)
+    first = data.split(b"\n", 1)[0].split(b"\r", 1)[0]
     # A quoted comma would count twice: an upper bound, which is what a limit needs.
     columns = first.count(b",") + 1
     check_shape(rows, columns, label, limits)
@@ -247,7 +249,9 @@ def _local(name: str) -> str:
 class _SheetScan:
     """An expat handler measuring one worksheet as it streams; raises LimitError early."""
 
-    def __init__(self, label: str, limits: Limits, want_formulas: bool) -> None:
+    def __init__(
+        self, label: str, limits: Limits, want_formulas: bool, *, measure: bool = True
+    ) -> None:
         self.label = label
         self.limits = limits
         self.want_formulas = want_formulas
@@ -259,9 +263,10 @@ class _SheetScan:
         self.has_formula = self.has_value = False
         self.formulas: list[FormulaCell] = []
         self.parser = expat.ParserCreate()
-        self.parser.StartElementHandler = self.start
-        self.parser.EndElementHandler = self.end
-        self.parser.CharacterDataHandler = self.text
+        if measure:
+            self.parser.StartElementHandler = self.start
+            self.parser.EndElementHandler = self.end
+            self.parser.CharacterDataHandler = self.text
         self.parser.StartDoctypeDeclHandler = self.doctype
         self.parser.EntityDeclHandler = self.doctype
 
@@ -413,7 +418,13 @@ def check_xlsx(data: bytes, label: str, limits: Limits) -> XlsxReport:
         report: XlsxReport | None = None
         for part in parts:
             is_sheet = part.filename.startswith("xl/worksheets/") and part.filename.endswith(".xml")
-            scan = _SheetScan(label, limits, part.filename == first) if is_sheet else None
+            is_xml = part.filename.endswith((".xml", ".rels"))
+            # Every XML part is parsed (a DOCTYPE anywhere is refused); sheets are measured.
+            scan = (
+                _SheetScan(label, limits, part.filename == first, measure=is_sheet)
+                if is_xml
+                else None
+            )
             try:
                 with book.open(part) as stream:
                     while chunk := stream.read(1 << 20):
@@ -440,7 +451,7 @@ def check_xlsx(data: bytes, label: str, limits: Limits) -> XlsxReport:
                     f"Excel ファイルの中の {part.filename} が正しい XML ではありません"
                     f"（{expat.ErrorString(error.code)}。Excel で開き直して保存してください）",
                 ) from None
-            if scan is not None and (report is None or part.filename == first):
+            if is_sheet and scan is not None and (report is None or part.filename == first):
                 report = XlsxReport(scan.rows, scan.columns, scan.cells, tuple(scan.formulas))
     return report or XlsxReport(0, 0, 0, ())
 

@@ -166,6 +166,10 @@ def _folder_sources(folder: Path, raw_dir: Path) -> dict[str, dict[str, object]]
         entries = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ManifestError(_toml_error(where, error)) from None
+    except RecursionError:
+        raise ManifestError(
+            f"{where}: 入れ子（[ や {{）が深すぎて読めません。TOML の書式を確かめてください"
+        ) from None
     for key, value in entries.items():
         if not isinstance(value, dict):
             raise ManifestError(
@@ -230,7 +234,7 @@ def read_sidecar(data_path: Path, where: str | None = None) -> dict[str, object]
         return None
     try:
         record = json.loads(sidecar.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError, OSError):
+    except (json.JSONDecodeError, UnicodeDecodeError, OSError, RecursionError):
         record = None
     if not isinstance(record, dict):
         raise ManifestError(
@@ -242,13 +246,17 @@ def read_sidecar(data_path: Path, where: str | None = None) -> dict[str, object]
 
 
 def data_files(raw_dir: Path) -> list[Path]:
-    """The data files under ``raw_dir``, sorted: not SOURCES.toml, READMEs, sidecars or hidden files."""
+    """The data files under ``raw_dir``, sorted.
+
+    Not SOURCES.toml, READMEs, sidecars, hidden files or Excel's lock files (``~$…``).
+    """
     return sorted(
         path
         for path in raw_dir.rglob("*")
         if path.is_file()
         and path.name not in _NOT_DATA
         and not is_sidecar(path)
+        and not path.name.startswith("~$")  # Excel's lock file while a workbook is open
         and not any(part.startswith(".") for part in path.relative_to(raw_dir).parts)
     )
 

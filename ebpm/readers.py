@@ -445,7 +445,8 @@ def _pick_columns(
     """
     picked: dict[str, int | None] = {}
     errors: list[InputError] = []
-    present = ", ".join(h for h in cells.written if h)
+    shown = [h if len(h) <= 40 else h[:40] + "…" for h in cells.written if h]
+    present = ", ".join(shown[:30]) + (f" ほか{len(shown) - 30}列" if len(shown) > 30 else "")
     for column in columns:
         hits = [i for i, h in enumerate(cells.headers) if h in column.aliases]
         if len(hits) > 1:

@@ -23,6 +23,7 @@ from ebpm.readers import FILE, ROW, InputError
 __all__ = [
     "STRATEGY_ID_PATTERN",
     "TACTIC_ID_PATTERN",
+    "WINDOWS_DEVICE_PATTERN",
     "Check",
     "Suite",
     "actuals_suite",
@@ -38,6 +39,8 @@ __all__ = [
 #: Strategy and tactic ids (1-1, 1-1-2): a field, strategy and tactic number of one or two digits.
 STRATEGY_ID_PATTERN = r"^[1-9][0-9]?-[1-9][0-9]?$"
 TACTIC_ID_PATTERN = r"^[1-9][0-9]?-[1-9][0-9]?-[1-9][0-9]?$"
+#: Names Windows reserves for devices: ``CON.svg`` would write to the console, not a file.
+WINDOWS_DEVICE_PATTERN = r"(?i)^(?:CON|PRN|AUX|NUL|CONIN\$|CONOUT\$|COM[0-9¹²³]|LPT[0-9¹²³])$"
 PERCENT_UNITS = frozenset({"%", "％"})
 COUNT_UNITS = frozenset({"件", "人", "回", "枚"})
 
@@ -268,6 +271,16 @@ def definition_suite(strategy_ids: Sequence[str]) -> Suite:
                 "kpi_id",
                 KPI_ID_PATTERN,
                 "指標IDは英数字で始まり、英数字・ハイフン・下線だけの32文字以内にしてください（例：K01）",
+            ),
+            Check(
+                lambda gxe: gxe.ExpectColumnValuesToNotMatchRegex(
+                    column="kpi_id", regex=WINDOWS_DEVICE_PATTERN
+                ),
+                "kpi_id",
+                lambda v: (
+                    f"「{v}」は Windows で装置の名前（CON・NUL・COM1 など）なので、グラフの"
+                    "ファイル名に使えません。別の指標IDにしてください"
+                ),
             ),
             _in_set(
                 "strategy_id",

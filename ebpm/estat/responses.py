@@ -173,6 +173,8 @@ def decode_json(data: bytes, where: str | None = None) -> Mapping[str, Any]:
     try:
         text = data.decode(sniff_encoding(data))
         obj = json.loads(text)
+    except RecursionError:  # [[[[… a million deep: refused, never a crash
+        raise EStatFormatError(f"{prefix}JSON の入れ子が深すぎて読み取れません") from None
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise EStatFormatError(f"{prefix}JSON として読み取れません") from None
     if not isinstance(obj, dict):
@@ -207,7 +209,7 @@ def error_status(body: bytes) -> tuple[int, str] | None:
             result = locate(obj).result
             status = int(result["STATUS"]) if "STATUS" in result else None
             message = str(result.get("ERROR_MSG") or "")
-        except (json.JSONDecodeError, EStatFormatError, TypeError, ValueError):
+        except (json.JSONDecodeError, EStatFormatError, TypeError, ValueError, RecursionError):
             status = None
     if status is not None and status >= 100:
         return status, message or ""
