@@ -535,7 +535,7 @@ def _cmd_estat_show(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
         return OK
     Path(args.output).write_text(text, encoding=encoding, newline="")
-    print(f"書き出しました: {args.output}（{frame.height:,}件）", file=sys.stderr)
+    print(f"書き出しました: {_printable(str(args.output))}（{frame.height:,}件）", file=sys.stderr)
     return OK
 
 

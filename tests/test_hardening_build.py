@@ -203,3 +203,33 @@ def test_an_import_of_a_shift_jis_named_file_keeps_a_readable_record(ws, capsys)
     [sidecar] = list((raw / "estat").rglob("*.provenance.json"))
     assert '"imported_from": "国勢調査.json"' in sidecar.read_text(encoding="utf-8")
     assert main(["build", "--raw", str(raw), "--db", str(db)]) == 0  # later builds still work
+
+
+# --- a warehouse held open for writing -------------------------------------------------------------
+
+
+def test_a_warehouse_held_by_a_writer_is_named_not_a_traceback(ws, capsys):
+    raw, db = ws
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, time; duckdb.connect({str(db)!r}); print('HELD', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "HELD"
+        before = sha256(db)
+        assert main(["status", "--db", str(db)]) == 1
+        status_err = capsys.readouterr().err
+        assert main(["build", "--raw", str(raw), "--db", str(db)]) == 1
+        build_err = capsys.readouterr().err
+    finally:
+        holder.kill()
+        holder.wait()
+    message = f"{db}: ほかのプログラムが書き込み用に開いているため、ウェアハウスを開けません"
+    assert message in status_err and "Traceback" not in status_err
+    assert message in build_err  # the revision check is never skipped because of a lock
+    assert sha256(db) == before

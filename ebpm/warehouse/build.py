@@ -193,7 +193,7 @@ def _write_failure(target: Path, error: BaseException) -> str:
 
 def _previous_definitions(target: Path) -> pl.DataFrame | None:
     """``kpi_definition`` of the warehouse being replaced, or None (none, or unreadable)."""
-    from ebpm.warehouse.read import Warehouse
+    from ebpm.warehouse.read import Warehouse, WarehouseBusyError
 
     if not target.is_file():
         return None
@@ -202,8 +202,10 @@ def _previous_definitions(target: Path) -> pl.DataFrame | None:
             warnings.simplefilter("ignore")
             with Warehouse(target) as wh:
                 return wh.sql("SELECT * FROM kpi_definition")
+    except WarehouseBusyError as error:  # never skip the comparison because of a lock
+        raise BuildError([str(error)]) from None
     except (duckdb.Error, OSError, ValueError):
-        return None  # an unreadable previous build is replaced, never compared
+        return None  # an unreadable previous build (damaged, older format) is replaced
 
 
 def workspace_bands(raw_dir: Path) -> GradeBands:

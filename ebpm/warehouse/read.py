@@ -28,6 +28,7 @@ from ebpm.manifest import Provenance
 __all__ = [
     "StaleSnapshotWarning",
     "Warehouse",
+    "WarehouseBusyError",
     "WarehouseMissingError",
     "check_statement",
     "connect",
@@ -47,6 +48,10 @@ BASE, ACTUAL = "基準値", "実績"
 
 class WarehouseMissingError(FileNotFoundError):
     """The warehouse has not been built yet."""
+
+
+class WarehouseBusyError(OSError):
+    """Another program holds the warehouse open for writing (message in Japanese)."""
 
 
 class StaleSnapshotWarning(UserWarning):
@@ -133,7 +138,16 @@ def _warn_if_replaced(path: Path, con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _open(path: Path) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect(str(path), read_only=True)
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.IOException as error:
+        if "lock" not in str(error):
+            raise
+        raise WarehouseBusyError(
+            f"{path}: ほかのプログラムが書き込み用に開いているため、ウェアハウスを開けません"
+            "（ebpm.connect(read_only=False) や DuckDB の CLI で開いているノートブック・プログラムを"
+            "閉じてから、もう一度実行してください）"
+        ) from None
     try:
         _restrict(con)
         _warn_if_replaced(path, con)
