@@ -214,7 +214,7 @@ def test_a_warehouse_held_by_a_writer_is_named_not_a_traceback(ws, capsys):
         [
             sys.executable,
             "-c",
-            f"import duckdb, time; duckdb.connect({str(db)!r}); print('HELD', flush=True); time.sleep(60)",
+            f"import duckdb, time; con = duckdb.connect({str(db)!r}); print('HELD', flush=True); time.sleep(60)",
         ],
         stdout=subprocess.PIPE,
         text=True,

@@ -110,8 +110,9 @@ def register_views(con: duckdb.DuckDBPyConnection, warehouse: Path) -> list[str]
     The read API's connections have no file access (``enable_external_access = false``),
     so the stored views, which call ``read_parquet``, cannot run there. Instead, each
     kind's Parquet files (listed in ``record_partition``) are opened by pyarrow and
-    registered on the connection, and a temporary view of the same name and columns
-    shadows the stored one. Only files inside this warehouse's records folder are
+    registered on the connection under the view's name, with its columns in its order:
+    a temporary view that shadows the stored one (``information_schema.tables`` lists
+    both, the stored one in the warehouse's catalogue, this one in ``temp``). Only files inside this warehouse's records folder are
     opened; a kind whose files are missing (the project moved) is left as it is, and
     reading it then fails with the message of :mod:`ebpm.records.read`.
 
@@ -137,14 +138,14 @@ def register_views(con: duckdb.DuckDBPyConnection, warehouse: Path) -> list[str]
         inside = [p for p in paths_ if Path(p).resolve().is_relative_to(root)]
         if kind not in orders or len(inside) != len(paths_) or not all(map(os.path.isfile, inside)):
             continue
+        import pyarrow as pa
         import pyarrow.dataset as ds
 
-        dataset = ds.dataset(inside, format="parquet", partitioning="hive")
+        found = ds.dataset(inside, format="parquet", partitioning="hive").schema
+        # The stored view's column order, fiscal_year (from the folder name) included.
+        ordered = pa.schema([found.field(column) for column in orders[kind]])
+        dataset = ds.dataset(inside, format="parquet", partitioning="hive", schema=ordered)
         name = f"record_{kind}"
-        con.register(f"_{name}_parquet", dataset)
-        columns = ", ".join(f'"{c}"' for c in orders[kind])
-        con.execute(
-            f'CREATE OR REPLACE TEMP VIEW "{name}" AS SELECT {columns} FROM "_{name}_parquet"'
-        )
+        con.register(name, dataset)  # a temporary view: it shadows the stored one
         made.append(name)
     return made

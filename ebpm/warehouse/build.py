@@ -7,6 +7,14 @@ any bad input it raises :class:`~ebpm.readers.BuildError` and the previous wareh
 left byte-for-byte as it was. Readers open the file read-only, so a classroom can read
 while it is rebuilt.
 
+Before writing, the KPI definitions are compared with the previous warehouse's
+``kpi_definition``: a revision edited in place or removed is refused (history is added as
+new revisions, never rewritten). Temporary files carry the process id, so a build killed
+midway leaves nothing that a later build does not remove (:mod:`ebpm.tempfiles`); a full
+disk or a warehouse held open by a writer is reported in Japanese as a BuildError.
+Every build records a ``build_info`` row (id, time, version) that readers use to tell
+which build a long-lived connection sees.
+
 ``kpi_progress`` is not computed by SQL: the build evaluates every KPI and year with the
 pure rule of :mod:`ebpm.kpi.progress` and stores the rows, so the rule has one source.
 """
