@@ -98,3 +98,16 @@ def test_staging_and_work_folders_of_a_killed_build_are_removed(tmp_path):
         assert live_stage.exists() and not dead_stage.exists() and not dead_work.exists()
     finally:
         shutil.rmtree(dead_work, ignore_errors=True)
+
+
+def test_the_registered_views_have_the_stored_views_columns_and_rows(base):
+    _, db = base
+    with duckdb.connect(str(db), read_only=True) as plain:  # the stored views, file access on
+        stored = {
+            name: (plain.sql(f"DESCRIBE {name}").fetchall(), plain.sql(f"FROM {name}").fetchall())
+            for name in ("record_overtime", "record_paper")
+        }
+    with connect(db) as con:
+        for name, (columns, rows) in stored.items():
+            assert con.sql(f"DESCRIBE {name}").fetchall() == columns
+            assert sorted(con.sql(f"FROM {name}").fetchall(), key=repr) == sorted(rows, key=repr)

@@ -109,7 +109,7 @@ def register_views(con: duckdb.DuckDBPyConnection, warehouse: Path) -> list[str]
 
     The read API's connections have no file access (``enable_external_access = false``),
     so the stored views, which call ``read_parquet``, cannot run there. Instead, each
-    kind's Parquet files (listed in ``record_partition``) are opened by pyarrow and
+    kind's Parquet files (listed in ``record_partition``) are scanned by polars and
     registered on the connection under the view's name, with its columns in its order:
     a temporary view that shadows the stored one (``information_schema.tables`` lists
     both, the stored one in the warehouse's catalogue, this one in ``temp``). Only files inside this warehouse's records folder are
@@ -138,14 +138,14 @@ def register_views(con: duckdb.DuckDBPyConnection, warehouse: Path) -> list[str]
         inside = [p for p in paths_ if Path(p).resolve().is_relative_to(root)]
         if kind not in orders or len(inside) != len(paths_) or not all(map(os.path.isfile, inside)):
             continue
-        import pyarrow as pa
-        import pyarrow.dataset as ds
+        import polars as pl
 
-        found = ds.dataset(inside, format="parquet", partitioning="hive").schema
-        # The stored view's column order, fiscal_year (from the folder name) included.
-        ordered = pa.schema([found.field(column) for column in orders[kind]])
-        dataset = ds.dataset(inside, format="parquet", partitioning="hive", schema=ordered)
+        # Lazy: polars reads the files when a query runs. The stored view's columns and
+        # types, fiscal_year (from the folder name) included.
+        frame = pl.scan_parquet(inside, hive_partitioning=True).select(
+            pl.col(c).cast(pl.Int32) if c == "fiscal_year" else pl.col(c) for c in orders[kind]
+        )
         name = f"record_{kind}"
-        con.register(name, dataset)  # a temporary view: it shadows the stored one
+        con.register(name, frame)  # a temporary view: it shadows the stored one
         made.append(name)
     return made

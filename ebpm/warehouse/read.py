@@ -7,8 +7,8 @@ it. The module-level functions open a short-lived snapshot for a single question
 Every connection of this module is restricted right after it opens: no file access
 (``COPY``, ``read_csv``, ``ATTACH``, ``EXPORT``), no extension install or load, and the
 settings locked, so SQL typed into a notebook can read this warehouse and nothing else.
-The own records' Parquet views are made readable by registering their files, opened by
-pyarrow from this warehouse's records folder only (:func:`ebpm.records.store.register_views`).
+The own records' Parquet views are made readable by registering their files, scanned by
+polars from this warehouse's records folder only (:func:`ebpm.records.store.register_views`).
 
 >>> with Warehouse() as wh:  # doctest: +SKIP
 ...     wh.progress_table(2025).select("kpi_id", "grade").head(2)
