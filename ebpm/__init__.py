@@ -46,8 +46,11 @@ _EXPORTS: dict[str, str] = {
     "evaluate": "kpi",
     "progress_ratio": "kpi",
     "expected_value": "kpi",
+    "expected_path": "kpi",
     "elapsed_share": "kpi",
     "promotion_period": "kpi",
+    "format_progress": "kpi",
+    "GRADE_STYLES": "kpi",
     # warehouse
     "build": "warehouse",
     "Warehouse": "warehouse",

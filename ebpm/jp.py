@@ -19,6 +19,7 @@ import datetime as dt
 import re
 import unicodedata
 from collections.abc import Collection, Sequence
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,6 +31,7 @@ __all__ = [
     "MISSING",
     "PLACEHOLDERS",
     "calendar_month",
+    "decimal_places",
     "display_width",
     "fiscal_month",
     "fiscal_month_expr",
@@ -37,6 +39,7 @@ __all__ = [
     "fiscal_year_expr",
     "fiscal_year_label",
     "fiscal_year_of",
+    "format_fixed",
     "format_number",
     "format_percent",
     "normalize_text",
@@ -46,7 +49,10 @@ __all__ = [
     "parse_number",
     "plain_table",
     "read_text",
+    "round_half_up",
+    "shortest_decimals",
     "sniff_encoding",
+    "to_decimal",
     "wareki_label",
 ]
 
@@ -191,23 +197,112 @@ def fiscal_period_label(first: int, last: int) -> str:
     return f"{first}〜{fiscal_year_label(last)}"
 
 
-def format_number(value: float | None, digits: int = 2) -> str:
-    """A number as tables and charts print it: separators, no trailing zeros, "−" if missing.
+def to_decimal(value: float | int | str | Decimal) -> Decimal:
+    """A number as the decimal a person wrote, not its binary approximation.
 
-    >>> format_number(4_434_000.0), format_number(47.3333), format_number(None)
-    ('4,434,000', '47.33', '−')
+    Floats go through their shortest round-trip text (``repr``), so ``0.475`` becomes
+    ``Decimal('0.475')`` rather than ``0.47499999999999997779…``.
+
+    >>> to_decimal(0.475), to_decimal(5_216_000), to_decimal("26.0")
+    (Decimal('0.475'), Decimal('5216000'), Decimal('26.0'))
     """
-    if value is None or value != value:  # None or NaN
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, bool):
+        raise ValueError(f"「{value}」は数値ではありません")
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ValueError(f"「{value}」は有限の数値ではありません")
+        return Decimal(repr(value))
+    return Decimal(str(value))
+
+
+def round_half_up(value: float | int | str | Decimal, digits: int) -> Decimal:
+    """Round half away from zero on the decimal value (the rounding taught in school).
+
+    >>> round_half_up(0.475, 2), round_half_up(23.75, 1), round_half_up(-0.125, 2)
+    (Decimal('0.48'), Decimal('23.8'), Decimal('-0.13'))
+    """
+    return to_decimal(value).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+
+
+def decimal_places(text: object) -> int | None:
+    """Decimals written in a number's text, as published: ``"26.0"`` → 1, ``"5,216,000"`` → 0.
+
+    Full-width digits, separators and △/▲ are accepted as in :func:`parse_number`;
+    ``None`` when the text is not a number (or is a placeholder such as －).
+
+    >>> decimal_places("26.0"), decimal_places("４８．００"), decimal_places("1.5e3"), decimal_places("－")
+    (1, 2, 0, None)
+    """
+    if text is None or isinstance(text, bool):
+        return None
+    if isinstance(text, int):
+        return 0
+    if isinstance(text, float):
+        return None if text != text else shortest_decimals(text)
+    body = normalize_text(text).lstrip(_MINUS).replace(",", "").replace(" ", "")
+    if not re.match(NUMBER_PATTERN, body):
+        return None
+    exponent = Decimal(body).as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else None
+
+
+def shortest_decimals(value: float) -> int:
+    """Decimals of a float's shortest text, whole numbers counting as 0 (``48.0`` → 0).
+
+    The fallback when the published text of a value was not recorded.
+
+    >>> shortest_decimals(48.0), shortest_decimals(46.1), shortest_decimals(0.2375)
+    (0, 1, 4)
+    """
+    number = to_decimal(value)
+    if number == number.to_integral_value():
+        return 0
+    exponent = number.normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
+
+
+def format_fixed(value: float | Decimal | None, digits: int, *, separators: bool = True) -> str:
+    """A number with exactly ``digits`` decimals, rounded half-up; "−" if missing.
+
+    The one formatter of table and chart columns: every cell of a column gets the same
+    number of decimals (``1.00``, never ``1``), so a reason and its column agree.
+
+    >>> format_fixed(0.475, 2), format_fixed(1.0, 2), format_fixed(4_434_000.0, 1), format_fixed(None, 1)
+    ('0.48', '1.00', '4,434,000.0', '−')
+    """
+    if value is None or (isinstance(value, float) and value != value):
         return MISSING
-    text = f"{value:,.{digits}f}"
-    return text.rstrip("0").rstrip(".") if digits else text
+    rounded = round_half_up(value, digits)
+    if rounded == 0:
+        rounded = abs(rounded)  # never print -0.00
+    return f"{rounded:,.{digits}f}" if separators else f"{rounded:.{digits}f}"
+
+
+def format_number(value: float | None, digits: int = 2) -> str:
+    """A number with at most ``digits`` decimals (half-up), trailing zeros dropped; "−" if missing.
+
+    For free text; table columns use :func:`format_fixed` (fixed decimals per column).
+
+    >>> format_number(4_434_000.0), format_number(47.3333), format_number(0.475), format_number(None)
+    ('4,434,000', '47.33', '0.48', '−')
+    """
+    text = format_fixed(value, digits)
+    if text == MISSING or not digits:
+        return text
+    return text.rstrip("0").rstrip(".")
 
 
 def format_percent(fraction: float | None, digits: int = 1) -> str:
-    """A fraction as a percentage: ``0.458 → '45.8%'``; "−" if missing."""
+    """A fraction as a percentage, half-up on the decimal value; "−" if missing.
+
+    >>> format_percent(0.458), format_percent(0.2375), format_percent(None)
+    ('45.8%', '23.8%', '−')
+    """
     if fraction is None or fraction != fraction:
         return MISSING
-    return f"{fraction * 100:,.{digits}f}%"
+    return format_fixed(to_decimal(fraction) * 100, digits) + "%"
 
 
 def display_width(text: str) -> int:

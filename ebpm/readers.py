@@ -531,7 +531,13 @@ def read_table(
         out[column.name] = values
         if column.identifier:
             errors += _spelling_errors(raw, values, rows, header, label)
-    frame = pl.DataFrame(out, schema={c.name: c.dtype for c in columns}).with_columns(
+        if column.convert is _number:
+            # Published precision (26.0 stays 26.0): the decimals of the text as written.
+            out[f"{column.name}_decimals"] = [jp.decimal_places(cell) for cell in raw]
+    schema = {c.name: c.dtype for c in columns} | {
+        f"{c.name}_decimals": pl.Int32() for c in columns if c.convert is _number
+    }
+    frame = pl.DataFrame(out, schema=schema).with_columns(
         pl.lit(label).alias(FILE), pl.Series(ROW, rows, dtype=pl.Int64)
     )
     return frame, errors
@@ -562,6 +568,10 @@ def read_actuals(paths: Sequence[Path], raw_dir: Path) -> tuple[pl.DataFrame, li
         if frame.height:
             frames.append(frame)
     if not frames:  # no file yet (a new workspace): an empty table of the right shape
-        schema = {c.name: c.dtype for c in ACTUALS_COLUMNS} | {FILE: pl.String(), ROW: pl.Int64()}
+        schema = {c.name: c.dtype for c in ACTUALS_COLUMNS} | {
+            "value_decimals": pl.Int32(),
+            FILE: pl.String(),
+            ROW: pl.Int64(),
+        }
         return pl.DataFrame(schema=schema), errors
     return pl.concat(frames, how="vertical"), errors

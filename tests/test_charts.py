@@ -56,6 +56,8 @@ def kpi_row(**overrides: Any) -> dict[str, Any]:
         "pace": 0.9156,
         "grade": "概ね順調",
         "is_sample": False,
+        "promotion_start_fy": 2025,
+        "promotion_end_fy": 2027,
     }
     row.update(overrides)
     return row
@@ -200,10 +202,11 @@ def test_theme_locale_is_vl_convert_ja_jp() -> None:
     assert locale["time"] == vlc.get_time_format_locale("ja-JP")
 
 
-def test_grade_colours_are_okabe_ito_and_distinct() -> None:
-    colours = [charts.GRADE_COLORS[g] for g in charts.GRADES if g != "評価不能"]
-    assert set(colours) <= set(charts.OKABE_ITO.values())
-    assert len(set(charts.GRADE_COLORS.values())) == len(charts.GRADES)
+def test_charts_use_the_one_grade_palette() -> None:
+    from ebpm.kpi.grades import GRADE_STYLES
+
+    assert {g: s.fill for g, s in GRADE_STYLES.items()} == charts.GRADE_COLORS
+    assert tuple(GRADE_STYLES) == charts.GRADES
 
 
 # --------------------------------------------------------------------------------------
@@ -215,11 +218,11 @@ def test_trend_footer_has_source_verbatim_then_note_with_band_edges() -> None:
     spec = themed_spec(charts.kpi_trend_chart(kpi_row(), history(), source=SOURCE))
     lines = footer_lines(spec)
     assert lines[0] == SOURCE
-    note = "".join(lines[1:])
+    note = "".join(lines[1:]).replace(" ", "")  # a space at a line break is dropped
     assert note.startswith("（注）")
-    assert "順調 ペース≧1.0" in note
-    assert "概ね順調 0.6≦ペース<1.0" in note
-    assert "遅れ ペース<0.6" in note
+    assert "順調ペース≧1.0" in note
+    assert "概ね順調0.6≦ペース<1.0" in note
+    assert "遅れペース<0.6" in note
 
 
 def test_trend_note_prints_custom_bands_and_user_note_first() -> None:
@@ -280,7 +283,7 @@ def test_promotion_period_fy2025_to_fy2027_is_shaded() -> None:
     (band,) = dataset(spec, rects[0])
     # 年度 N is drawn at x = N, so the band covers 2025年度..2027年度 whole
     assert (band["start"], band["end"]) == (2024.5, 2027.5)
-    assert band["label"] == "推進期間（2025年度〜2027年度）"
+    assert band["label"] == "推進期間（2025〜2027年度）"  # jp.fiscal_period_label, as in status
 
 
 def test_x_axis_labels_are_western_year_plus_nendo() -> None:
@@ -381,7 +384,7 @@ def test_trend_plan_of_the_copy_paper_example() -> None:
         TrendPoint(2025, 4_500_000.0, False, "4,500,000"),
     )
     assert plan.y_title == "枚（単年度）"
-    assert plan.period_label == "推進期間（2025年度〜2027年度）"
+    assert plan.period_label == "推進期間（2025〜2027年度）"
     assert plan.caption.subtitle[0] == (
         "2025年度実績 4,500,000枚｜進捗率 45.8%｜ペース 0.92｜評価：概ね順調"
     )
@@ -410,9 +413,14 @@ def test_trend_plan_shortens_the_period_label_when_the_band_is_narrow() -> None:
 def test_trend_plan_takes_the_promotion_period_as_data() -> None:
     from ebpm.charts.trend import plan_trend
 
-    plan = plan_trend(kpi_row(), history(), source=SOURCE, period=(2026, 2030))
+    row = kpi_row(promotion_start_fy=2026, promotion_end_fy=2030)
+    plan = plan_trend(row, history(), source=SOURCE)
     assert plan.years == (2023, 2030)
-    assert "網掛けは推進期間（2026年度〜2030年度）" in plan.caption.note
+    assert "網掛けは推進期間（2026〜2030年度）" in plan.caption.note
+    unshaded = plan_trend(
+        kpi_row(promotion_start_fy=None, promotion_end_fy=None), history(), source=SOURCE
+    )
+    assert unshaded.period is None and "網掛け" not in unshaded.caption.note
 
 
 def test_overview_plan_of_the_status_table() -> None:
@@ -494,7 +502,8 @@ def test_source_is_keyword_only_and_required() -> None:
 
 @pytest.mark.parametrize("bands", [(0.6, 1.0), (1.0, 1.0), (1.0, -0.1), (1.0,), ("a", "b")])
 def test_bad_bands_are_rejected_in_japanese(bands: Any) -> None:
-    with pytest.raises(ValueError, match="bands"):
+    # the one band validation (GradeBands) speaks for charts too
+    with pytest.raises(ValueError, match=r"bands|評価区分の境界"):
         charts.kpi_trend_chart(kpi_row(), history(), source=SOURCE, bands=bands)
 
 
@@ -634,7 +643,7 @@ def test_svg_contains_japanese_text_and_formatted_numbers() -> None:
         SOURCE,
         "研修用サンプルデータ",
         "2025年度",
-        "推進期間（2025年度〜2027年度）",
+        "推進期間（2025〜2027年度）",
         "4,500,000",  # ja-JP thousands separator
         "5,000,000",  # y-axis tick
         "枚（単年度）",

@@ -74,18 +74,26 @@ def test_view_agrees_with_pure_functions(built_db, fiscal_year):
     from ebpm.warehouse import query
 
     kpis: dict[str, KPI] = {k.kpi_id: k for k in load_kpis(built_db)}
-    actuals = query("SELECT kpi_id, fiscal_year, value FROM kpi_actual", built_db)
+    actuals = query(
+        "SELECT kpi_id, fiscal_year, value, sample_size, value_decimals FROM kpi_actual", built_db
+    )
     table = progress_table(fiscal_year, built_db)
     assert table.height == 15
     for row in table.iter_rows(named=True):
-        own = {
-            r["fiscal_year"]: r["value"]
-            for r in actuals.filter(actuals["kpi_id"] == row["kpi_id"]).iter_rows(named=True)
-        }
-        expected = evaluate(kpis[row["kpi_id"]], own, fiscal_year)
+        rows = actuals.filter(actuals["kpi_id"] == row["kpi_id"]).iter_rows(named=True)
+        own = {r["fiscal_year"]: r for r in rows}
+        expected = evaluate(
+            kpis[row["kpi_id"]],
+            {y: r["value"] for y, r in own.items()},
+            fiscal_year,
+            sample_sizes={y: r["sample_size"] for y, r in own.items()},
+            decimals={y: r["value_decimals"] for y, r in own.items()},
+        )
         assert row["grade"] == expected.grade, row["kpi_id"]
+        assert row["formula_grade"] == expected.formula_grade, row["kpi_id"]
         assert row["reason"] == expected.reason, row["kpi_id"]
-        for key in ("actual", "expected", "progress", "pace", "elapsed"):
+        keys = ("actual", "expected", "progress", "pace", "elapsed", "period_average")
+        for key in (*keys, "ci_lower", "ci_upper", "survey_margin"):
             want = getattr(expected, key)
             assert (row[key] is None) == (want is None), (row["kpi_id"], key)
             if want is not None:
@@ -96,15 +104,15 @@ def test_status_grades_for_sample_year(built_db):
     grades = dict(progress_table(2025, built_db).select("kpi_id", "grade").iter_rows())
     assert grades == {
         "K01": "概ね順調",
-        "K02": "遅れ",
+        "K02": "変化なし（誤差の範囲）",  # formula: 遅れ; +1.9 points is within ±4.9
         "K03": "順調",
         "K04": "順調",
         "K05": "順調",
-        "K06": "悪化",
+        "K06": "変化なし（誤差の範囲）",  # formula: 悪化; −0.7 points is within ±4.9
         "K07": "遅れ",
-        "K08": "概ね順調",
+        "K08": "変化なし（誤差の範囲）",  # formula: 概ね順調; +2.8 points is within ±4.6
         "K09": "概ね順調",
-        "K10": "概ね順調",
+        "K10": "遅れ",  # 120 h against 109.7 h on the path whose FY2025–27 mean is 100 h
         "K11": "順調",
         "K12": "概ね順調",
         "K13": "順調",
@@ -124,13 +132,13 @@ def test_status_table_and_csv(built_db):
     out = ebpm("status", "--db", str(built_db), "--fy", "R8", "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(out.stdout)))
     assert len(rows) == 15
-    assert {r["grade"] for r in rows if r["kpi_id"] != "K10"} == {"評価不能"}
-    # The overtime KPI is judged on the available FY2025–FY2027 average, here FY2025 alone.
+    # FY2026 has no actual of its own: every KPI, the period-average one too, is 評価不能.
+    assert {r["grade"] for r in rows} == {"評価不能"}
     overtime = next(r for r in rows if r["kpi_id"] == "K10")
-    assert (overtime["actual"], overtime["actual_basis"], overtime["actual_years"]) == (
-        "120.0",
-        "period_average",
-        "2025",
+    assert (overtime["actual"], overtime["period_average"], overtime["actual_basis"]) == (
+        "",
+        "",
+        "none",
     )
     assert rows[0]["fiscal_year"] == "2026"
 

@@ -226,9 +226,9 @@ def test_promotion_period_comes_from_the_definitions(tmp_path, start, average, y
     assert ebpm("build", cwd=ws).returncode == 0
     overtime = progress_table(2026, ws / "data/processed/ebpm.duckdb").row(1, named=True)
     assert (overtime["promotion_start_fy"], overtime["promotion_end_fy"]) == (start, 2027)
-    assert (overtime["actual"], overtime["actual_years"]) == (average, years)
+    assert (overtime["period_average"], overtime["actual_years"]) == (average, years)
     status = ebpm("status", "--fy", "2026", cwd=ws)
-    assert f"推進期間（{start}〜2027年度）の平均で判定する指標" in status.stdout
+    assert f"評価は推進期間（{start}〜2027年度）のうち" in status.stdout
 
 
 def test_kpis_naming_different_periods_are_refused(tmp_path):

@@ -7,7 +7,8 @@ Every builder requires ``source`` (the 出典 line) and prints the grading band 
 ``theme``       palette, fonts, ja-JP locale, the Altair theme, the notebook renderer
 ``text``        title, subtitle, 出典/（注）/sample lines: composed once (:class:`Caption`),
                 :func:`with_source` for any chart a notebook builds
-``marks``       layer pieces shared by the builders (halo text, rules, watermark)
+``axes``        the value-axis rule (:func:`y_axis`): zero or a visible cut, counts, surveys
+``marks``       layer pieces shared by the builders (halo text, rules, break mark, watermark)
 ``trend``       :func:`kpi_trend_chart`: one KPI over the years (plan, then draw)
 ``overview``    :func:`progress_overview_chart`: every KPI's pace by strategy (plan, then draw)
 ``export``      :func:`save_chart`, :func:`chart_to_svg`: PNG/SVG/PDF/JSON through vl-convert
@@ -20,6 +21,7 @@ draws layers from that plan.
 
 from __future__ import annotations
 
+from ebpm.charts.axes import YAxis, y_axis
 from ebpm.charts.export import PRINT_DPI, PRINT_SCALE, chart_to_svg, save_chart
 from ebpm.charts.overview import progress_overview_chart
 from ebpm.charts.text import band_note, with_source, wrap_japanese
@@ -35,8 +37,8 @@ from ebpm.charts.theme import (
     japanese_font_available,
     register_japanese_font,
 )
-from ebpm.charts.trend import PROMOTION_PERIOD, kpi_trend_chart
-from ebpm.kpi import GRADES
+from ebpm.charts.trend import kpi_trend_chart
+from ebpm.kpi import GRADE_STYLES, GRADES
 from ebpm.manifest import SAMPLE_LABEL
 
 __all__ = [
@@ -44,12 +46,13 @@ __all__ = [
     "FONT_STACK",
     "GRADES",
     "GRADE_COLORS",
+    "GRADE_STYLES",
     "OKABE_ITO",
     "PRINT_DPI",
     "PRINT_SCALE",
-    "PROMOTION_PERIOD",
     "SAMPLE_LABEL",
     "THEME_NAME",
+    "YAxis",
     "band_note",
     "chart_to_svg",
     "ebpm_theme",
@@ -62,4 +65,5 @@ __all__ = [
     "save_chart",
     "with_source",
     "wrap_japanese",
+    "y_axis",
 ]

@@ -11,7 +11,7 @@ from typing import Any, Final
 import altair as alt
 import polars as pl
 
-__all__ = ["HALO", "RULE_COLOR", "dashed_rules", "sample_watermark", "zero_rule"]
+__all__ = ["HALO", "RULE_COLOR", "axis_break", "dashed_rules", "sample_watermark", "zero_rule"]
 
 #: Mark properties of the white outline drawn under a label.
 HALO: Final[dict[str, Any]] = {"stroke": "white", "strokeWidth": 4, "strokeJoin": "round"}
@@ -51,3 +51,25 @@ def zero_rule(x: alt.X) -> alt.Chart:
         .mark_rule(color=RULE_COLOR, strokeWidth=1)
         .encode(x=x)
     )
+
+
+def axis_break(plot_height: float, *, at: float = 16) -> list[alt.Chart]:
+    """The break mark (二重線) on the y axis, ``at`` px above its bottom: the axis is cut.
+
+    A white gap over the axis line between two short slanted strokes, the mark Japanese
+    graph guidance uses for an omitted range (see :mod:`ebpm.charts.axes`).
+    """
+    y = plot_height - at
+
+    def stroke(x: float, x2: float, y1: float, y2: float, color: str, width: float) -> alt.Chart:
+        return (
+            alt.Chart(alt.InlineData(values=[{}]))
+            .mark_rule(color=color, strokeWidth=width, strokeCap="butt")
+            .encode(x=alt.value(x), x2=alt.value(x2), y=alt.value(y1), y2=alt.value(y2))
+        )
+
+    return [
+        stroke(0, 0, y - 5, y + 5, "white", 6),  # the gap in the axis line
+        stroke(-8, 8, y + 1, y - 5, RULE_COLOR, 1.5),
+        stroke(-8, 8, y + 5, y - 1, RULE_COLOR, 1.5),
+    ]

@@ -19,11 +19,9 @@ import polars as pl
 from ebpm.charts.marks import HALO, RULE_COLOR, dashed_rules, zero_rule
 from ebpm.charts.text import (
     Caption,
-    band_note,
     check_bands,
     check_bands_match_data,
     display_text,
-    fiscal_year_text,
     footer_chart,
     framed,
     is_flagged,
@@ -32,15 +30,11 @@ from ebpm.charts.text import (
     require_source,
     wrap_japanese,
 )
-from ebpm.charts.theme import (
-    AXIS_TITLE_SIZE,
-    FONT_STACK,
-    GRADE_COLORS,
-    LABEL_SIZE,
-    TEXT_COLOR,
-    UNGRADED,
-)
-from ebpm.kpi import GRADES, format_band
+from ebpm.charts.theme import AXIS_TITLE_SIZE, FONT_STACK, LABEL_SIZE, TEXT_COLOR
+from ebpm.jp import fiscal_year_label
+from ebpm.kpi import format_band, format_progress
+from ebpm.kpi.display import points_text
+from ebpm.kpi.grades import GRADE_STYLES, GRADES, NEUTRAL, OUTLINE, UNGRADED, grade_label
 from ebpm.manifest import SAMPLE_LABEL
 
 __all__ = ["OverviewPlan", "OverviewRow", "plan_overview", "progress_overview_chart"]
@@ -171,17 +165,26 @@ def _is_number(value: Any) -> bool:
     return value is not None and not (isinstance(value, float) and math.isnan(value))
 
 
-def _value_text(r: Mapping[str, Any], grade: str, pace: float | None, has_actual: bool) -> str:
-    """「概ね順調：ペース 0.92・進捗率 45.8%」, or 「評価不能：<reason>」."""
+def _value_text(r: Mapping[str, Any], grade: str, has_actual: bool) -> str:
+    """「概ね順調：ペース 0.92・進捗率 45.8%」, 「変化なし（誤差の範囲）：基準値から …」,
+    or 「評価不能：<reason>」 — every number as :func:`ebpm.kpi.format_progress` prints it."""
     if grade == UNGRADED:
         reason = r["reason"] or (_NO_ACTUAL if not has_actual else "")
         return f"{UNGRADED}：{reason}" if reason else UNGRADED
+    text = format_progress({**r, "grade": grade})
+    if grade == NEUTRAL and _is_number(r.get("survey_change")):
+        margin = points_text(r["survey_margin"], signed=False)
+        return (
+            f"{grade}：基準値から {points_text(r['survey_change'])}ポイント"
+            f"（誤差 ±{margin}）・計算上は{text.formula_grade}"
+        )
     maintain = r.get("direction") == "maintain"  # graded on the target ratio, no pace
-    parts = [f"ペース {pace:.2f}" if pace is not None else ("維持目標" if maintain else "ペース −")]
-    progress = r["progress"]
-    if _is_number(progress):
-        parts.append(f"{'目標比' if maintain else '進捗率'} {progress:.1%}")
-    return f"{grade}：" + "・".join(parts)
+    pace = _is_number(r["pace"])
+    parts = [f"ペース {text.pace}" if pace else ("維持目標" if maintain else "ペース −")]
+    if _is_number(r["progress"]):
+        parts.append(f"{'目標比' if maintain else '進捗率'} {text.progress}")
+    averaged = "（期間平均）" if r.get("actual_basis") == "period_average" else ""
+    return f"{grade}：" + "・".join(parts) + averaged
 
 
 def _group_name(r: Mapping[str, Any]) -> str:
@@ -198,9 +201,10 @@ def _group_name(r: Mapping[str, Any]) -> str:
 def _row_record(r: Mapping[str, Any]) -> dict[str, Any]:
     """One KPI row as shown; the grade is the warehouse's (評価不能 without an actual)."""
     has_actual = _is_number(r["actual"])
-    pace = r["pace"] if has_actual else None
-    pace = None if pace is None or math.isnan(pace) else float(pace)
     grade = r["grade"] if has_actual and r["grade"] in GRADES else UNGRADED
+    # no bar where the grade claims no direction (評価不能, a change within sampling error)
+    pace = r["pace"] if has_actual and grade not in (UNGRADED, NEUTRAL) else None
+    pace = None if pace is None or math.isnan(pace) else float(pace)
     strategy = str(r["strategy_id"])
     label_name = r["short_name"] or r["name"] or r["kpi_id"]
     label = display_text(f"{strategy} {label_name}")
@@ -212,7 +216,7 @@ def _row_record(r: Mapping[str, Any]) -> dict[str, Any]:
         "pace": pace,
         "progress": r["progress"] if has_actual else None,
         "grade": grade,
-        "value_text": _value_text(r, grade, pace, has_actual),
+        "value_text": _value_text(r, grade, has_actual),
         "fiscal_year": r["fiscal_year"],
         "is_sample": is_flagged(r["is_sample"]),
     }
@@ -278,7 +282,7 @@ def _overview_caption(
     years = {r.fiscal_year for r in rows if r.fiscal_year is not None}  # one year, or none
     counts = {g: sum(r.grade == g for r in rows) for g in GRADES}
     summary = "・".join(f"{g} {n}" for g, n in counts.items() if n)
-    when = f"{fiscal_year_text(max(years))}時点" if years else "各指標の最新年度"
+    when = f"{fiscal_year_label(max(years))}時点" if years else "各指標の最新年度"
     lo, hi = domain
     clipped = any(
         r.grade != UNGRADED and r.pace is not None and not lo <= r.pace <= hi for r in rows
@@ -289,7 +293,7 @@ def _overview_caption(
         extra.append(
             f"ペースが{format_band(lo)}〜{format_band(hi)}の範囲外の棒は端で切り詰め（数値は文字で表示）"
         )
-    extra.append(band_note(bands))
+    extra.append(check_bands(bands).describe())
     return Caption.compose(
         title or _DEFAULT_TITLE,
         [f"{when}｜{summary}（全{len(rows)}指標）"],
@@ -310,10 +314,11 @@ def plan_overview(
 ) -> OverviewPlan:
     """Check the inputs and decide what the overview shows (see :func:`progress_overview_chart`)."""
     source = require_source(source)
-    on_track, roughly = check_bands(bands)
+    edges = check_bands(bands)
+    on_track, roughly = edges.on_track, edges.mostly
     if {"band_on_track", "band_mostly"} <= set(progress.columns):
         check_bands_match_data(
-            (on_track, roughly),
+            edges,
             progress["band_on_track"].unique().sort().to_list(),
             progress["band_mostly"].unique().sort().to_list(),
         )
@@ -345,17 +350,30 @@ def plan_overview(
 # --------------------------------------------------------------------------------------
 
 
+def _symbol_expr() -> str:
+    """A Vega expression that prefixes each grade with its symbol (「○ 順調」)."""
+    expr = "datum.label"
+    for grade in reversed(GRADES):
+        expr = f"datum.label === '{grade}' ? '{grade_label(grade)}' : ({expr})"
+    return expr
+
+
 def _grade_color() -> alt.Color:
+    """Fill by grade from the one palette; the legend pairs each colour with its symbol."""
     return alt.Color(
         "grade:N",
-        scale=alt.Scale(domain=list(GRADES), range=[GRADE_COLORS[g] for g in GRADES]),
+        scale=alt.Scale(domain=list(GRADES), range=[GRADE_STYLES[g].fill for g in GRADES]),
         legend=alt.Legend(
             title="評価",
             orient="top",
             direction="horizontal",
+            columns=4,
             labelFontSize=LABEL_SIZE,
+            labelExpr=_symbol_expr(),
             symbolType="square",
             symbolSize=160,
+            symbolStrokeColor=OUTLINE,
+            symbolStrokeWidth=1,
             offset=12,
         ),
     )
@@ -381,7 +399,7 @@ def _pace_axis(plan: OverviewPlan, last: bool) -> alt.Axis:
     return alt.Axis(
         values=list(plan.ticks),
         format=".1f",
-        title="ペース（進捗率÷経過割合）" if last else None,
+        title="ペース（進捗率÷期待される進捗率）" if last else None,
         labels=last,
         ticks=last,
         domain=last,
@@ -391,7 +409,8 @@ def _pace_axis(plan: OverviewPlan, last: bool) -> alt.Axis:
 
 def _bars_and_texts(plan: OverviewPlan, base: alt.Chart, x: Any) -> list[alt.Chart]:
     """Pace bars coloured by grade, then each row's text (halo first) right of its bar."""
-    bars = base.mark_bar(height={"band": 0.62}).encode(
+    # A dark outline keeps the lighter fills (遅れ) visible on white (WCAG 1.4.11).
+    bars = base.mark_bar(height={"band": 0.62}, stroke=OUTLINE, strokeWidth=1).encode(
         x=x("pace_bar:Q"),
         x2=alt.datum(0),
         color=_grade_color(),

@@ -91,11 +91,6 @@ def wrap_japanese(text: str, width_px: float, font_size: float) -> list[str]:
     return lines
 
 
-def fiscal_year_text(year: int) -> str:
-    """``2025年度``: the Western start year of the 年度 (April–March)."""
-    return f"{int(year)}年度"
-
-
 def display_text(text: str) -> str:
     """Typographic fixes for display only: NFKC-folded ``~`` back to the wave dash."""
     return text.replace("~", "〜")
@@ -142,29 +137,28 @@ def note_text(note: str | None, *extra: str) -> str:
     return "（注）" + "".join(p if p.endswith("。") else p + "。" for p in parts)
 
 
-def check_bands(bands: Sequence[float]) -> tuple[float, float]:
-    """(順調の下限, 概ね順調の下限) as floats, with 順調 > 概ね順調 ≧ 0."""
+def check_bands(bands: Sequence[float]) -> GradeBands:
+    """The band edges ``(順調の下限, 概ね順調の下限)`` as :class:`~ebpm.kpi.GradeBands`.
+
+    The one validation of band edges is ``GradeBands``' own (0 ≦ 概ね順調 < 順調), so a
+    chart accepts exactly the edges ``ebpm build`` accepts.
+    """
     try:
-        on_track, roughly = (float(b) for b in bands)
+        on_track, mostly = bands
     except (TypeError, ValueError):
         msg = f"bands は (順調の下限, 概ね順調の下限) の2つの数値で指定してください：{bands!r}"
         raise ValueError(msg) from None
-    if not (on_track > roughly >= 0):
-        msg = (
-            "bands は 順調の下限 > 概ね順調の下限 ≧ 0 となるように指定してください"
-            f"（例：(1.0, 0.6)）：{bands!r}"
-        )
-        raise ValueError(msg)
-    return on_track, roughly
+    return GradeBands(on_track=on_track, mostly=mostly)
 
 
-def check_bands_match_data(bands: tuple[float, float], on_track: Any, mostly: Any) -> None:
+def check_bands_match_data(bands: GradeBands, on_track: Any, mostly: Any) -> None:
     """Refuse to print band edges that differ from the ones the grades were computed with."""
-    for given, used in zip(bands, (on_track, mostly), strict=True):
+    given = (bands.on_track, bands.mostly)
+    for edge, used in zip(given, (on_track, mostly), strict=True):
         values = {float(v) for v in (used if isinstance(used, list) else [used]) if v is not None}
-        if values and values != {float(given)}:
+        if values and values != {edge}:
             msg = (
-                f"bands={tuple(bands)!r} がデータの評価区分（順調の下限 {on_track}、"
+                f"bands={given!r} がデータの評価区分（順調の下限 {on_track}、"
                 f"概ね順調の下限 {mostly}）と一致しません。注に正しい境界を印字するため、"
                 "評価に使った bands を指定してください。"
             )
@@ -173,8 +167,7 @@ def check_bands_match_data(bands: tuple[float, float], on_track: Any, mostly: An
 
 def band_note(bands: tuple[float, float] = (1.0, 0.6)) -> str:
     """Return the 評価区分 sentence printed in every chart's （注）."""
-    on_track, roughly = check_bands(bands)
-    return GradeBands(on_track=on_track, mostly=roughly).describe()
+    return check_bands(bands).describe()
 
 
 # --------------------------------------------------------------------------------------

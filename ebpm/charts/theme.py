@@ -5,7 +5,9 @@ from the pip package ``matplotlib-fontja`` and registered once per process.
 
 Conventions
 -----------
-- Palette: Okabe–Ito (colour-blind safe); grades run cool (good) to warm (behind).
+- Palette: Okabe–Ito (colour-blind safe) for series; grades use the ONE grade palette of
+  :mod:`ebpm.kpi.grades` (shared with ``ebpm status`` and the report), which keeps every
+  grade apart in greyscale and for colour-blind readers and pairs colour with a symbol.
 - Numbers: ja-JP d3 locale (thousands separator ``,``), embedded in the spec's
   ``config.locale`` so every renderer (vl-convert, vega-embed) formats alike.
 """
@@ -20,7 +22,7 @@ from typing import Any, Final
 
 import altair as alt
 
-from ebpm.kpi import GRADES
+from ebpm.kpi.grades import GRADE_COLORS
 
 __all__ = [
     "FONT_FAMILY",
@@ -69,15 +71,6 @@ _CATEGORY_RANGE: Final = [
     )
 ]
 
-GRADE_COLORS: Final[dict[str, str]] = {
-    "達成": OKABE_ITO["blue"],
-    "順調": OKABE_ITO["bluish_green"],
-    "概ね順調": OKABE_ITO["sky_blue"],
-    "遅れ": OKABE_ITO["orange"],
-    "悪化": OKABE_ITO["vermillion"],
-    "評価不能": "#9E9E9E",
-}
-UNGRADED: Final = GRADES[-1]  # 評価不能
 
 #: d3 ja-JP locales (identical to ``vl_convert.get_format_locale("ja-JP")`` and
 #: ``get_time_format_locale("ja-JP")``), inlined so the spec carries them.
