@@ -287,7 +287,7 @@ def make_commentary_template(
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
 
-    from ebpm.cells import safe_cell
+    from ebpm.csvsafe import protect_workbook
 
     if out.exists():
         raise FileExistsError(f"{out} はすでにあります（別の名前を指定してください）")
@@ -308,7 +308,7 @@ def make_commentary_template(
         cell.fill = PatternFill("solid", fgColor="DDEBF7")
     for row in definitions.select("kpi_id", "name").iter_rows():
         kpi_id, name = row
-        sheet.append([kpi_id, fiscal_year, None, None, None, None, None, safe_cell(name)])
+        sheet.append([kpi_id, fiscal_year, None, None, None, None, None, name])
     for letter, width in zip("ABCDEFGH", (10, 10, 16, 40, 40, 40, 10, 50), strict=True):
         sheet.column_dimensions[letter].width = width
     for cells in sheet.iter_rows(min_row=2, min_col=4, max_col=6):
@@ -320,6 +320,7 @@ def make_commentary_template(
         guide.append(line)
     guide.column_dimensions["A"].width = 18
     guide.column_dimensions["B"].width = 90
+    protect_workbook(book)
     out.parent.mkdir(parents=True, exist_ok=True)
     book.save(out)
     return out

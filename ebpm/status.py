@@ -16,7 +16,7 @@ from typing import Any
 
 import polars as pl
 
-from ebpm.cells import safe_cell
+from ebpm.csvsafe import safe_cell
 from ebpm.jp import display_width, fiscal_year_label_ja, plain_table
 from ebpm.kpi import NEUTRAL, PERIOD_AVERAGE_RULE, SURVEY_RULE, format_progress
 from ebpm.kpi.grades import grade_legend
@@ -147,7 +147,7 @@ def to_csv(table: pl.DataFrame) -> str:
     it as a number and shows what the table shows. 実績値 is the year's own value; a
     period-average KPI has its 期間平均 and 期待値の期間平均 beside it; survey KPIs their
     回答数 and 95% interval. Text cells that a spreadsheet would run as a formula are
-    neutralised (:func:`ebpm.cells.safe_cell`). The caller adds a BOM when writing a file,
+    neutralised (:func:`ebpm.csvsafe.safe_cell`). The caller adds a BOM when writing a file,
     so Japanese Excel reads it as UTF-8. Programs use ``--format json`` (unrounded values
     with their ``*_decimals``).
     """

@@ -181,7 +181,7 @@ def test_template_neutralises_a_name_that_looks_like_a_formula(tmp_path: Path) -
     definitions = pl.DataFrame({"kpi_id": ["K01"], "name": ['=HYPERLINK("x")']})
     path = make_commentary_template(tmp_path / "c.xlsx", definitions)
     cell = load_workbook(path)["所管課コメント"]["H2"]
-    assert cell.data_type == "s" and cell.value == '\'=HYPERLINK("x")'
+    assert cell.data_type == "s" and cell.quotePrefix and cell.value == '=HYPERLINK("x")'
 
 
 def test_workspace_without_commentary_or_stages_builds_empty_tables(

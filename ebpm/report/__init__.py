@@ -102,5 +102,8 @@ def write_report(
         writers = (write_workbook, write_document, write_slides)
         for (label, pattern), writer in zip(DOCUMENT_NAMES.items(), writers, strict=True):
             written[label] = writer(out / pattern.format(fy=data.fiscal_year), data, figures)
-    index = write_page(out / "index.html", data, figures, written)
+    from ebpm.report.context import context_section
+
+    context = context_section(data.context, out / "charts", formats)
+    index = write_page(out / "index.html", data, figures, written, context)
     return ReportResult(index, figures.files, data.fiscal_year, written)

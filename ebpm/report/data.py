@@ -26,6 +26,7 @@ from ebpm.jp import MISSING, round_half_up
 from ebpm.kpi import ProgressText, format_progress
 from ebpm.kpi.model import KPI_ID_PATTERN, GradeBands
 from ebpm.manifest import SAMPLE_LABEL, Provenance
+from ebpm.report.context import ContextData, read_context
 from ebpm.report.explain import Explanation, Observed, explain_kpi, observed_values
 from ebpm.report.logic_model import LogicModel, build_logic_models
 from ebpm.report.present import (
@@ -182,6 +183,8 @@ class ReportData:
     fields: pl.DataFrame
     built: dt.datetime
     today: dt.date
+    #: the national context section's data (:mod:`ebpm.report.context`); None without national data
+    context: ContextData | None = None
     sample_label: str = SAMPLE_LABEL
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -318,4 +321,5 @@ def read_report_data(
         fields=tree["fields"],
         built=wh.built_at,
         today=today or dt.date.today(),
+        context=read_context(wh, fy),
     )

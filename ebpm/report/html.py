@@ -22,6 +22,7 @@ from markupsafe import Markup
 from ebpm.annotations import COMMENTARY_TEXTS
 from ebpm.jp import MISSING, format_fixed
 from ebpm.kpi import grade_legend
+from ebpm.report.context import ContextSection
 from ebpm.report.data import ReportData
 from ebpm.report.figures import Figures
 from ebpm.report.logic_model import STAGE_NAMES
@@ -154,8 +155,14 @@ def _notes(data: ReportData) -> tuple[dict[str, str], list[str]]:
     return marks, notes
 
 
-def render_page(data: ReportData, figures: Figures, documents: dict[str, Path]) -> str:
-    """The page as text; ``documents`` are the workbook/Word/PowerPoint files to link to."""
+def render_page(
+    data: ReportData,
+    figures: Figures,
+    documents: dict[str, Path],
+    context: ContextSection | None = None,
+) -> str:
+    """The page as text; ``documents`` are the workbook/Word/PowerPoint files to link to,
+    ``context`` the national context section (:mod:`ebpm.report.context`)."""
     grades = sorted({str(k.row["grade"]) for k in data.kpis}, key=grade_rank)
     counts = {g: sum(1 for k in data.kpis if k.row["grade"] == g) for g in grades}
     marks, notes = _notes(data)
@@ -167,6 +174,7 @@ def render_page(data: ReportData, figures: Figures, documents: dict[str, Path]) 
         .get_template("report.html")
         .render(
             data=data,
+            context=context,
             fy=data.fiscal_year,
             figures=figures,
             overview=figures.overview,
@@ -199,7 +207,13 @@ def render_page(data: ReportData, figures: Figures, documents: dict[str, Path]) 
     )
 
 
-def write_page(path: Path, data: ReportData, figures: Figures, documents: dict[str, Any]) -> Path:
+def write_page(
+    path: Path,
+    data: ReportData,
+    figures: Figures,
+    documents: dict[str, Any],
+    context: ContextSection | None = None,
+) -> Path:
     """Write ``index.html``."""
-    path.write_text(render_page(data, figures, documents), encoding="utf-8")
+    path.write_text(render_page(data, figures, documents, context), encoding="utf-8")
     return path

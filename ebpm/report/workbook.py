@@ -12,8 +12,8 @@ Sheets
 定義と注        the KPI definitions, the grade rule and the note shared by the charts.
 出典            the provenance of every file read.
 
-Every text cell that comes from an input file goes through :func:`ebpm.cells.safe_cell`,
-so a KPI name or a comment starting with 「=」 is text, never a formula.
+Every text cell is protected by :func:`ebpm.csvsafe.protect_workbook` before saving, so a
+KPI name or a comment starting with 「=」 is text (Excel's quote prefix), never a formula.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from ebpm.annotations import COMMENTARY_TEXTS
-from ebpm.cells import safe_cell
+from ebpm.csvsafe import protect_workbook
 from ebpm.jp import round_half_up
 from ebpm.kpi import grade_legend
 from ebpm.kpi.display import CI_DIGITS, PACE_DIGITS, PROGRESS_DIGITS
@@ -76,12 +76,8 @@ def _averaged(kpi: KpiReport, key: str) -> float | None:
 Column = tuple[str, Callable[[KpiReport], Any], Callable[[KpiReport], str | None]]
 
 
-def _text(value: Any) -> Any:
-    return safe_cell(value) if value is not None else None
-
-
 def _commentary(key: str) -> Callable[[KpiReport], Any]:
-    return lambda k: _text(k.commentary.get(key)) if k.commentary else None
+    return lambda k: k.commentary.get(key) if k.commentary else None
 
 
 def _published(k: KpiReport) -> str:
@@ -98,8 +94,8 @@ def _columns(data: ReportData) -> list[Column]:
     return [
         ("戦略", lambda k: f"戦略{k.row['strategy_id']}", none),
         ("指標ID", lambda k: k.kpi_id, none),
-        ("指標名（公表どおり）", lambda k: _text(k.name), none),
-        ("単位", lambda k: _text(unit_of(k.row)), none),
+        ("指標名（公表どおり）", lambda k: k.name, none),
+        ("単位", lambda k: unit_of(k.row), none),
         ("基準値", lambda k: k.row["base_value"], _published),
         ("目標値", lambda k: k.row["target_value"], _published),
         (
@@ -125,10 +121,10 @@ def _columns(data: ReportData) -> list[Column]:
             lambda k: excel_format(PACE_DIGITS).removeprefix("#,##"),
         ),
         ("評価", lambda k: k.text.grade_label, none),
-        ("判定の理由", lambda k: _text(k.row["reason"]), none),
+        ("判定の理由", lambda k: k.row["reason"], none),
         ("分野", lambda k: f"分野{k.row['field_id']} {k.row['field_name']}", none),
-        ("戦略名", lambda k: _text(k.row["strategy_name"]), none),
-        ("戦術", lambda k: _text(tactics.get(k.row["strategy_id"], "")), none),
+        ("戦略名", lambda k: k.row["strategy_name"], none),
+        ("戦術", lambda k: tactics.get(k.row["strategy_id"], ""), none),
         ("単/累", lambda k: "累計" if k.row["aggregation"] == "cumulative" else "単年度", none),
         ("目標の方向", lambda k: _DIRECTIONS.get(str(k.row["direction"]), ""), none),
         ("基準年度", lambda k: year_text(k.row["base_fy"]), none),
@@ -151,11 +147,11 @@ def _columns(data: ReportData) -> list[Column]:
         ),
         ("95%信頼区間（下限）", lambda k: _ci(k, "ci_lower"), lambda k: excel_format(CI_DIGITS)),
         ("95%信頼区間（上限）", lambda k: _ci(k, "ci_upper"), lambda k: excel_format(CI_DIGITS)),
-        ("注", lambda k: _text("".join(k.text.notes)) or None, none),
+        ("注", lambda k: "".join(k.text.notes) or None, none),
         ("担当課", _commentary("department"), none),
         *((label, _commentary(key), none) for key, label in COMMENTARY_TEXTS.items()),
-        ("評価の説明（データから自動作成）", lambda k: _text(k.explanation.text), none),
-        ("実績の備考", lambda k: _text(k.actual_note), none),
+        ("評価の説明（データから自動作成）", lambda k: k.explanation.text, none),
+        ("実績の備考", lambda k: k.actual_note, none),
         ("ロジックモデル上の区分", lambda k: k.stage, none),
         ("実績はサンプル", lambda k: k.is_sample, none),
         (
@@ -339,7 +335,7 @@ def _summary_sheet(book: Any, data: ReportData) -> None:
     row = last_row + 1
     for note in notes:
         row += 1
-        cell = sheet.cell(row, 1, safe_cell(note))
+        cell = sheet.cell(row, 1, note)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
         sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=PRINTED_COLUMNS)
         printed = sum(_WIDTHS.get(h, 12) for h in SUMMARY_HEADERS[:PRINTED_COLUMNS])
@@ -359,18 +355,18 @@ def _strategy_sheet(book: Any, data: ReportData, figures: Figures, group: Any) -
     sheet.column_dimensions["A"].width = 16
     sheet.column_dimensions["B"].width = 58
     sheet.column_dimensions["C"].width = 2
-    sheet["A1"] = safe_cell(f"{group.title}（分野{group.field_id} {group.field_name}）")
+    sheet["A1"] = f"{group.title}（分野{group.field_id} {group.field_name}）"
     sheet["A1"].font = Font(bold=True, size=13)
     sheet["A2"] = f"{year_text(data.fiscal_year)}の評価。グラフは資料用（幅8cm）です。"
     if figures.document_note:
-        sheet["A3"] = safe_cell(f"グラフに共通の注：{figures.document_note}")
+        sheet["A3"] = f"グラフに共通の注：{figures.document_note}"
         sheet["A3"].alignment = Alignment(wrap_text=True, vertical="top")
         sheet.merge_cells("A3:J3")
         sheet.row_dimensions[3].height = 48
     row = 5
     for kpi in group.kpis:
         top = row
-        sheet.cell(row, 1, safe_cell(f"{kpi.kpi_id} {kpi.title}")).font = Font(bold=True, size=12)
+        sheet.cell(row, 1, f"{kpi.kpi_id} {kpi.title}").font = Font(bold=True, size=12)
         row += 1
         for label, value, fmt in _block(kpi):
             head = sheet.cell(row, 1, label)
@@ -405,8 +401,8 @@ def _block(kpi: KpiReport) -> list[tuple[str, Any, str | None]]:
     unit, text = unit_of(kpi.row), kpi.text
     digits = derived_digits(kpi.row)
     lines: list[tuple[str, Any, str | None]] = [
-        ("指標名", safe_cell(kpi.name), None),
-        ("単位", safe_cell(unit), None),
+        ("指標名", kpi.name, None),
+        ("単位", unit, None),
         (
             "実績値",
             kpi.own.value if kpi.own else "実績なし",
@@ -440,19 +436,19 @@ def _block(kpi: KpiReport) -> list[tuple[str, Any, str | None]]:
         ("進捗率", _progress(kpi), excel_format(PROGRESS_DIGITS, percent=True)),
         ("ペース", _shown(kpi.row["pace"], PACE_DIGITS), "0.00"),
         ("評価", text.grade_label, None),
-        ("判定の理由", safe_cell(kpi.row["reason"] or ""), None),
+        ("判定の理由", kpi.row["reason"] or "", None),
     ]
     if text.notes:
-        lines.append(("注", safe_cell("".join(text.notes)), None))
+        lines.append(("注", "".join(text.notes), None))
     if kpi.commentary:
-        lines.append(("担当課", safe_cell(kpi.commentary["department"]), None))
+        lines.append(("担当課", kpi.commentary["department"], None))
         for key, label in COMMENTARY_TEXTS.items():
-            lines.append((label, safe_cell(kpi.commentary.get(key) or "（記入なし）"), None))
+            lines.append((label, kpi.commentary.get(key) or "（記入なし）", None))
     else:
         lines.append(("所管課のコメント", "（まだ記入されていません）", None))
-    lines.append(("評価の説明", safe_cell(kpi.explanation.text), None))
+    lines.append(("評価の説明", kpi.explanation.text, None))
     if kpi.actual_note:
-        lines.append(("実績の備考", safe_cell(kpi.actual_note), None))
+        lines.append(("実績の備考", kpi.actual_note, None))
     if kpi.is_sample:
         lines.append(("注意", "実績は研修用サンプルデータ（架空の値）です", None))
     return [(label, (None if v is None else v), fmt) for label, v, fmt in lines]
@@ -467,7 +463,7 @@ def _logic_sheet(book: Any, data: ReportData) -> None:
     for model in data.logic_models:
         cells = model.cells()
         values = ["\n".join(cells[stage]) or model.empty.get(stage, "") for stage in STAGE_NAMES]
-        sheet.append([safe_cell(model.title), *(safe_cell(v) for v in values)])
+        sheet.append([model.title, *(v for v in values)])
         for cell in sheet[sheet.max_row]:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
     for letter, width in zip("ABCDE", (30, 30, 40, 36, 36), strict=True):
@@ -480,7 +476,7 @@ def _logic_sheet(book: Any, data: ReportData) -> None:
         if rule
         else "KPIの区分の記録（data/raw/kpi/kpi_logic_model.csv）がないため、KPIは未分類です。"
     )
-    sheet.append([safe_cell(text)])
+    sheet.append([text])
     sheet.freeze_panes = "B2"
     _print_setup(sheet, "ロジックモデル", landscape=True, title_rows="1:1")
 
@@ -503,17 +499,17 @@ def _definitions_sheet(book: Any, data: ReportData, figures: Figures) -> None:
                 r["revision"],
                 r["valid_from"],
                 bool(r["is_current"]),
-                safe_cell(r["name"]),
+                r["name"],
                 f"戦略{r['strategy_id']}",
                 r["aggregation_label"],
-                safe_cell(r["unit"]),
-                safe_cell(r["unit_corrected"]),
+                r["unit"],
+                r["unit_corrected"],
                 _DIRECTIONS.get(r["direction"], r["direction"]),
                 year_text(r["base_fy"]),
                 r["base_value"],
                 year_text(r["target_fy"]),
                 r["target_value"],
-                safe_cell(notes),
+                notes,
             ]
         )
         row = sheet.max_row
@@ -529,7 +525,7 @@ def _definitions_sheet(book: Any, data: ReportData, figures: Figures) -> None:
     if figures.document_note:
         lines += ["", "資料用グラフ（幅8cm）に共通の注", figures.document_note]
     for line in lines:
-        sheet.append([safe_cell(line)])
+        sheet.append([line])
         sheet.cell(sheet.max_row, 1).alignment = Alignment(wrap_text=False)
     sheet.freeze_panes = "B2"
     _print_setup(sheet, "指標の定義", landscape=True, title_rows="1:1")
@@ -544,13 +540,13 @@ def _sources_sheet(book: Any, data: ReportData) -> None:
     for r in data.records.values():
         sheet.append(
             [
-                safe_cell(f"data/raw/{r.path}"),
-                safe_cell(r.title),
-                safe_cell(r.publisher),
-                safe_cell(r.licence),
+                f"data/raw/{r.path}",
+                r.title,
+                r.publisher,
+                r.licence,
                 r.retrieved_at,
-                safe_cell(r.url),
-                safe_cell(r.processing),
+                r.url,
+                r.processing,
                 r.is_sample,
                 r.sha256,
             ]
@@ -576,6 +572,7 @@ def write_workbook(path: Path, data: ReportData, figures: Figures) -> Path:
     _sources_sheet(book, data)
     book.properties.title = data.title
     book.properties.creator = "ebpm"
+    protect_workbook(book)
     tmp = path.with_name(path.name + ".tmp")
     book.save(tmp)
     tmp.replace(path)
