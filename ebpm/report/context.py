@@ -27,6 +27,7 @@ from markupsafe import Markup
 from ebpm.jp import parse_fiscal_year
 from ebpm.manifest import Provenance, notes_of, source_line
 from ebpm.national.peers import PEERS_FILE
+from ebpm.report.present import DataTable
 
 if TYPE_CHECKING:
     from ebpm.charts.context import FiscalPlan, PopulationPlan, PositionPlan
@@ -174,17 +175,6 @@ def _credits(records: Sequence[Provenance]) -> tuple[str, list[str]]:
 # --------------------------------------------------------------------------------------
 # The section: charts, tables, sources
 # --------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DataTable:
-    """A short table of what one chart shows (strings as printed)."""
-
-    caption: str
-    headers: tuple[str, ...]
-    rows: tuple[tuple[str, ...], ...]
-    #: column indexes aligned right (numbers)
-    numeric: frozenset[int]
 
 
 @dataclass(frozen=True)

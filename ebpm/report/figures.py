@@ -31,6 +31,7 @@ from ebpm.manifest import notes_of, source_line
 from ebpm.report.data import KpiReport, ReportData
 from ebpm.report.explain import Observed
 from ebpm.report.present import (
+    DataTable,
     derived_digits,
     grade_rank,
     is_number,
@@ -45,17 +46,6 @@ __all__ = ["DOCUMENT_FORMATS", "DataTable", "Figure", "Figures", "accessible_svg
 DOCUMENT_FORMATS: Final = ("png", "pdf")
 #: A （注） sentence on more than this share of the document charts moves to the document note.
 _COMMON_SHARE: Final = 0.5
-
-
-@dataclass(frozen=True)
-class DataTable:
-    """The numbers behind a chart, as printed next to it."""
-
-    caption: str
-    headers: tuple[str, ...]
-    rows: tuple[tuple[str, ...], ...]
-    #: columns holding numbers (right-aligned)
-    numeric: frozenset[int]
 
 
 @dataclass(frozen=True)

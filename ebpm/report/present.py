@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any, Final, TypeGuard
 
 from ebpm.jp import MISSING, fiscal_year_label_ja, format_fixed, shortest_decimals
@@ -47,6 +48,7 @@ __all__ = [
     "GRADE_ORDER",
     "OUTLINE",
     "ROUNDING_NOTE",
+    "DataTable",
     "change_text",
     "derived_digits",
     "excel_format",
@@ -62,6 +64,18 @@ __all__ = [
     "value_text",
     "year_text",
 ]
+
+
+@dataclass(frozen=True)
+class DataTable:
+    """The numbers behind a chart, as printed next to it (strings as printed)."""
+
+    caption: str
+    headers: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    #: columns holding numbers (right-aligned)
+    numeric: frozenset[int]
+
 
 #: Every grade, best first (filters, summaries and sorting use this order).
 GRADE_ORDER: Final = GRADES
