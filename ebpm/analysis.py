@@ -20,7 +20,7 @@ import datetime as dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 
 import numpy as np
 import polars as pl
@@ -335,7 +335,7 @@ def _decimals(width: float) -> int:
     return int(min(3, max(0, 1 - math.floor(math.log10(width)))))
 
 
-def _num(value: float, decimals: int, *, sign: bool = False) -> str:
+def _num(value: float | None, decimals: int, *, sign: bool = False) -> str:
     if value is None or not math.isfinite(value):
         return "－"
     return f"{value:+,.{decimals}f}" if sign else f"{value:,.{decimals}f}"
@@ -397,7 +397,7 @@ def _fit(y: np.ndarray, X: np.ndarray, *, cov_type: str, cov_kwds: dict | None =
 _Contrast = tuple[float, tuple[float, float], float]
 
 
-def _contrast(result, weights: Sequence[float], alpha: float) -> _Contrast:
+def _contrast(result, weights: Sequence[float] | np.ndarray, alpha: float) -> _Contrast:
     """Estimate, CI and p-value of a linear combination of coefficients."""
     test = result.t_test(np.asarray(weights, dtype=float)[None, :])
     low, high = np.asarray(test.conf_int(alpha=alpha)).ravel()
@@ -970,8 +970,9 @@ class Forecast(_Summarised):
             f"{self._what()}の予測 {_num(self.mean, digits)}（{_level(self.alpha)}予測区間 "
             f"{_num(self.lower, digits)}〜{_num(self.upper, digits)}）"
         )
-        if self.probability is not None:
-            text += "、" + self._reach()
+        reach = self._reach()  # None exactly when there is no probability
+        if reach is not None:
+            text += "、" + reach
         return text + "。" + self.caveat
 
     def summary(self) -> str:
@@ -1141,7 +1142,8 @@ def _apply_breaks(
     marks = sorted({int(b) for b in breaks})
     if years.is_empty():
         return None, ()
-    first, last = int(years.min()), int(years.max())
+    # integer years without nulls (the caller drops nulls and checks the dtype)
+    first, last = cast(int, years.min()), cast(int, years.max())
     inside = [b for b in marks if first < b <= last]
     later = tuple(b for b in marks if b > last)
     if inside and since is not None:

@@ -72,6 +72,7 @@ import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import polars as pl
@@ -196,11 +197,12 @@ def _null_from(reduced: np.ndarray, pivots: list[int], prime: int) -> np.ndarray
 
 def _reduce(matrix: np.ndarray) -> tuple[int, np.ndarray, list[int]]:
     """Row-reduce modulo each prime and keep the larger rank (a rank can only drop modulo a prime)."""
-    best = None
+    best: tuple[int, np.ndarray, list[int]] | None = None
     for prime in _PRIMES:
         reduced, pivots = _rref(matrix, prime)
         if best is None or len(pivots) > len(best[2]):
             best = (prime, reduced, pivots)
+    assert best is not None  # _PRIMES is not empty
     return best
 
 
@@ -370,7 +372,7 @@ def _choose(
         augmented = np.hstack([current, np.eye(n_figures, dtype=np.int64)])
         reduced, pivots = _rref(augmented, prime, pivot_cols=n_atoms)
         operations = reduced[:, n_atoms:]
-        essential = ~operations[len(pivots) :].any(axis=0)
+        essential: np.ndarray = ~np.any(operations[len(pivots) :], axis=0)
         mu = _mod_combination(found.vector[pivots], operations[: len(pivots)], prime)
         row_of = {int(c): n_fixed + i for i, c in enumerate(visible)}
         for cell in order:
@@ -491,7 +493,8 @@ def suppress(
         ) from None
     except _TooTangled:
         raise DisclosureError(_TANGLED.format(what="この表", k=k)) from None
-    reason = np.where(hidden, np.where((n > 0) & (n < k), PRIMARY, SECONDARY), None)
+    # numpy's stubs reject None as a branch of where(); at run time it makes an object array
+    reason = np.where(hidden, np.where((n > 0) & (n < k), PRIMARY, SECONDARY), None)  # type: ignore[call-overload]
     mask = pl.Series("suppressed", hidden)
     return table.with_columns(
         *[pl.when(mask).then(None).otherwise(pl.col(c)).alias(c) for c in [count_col, *value_cols]],
@@ -768,7 +771,8 @@ class Release:
             )
         )
         primary = (n > 0) & (n < self.k)
-        reason = np.where(hidden, np.where(primary, PRIMARY, SECONDARY), None)
+        # numpy's stubs reject None as a branch of where(); at run time it makes an object array
+        reason = np.where(hidden, np.where(primary, PRIMARY, SECONDARY), None)  # type: ignore[call-overload]
         mask = pl.Series("suppressed", hidden)
         value_cols = ["n_people", *[f"{value}_{s}" for s in stats]]
         return table.drop("_cell").with_columns(
@@ -837,7 +841,8 @@ class Release:
                 .group_by("id")
                 .agg(pl.col("person").n_unique())
             )
-            large = np.zeros(int(ids.max()) + 1, dtype=bool)
+            # rows is not empty (table() refuses that) and ids are Int64: max() is an int
+            large = np.zeros(cast(int, ids.max()) + 1, dtype=np.bool_)
             large[people.filter(pl.col("person") >= self.k)["id"].to_numpy()] = True
             keep = large[ids.to_numpy()]
             family = np.full(self._data.height, -1, dtype=np.int64)

@@ -116,7 +116,7 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Final
+from typing import Final, cast
 
 import numpy as np
 import polars as pl
@@ -349,7 +349,7 @@ def overtime_monthly(seed: int = SAMPLE_SEED) -> pl.DataFrame:
     """
     roster_rng, rng, _ = _streams(seed)
     roster = _roster(roster_rng)
-    n_employees = int(roster["employee"].max())  # type: ignore[arg-type]
+    n_employees = cast(int, roster["employee"].max())  # the roster is a non-empty Int64 column
     person = rng.lognormal(-(0.45**2) / 2, 0.45, size=n_employees + 1)
 
     cells = roster.join(_fiscal_calendar(), on="fiscal_year", how="inner").sort("t", "employee")
@@ -439,7 +439,7 @@ def copy_paper_monthly(seed: int = SAMPLE_SEED) -> pl.DataFrame:
     reams = np.rint(ream_values).astype(np.int64)
     for fy, target in SAMPLE_KPI_TARGETS["K09"].items():
         here = fiscal_year == fy
-        total = target // SHEETS_PER_REAM
+        total = int(target) // SHEETS_PER_REAM  # K09 targets are whole sheets
         reams[here] = _round_to_total(ream_values[here] * total / ream_values[here].sum(), total)
 
     return calendar.select(
@@ -619,7 +619,9 @@ def _paper_purchases(seed: int) -> pl.DataFrame:
         a4 = reams - a3 - b4
         for size, total, per_box in (("A4", a4, 5), ("A3", a3, 3)):
             boxes, loose = divmod(total, per_box)
-            parts = rng.multinomial(boxes, np.full(3, 1 / 3)) if boxes else []
+            parts: np.ndarray | list[int] = (
+                rng.multinomial(boxes, np.full(3, 1 / 3)) if boxes else []
+            )
             for part in parts:
                 if part:
                     buy(days, f"PPC用紙 {size}", size, int(part), "箱")

@@ -199,7 +199,7 @@ def compare(
                     f'もう一方を使うには records/settings.toml の [actuals] を {kpi_id} = "{other}" にします）'
                 )
         rows.append({**row, "status": status, "used": used})
-    schema = {
+    schema: dict[str, pl.DataType | type[pl.DataType]] = {
         "kpi_id": pl.String,
         "fiscal_year": pl.Int32,
         "derived_value": pl.Float64,

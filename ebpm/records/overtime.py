@@ -36,7 +36,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
+from typing import cast
 
 import duckdb
 import polars as pl
@@ -46,7 +48,7 @@ import pyarrow.compute as pc
 from ebpm.readers import BuildError, InputError
 from ebpm.records.checks import Findings, employee_label
 from ebpm.records.dates import NOT_THIS_WAY as _NOT_THIS_WAY
-from ebpm.records.dates import explain_refusal, spellings
+from ebpm.records.dates import DateUnit, explain_refusal, spellings
 from ebpm.records.exports import (
     ExportFile,
     ExportRefused,
@@ -303,8 +305,10 @@ def _ordered_branch(source: _Source, first: dt.date, last: dt.date) -> str:
     )
 
 
-def _calendar(files: list[ExportFile], unit: str, first: dt.date, last: dt.date) -> pl.DataFrame:
-    table = spellings(first, last, unit)  # type: ignore[arg-type]
+def _calendar(
+    files: list[ExportFile], unit: DateUnit, first: dt.date, last: dt.date
+) -> pl.DataFrame:
+    table = spellings(first, last, unit)
     rows = dict(table)
     if any(f.encoding == "cp932" for f in files):
         rows |= {to_raw(text, "cp932"): day for text, day in table.items()}
@@ -707,7 +711,7 @@ class _Diagnosis:
     def __init__(
         self,
         con: duckdb.DuckDBPyConnection,
-        calendars: dict[str, pl.DataFrame],
+        calendars: dict[DateUnit, pl.DataFrame],
         problems: pl.DataFrame,
         pseudonymize: Pseudonymizer,
         findings: Findings,
@@ -771,7 +775,7 @@ class _Diagnosis:
                 row = batch.column("_row")[i].as_py() if file.format == "xlsx" else ordinal + i
                 values = {name: batch.column(name)[i].as_py() for name in batch.schema.names}
                 if not source.date_format:
-                    values["day"] = self.lookup[unit].get(values["date_key"])  # type: ignore[arg-type]
+                    values["day"] = self.lookup[unit].get(values["date_key"])
                 self.row(file, values, row, source.date_format)
             ordinal += batch.num_rows
         self.con.execute("SET preserve_insertion_order = false")
@@ -805,7 +809,7 @@ class _Diagnosis:
                     file.shown(layout.column("department")),
                 ),
             )
-        day = values["day"]
+        day = cast("dt.date | None", values["day"])  # a DATE column or a calendar lookup
         if day is None:
             text = values["date_text"]
             shown = from_raw(text, file.encoding) if isinstance(text, str) else None
@@ -816,7 +820,7 @@ class _Diagnosis:
                 example = dt.date(2025, 4, 1).strftime(date_format)
                 message = f"「{shown}」はこのファイルのほかの行と違う書き方です（{example} の形にそろえてください）"
             add("date", InputError(label, message, row, date_column))
-        minutes = values["minutes"]
+        minutes = cast("Decimal | None", values["minutes"])  # a DECIMAL column
         if minutes is None:
             for k, header in enumerate(value_columns):
                 raw = values[f"v{k}"]
@@ -1046,7 +1050,7 @@ def ingest_overtime(
     """
     from ebpm.limits import RECORDS_DUCKDB_MEMORY
 
-    config: dict[str, object] = {
+    config: dict[str, str | bool | int | float | list[str]] = {
         "temp_directory": str(workdir / "duckdb"),
         "preserve_insertion_order": False,
         # Bounded: a huge export spills to the private work folder instead of filling memory.

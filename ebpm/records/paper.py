@@ -116,20 +116,21 @@ def _convert(
         record["purchase_date"] = day
         for field in ("department", "paper_size"):
             column = layout.column(field)
-            value = normalize_header(cells.get(column) or "")
+            value = normalize_header((cells.get(column) if column is not None else None) or "")
             if not value:
                 fail(field, column, "空欄です（値を入れてください）")
             record[field] = value.upper() if field == "paper_size" else value
         quantity_column = layout.column("quantity")
+        quantity_text = cells.get(quantity_column) if quantity_column is not None else None
         try:
-            quantity = jp.parse_number(cells.get(quantity_column))
+            quantity = jp.parse_number(quantity_text)
         except ValueError:
             quantity = None
         if quantity is None:
             fail(
                 "quantity",
                 quantity_column,
-                f"数量「{cells.get(quantity_column) or ''}」を数値に変換できません（数値だけを入れてください）",
+                f"数量「{quantity_text or ''}」を数値に変換できません（数値だけを入れてください）",
             )
         record["quantity"] = quantity
         unit_column = layout.column("unit")
@@ -234,10 +235,10 @@ def ingest_paper(
     if purchases.height:
         by_label = {f.label: f for f in files}
         for error in validation.validate(purchases, paper_suite(mapping.checks.max_sheets_per_row)):
-            file = by_label.get(error.file)
-            if file is not None and error.column:  # name the export's own column
-                header = file.layout.column(error.column) or file.layout.column("quantity")
-                error = InputError(error.file, error.message, error.row, file.shown(header))
+            export = by_label.get(error.file)
+            if export is not None and error.column:  # name the export's own column
+                header = export.layout.column(error.column) or export.layout.column("quantity")
+                error = InputError(error.file, error.message, error.row, export.shown(header))
             findings.add("gx", error)
         known = set(mapping.checks.departments)
         if known:

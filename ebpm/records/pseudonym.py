@@ -182,5 +182,9 @@ class Pseudonymizer:
         """
         inner = f"unhex(sha256($ebpm_ipad || encode($ebpm_domain || {column})))"
         expression = f"left(sha256($ebpm_opad || {inner}), {PSEUDONYM_LENGTH})"
-        params = {"ebpm_ipad": self._ipad, "ebpm_opad": self._opad, "ebpm_domain": _DOMAIN.decode()}
+        params: dict[str, object] = {
+            "ebpm_ipad": self._ipad,
+            "ebpm_opad": self._opad,
+            "ebpm_domain": _DOMAIN.decode(),
+        }
         return expression, params

@@ -78,7 +78,7 @@ def view_sql(name: str, files: list[Path], columns: dict[str, str], order: list[
 
 def collect_garbage(root: Path, keep: set[Path]) -> list[Path]:
     """Delete Parquet files under ``root`` that ``keep`` does not list, and empty folders."""
-    removed = []
+    removed: list[Path] = []
     if not root.exists():
         return removed
     kept = {p.resolve() for p in keep}
