@@ -50,8 +50,9 @@ _HEADER_FILL: Final = "DDEBF7"
 #: Points per centimetre and Excel's pixels per point (for image sizes).
 _PX_PER_CM: Final = 96 / 2.54
 #: Sheet points that fit on one printed A4 portrait page of a strategy sheet: 259 mm between
-#: the margins (734 pt) at the one-page-wide scale of about 0.84, less room for the header.
-_PAGE_PT: Final = 820.0
+#: the margins (734 pt) at the one-page-wide scale of about 0.72 (columns A:J, ~995 px, on
+#: 190 mm = 717 px; LibreOffice measured 0.69–0.72) is ~1,020 pt; kept below for safety.
+_PAGE_PT: Final = 960.0
 _ROW_PT: Final = 15.0
 
 
@@ -284,6 +285,34 @@ def _print_setup(sheet: Any, title: str, *, landscape: bool, title_rows: str | N
 def _rows_height(sheet: Any, first: int, stop: int) -> float:
     """Points taken by rows ``first`` … ``stop - 1`` (rows without a height: the default)."""
     return sum(sheet.row_dimensions[r].height or _ROW_PT for r in range(first, stop))
+
+
+def _fit_rows(sheet: Any, columns: int) -> None:
+    """Row heights for wrapped text in the first ``columns`` columns.
+
+    Neither Excel nor LibreOffice grows a row for wrapped text written by openpyxl: without
+    a height the lines print over each other.
+    """
+    from openpyxl.utils import get_column_letter
+
+    widths = [
+        sheet.column_dimensions[get_column_letter(i)].width or 8.43 for i in range(1, columns + 1)
+    ]
+    merged = {r.min_row for r in sheet.merged_cells.ranges}
+    for cells in sheet.iter_rows(max_col=columns):
+        row = cells[0].row
+        if row in merged:  # a note row has its own height
+            continue
+        lines = max(
+            (
+                sum(_lines(part, widths[c.column - 1]) for part in c.value.split("\n"))
+                for c in cells
+                if isinstance(c.value, str)
+            ),
+            default=1,
+        )
+        if lines > 1:
+            sheet.row_dimensions[row].height = _ROW_PT * lines + 2
 
 
 def _note_row(sheet: Any, text: str, columns: int) -> None:
@@ -519,6 +548,7 @@ def _logic_sheet(book: Any, data: ReportData) -> None:
         if rule
         else "KPIの区分の記録（data/raw/kpi/kpi_logic_model.csv）がないため、KPIは未分類です。"
     )
+    _fit_rows(sheet, len(STAGE_NAMES) + 1)
     _note_row(sheet, text, len(STAGE_NAMES) + 1)
     sheet.freeze_panes = "B2"
     _print_setup(sheet, "ロジックモデル", landscape=True, title_rows="1:1")
@@ -570,6 +600,7 @@ def _definitions_sheet(book: Any, data: ReportData, figures: Figures) -> None:
         for cell in cells:
             if isinstance(cell.value, str):
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
+    _fit_rows(sheet, len(headers))
     lines = ["評価の決め方", *rule_texts(data.bands, (k.row for k in data.kpis))]
     if figures.document_note:
         lines += ["資料用グラフ（幅8cm）に共通の注", figures.document_note]
@@ -609,6 +640,7 @@ def _sources_sheet(book: Any, data: ReportData) -> None:
     for cells in sheet.iter_rows(min_row=2, max_col=4):
         for cell in cells:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
+    _fit_rows(sheet, 5)
     sheet.freeze_panes = "B2"
     _print_setup(sheet, "出典", landscape=True, title_rows="1:1")
     # printed: file, title, publisher, licence, date; URL, processing and hash are for reading
