@@ -197,6 +197,14 @@ def test_reference_sheets_print_one_page_wide_at_a_readable_size(book, name, pri
                 assert (sheet.row_dimensions[cell.row].height or 0) >= 2 * 15, cell.coordinate
 
 
+@pytest.mark.parametrize("name", ["定義と注", "出典"])
+def test_reference_rows_align_numbers_and_dates_with_their_text(book, name):
+    # in a tall wrapped row a bottom-aligned number sat beside the next row's text
+    sheet = book[name]
+    for cells in sheet.iter_rows(min_row=2, max_row=10, max_col=5):
+        assert all(c.alignment.vertical == "top" for c in cells if c.value is not None)
+
+
 def test_long_notes_are_merged_over_the_printed_columns(book):
     sheet = book["ロジックモデル"]
     note = next(

@@ -597,9 +597,8 @@ def _definitions_sheet(book: Any, data: ReportData, figures: Figures) -> None:
     for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     for cells in sheet.iter_rows(min_row=2):
-        for cell in cells:
-            if isinstance(cell.value, str):
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
+        for cell in cells:  # numbers too: a tall row keeps its values on one line
+            cell.alignment = Alignment(wrap_text=isinstance(cell.value, str), vertical="top")
     _fit_rows(sheet, len(headers))
     lines = ["評価の決め方", *rule_texts(data.bands, (k.row for k in data.kpis))]
     if figures.document_note:
@@ -637,9 +636,9 @@ def _sources_sheet(book: Any, data: ReportData) -> None:
         sheet.cell(sheet.max_row, 5).number_format = "yyyy-mm-dd"
     for letter, width in zip("ABCDEFGHI", (40, 40, 28, 30, 12, 30, 50, 10, 20), strict=True):
         sheet.column_dimensions[letter].width = width
-    for cells in sheet.iter_rows(min_row=2, max_col=4):
+    for cells in sheet.iter_rows(min_row=2, max_col=5):
         for cell in cells:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            cell.alignment = Alignment(wrap_text=cell.column < 5, vertical="top")
     _fit_rows(sheet, 5)
     sheet.freeze_panes = "B2"
     _print_setup(sheet, "出典", landscape=True, title_rows="1:1")
