@@ -197,6 +197,14 @@ def _no_rows(fiscal_year: int | None) -> str:
     return f"{fiscal_year}年度の評価はありません（計画期間内の年度を指定してください）"
 
 
+def _status_format(given: str | None, output: Path | None) -> str:
+    """The format asked for, else the one the file's suffix names (進捗.csv is for Excel)."""
+    if given is not None:
+        return given
+    suffix = output.suffix.lower() if output is not None else ""
+    return {".csv": "csv", ".json": "json"}.get(suffix, "table")
+
+
 def _cmd_status(args: argparse.Namespace) -> int:
     from ebpm import status
     from ebpm.csvsafe import neutralize_frame
@@ -209,9 +217,10 @@ def _cmd_status(args: argparse.Namespace) -> int:
             return DATA_ERROR
         if args.db is None:
             _warn_if_stale(wh)
-    if args.format == "json":
+    fmt = _status_format(args.format, args.output)
+    if fmt == "json":
         text = status.to_json(table) + "\n"
-    elif args.format == "csv":  # names and notes come from input files: no live formulas
+    elif fmt == "csv":  # names and notes come from input files: no live formulas
         text = status.to_csv(neutralize_frame(table))
     else:
         text = status.format_table(table) + "\n"
@@ -219,7 +228,7 @@ def _cmd_status(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
         return OK
     # A file is for Excel: a BOM makes Japanese Excel read the CSV as UTF-8.
-    encoding = "utf-8-sig" if args.format == "csv" else "utf-8"
+    encoding = "utf-8-sig" if fmt == "csv" else "utf-8"
     args.output.write_text(text, encoding=encoding, newline="")
     print(f"書き出しました: {args.output}（{table.height}指標）")
     return OK
@@ -280,7 +289,10 @@ def _add_status(commands: Any) -> None:
         help="評価する年度（2025、R7、令和7年度など。既定: 実績のある最新年度）",
     )
     status.add_argument(
-        "--format", choices=["table", "json", "csv"], default="table", help="出力形式"
+        "--format",
+        choices=["table", "json", "csv"],
+        default=None,
+        help="出力形式（既定: -o のファイル名が .csv なら csv、.json なら json、ほかは table）",
     )
     status.add_argument(
         "-o",

@@ -162,6 +162,24 @@ def test_status_csv_file_opens_in_japanese_excel(built_db, tmp_path):
     assert next(r for r in rows if r["指標ID"] == "K06")["ペース"] == "-0.18"
 
 
+def test_status_output_named_csv_writes_csv_without_format(built_db, tmp_path):
+    # a planner types `ebpm status -o 進捗.csv`: the suffix asks for the Excel CSV, not the table
+    target = tmp_path / "進捗.csv"
+    out = ebpm("status", "--db", str(built_db), "--fy", "2025", "-o", str(target))
+    assert out.returncode == 0
+    data = target.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    header = next(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert header[:4] == ["指標ID", "指標名", "分野", "戦略"]
+
+
+def test_status_output_named_txt_keeps_the_table(built_db, tmp_path):
+    target = tmp_path / "進捗.txt"
+    assert ebpm("status", "--db", str(built_db), "--fy", "2025", "-o", str(target)).returncode == 0
+    text = target.read_text(encoding="utf-8")
+    assert not text.startswith("\ufeff") and text.split()[0] == "ID"
+
+
 def test_status_csv_neutralises_text_that_excel_would_run(built_db):
     import polars as pl
 

@@ -23,6 +23,7 @@ from ebpm.report.context import (
     context_section,
     merge_yearly_records,
     read_context,
+    source_groups,
 )
 from ebpm.warehouse import Warehouse
 
@@ -468,6 +469,31 @@ def test_section_lists_the_peer_rule_and_every_source(section, data):
     assert "peer_n" not in section.method_note
 
 
+def test_section_prints_one_source_row_per_yearly_series(section):
+    # 17 yearly municipal tables (H17…R3) are one printed row, not 17 (a page and more each)
+    groups = section.source_groups
+    municipal = [g for g in groups if g.paths[0] == "national/fiscal/H17.xls"]
+    assert len(municipal) == 1 and len(municipal[0].paths) == 17
+    assert municipal[0].files_text == "data/raw/national/fiscal/H17.xls 〜 R3.xlsx（17ファイル）"
+    assert "平成17年度〜令和3年度決算" in municipal[0].record.title
+    # every file is still listed once (on screen, per file)
+    assert sorted(p for g in groups for p in g.paths) == sorted(r.path for r in section.sources)
+
+
+def test_source_group_keeps_the_range_of_retrieval_dates():
+    def record(path: str, year: str, day: int) -> Provenance:
+        return Provenance(
+            path, "0" * 64, 1, f"主要財政指標一覧（{year}決算）", "総務省", "CC BY 4.0",
+            dt.date(2026, 11, day), False,
+        )  # fmt: skip
+
+    (group,) = source_groups(
+        [record("f/H18.xls", "平成18年度", 28), record("f/H17.xls", "平成17年度", 27)]
+    )
+    assert group.paths == ("f/H17.xls", "f/H18.xls")
+    assert group.retrieved == (dt.date(2026, 11, 27), dt.date(2026, 11, 28))
+
+
 def test_report_page_has_the_context_section(built_db, tmp_path):
     from ebpm.report import write_report
 
@@ -478,7 +504,8 @@ def test_report_page_has_the_context_section(built_db, tmp_path):
     figures = re.findall(r'<figure class="context-chart".*?</figure>', section, flags=re.S)
     assert len(figures) == 7
     assert all("出典：" in figure for figure in figures)
-    assert section.count("<details>") == 7
+    # each chart's data table, and the per-file source list (the printed list is grouped)
+    assert section.count("<details>") == 8
     assert "http://" not in section and "https://" not in section
     assert (tmp_path / "charts" / "context" / "context_population.svg").exists()
 

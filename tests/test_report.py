@@ -304,6 +304,20 @@ def test_print_stylesheet_is_a4_with_the_table_on_a_landscape_page(page):
     assert "h2,h3,h4,h5{break-after:avoid}" in style
 
 
+def test_screen_progress_table_fits_a_1280px_window(page):
+    # at 97.8em the 判定の理由 column was cut at 1280px; the fixed columns must add up to the
+    # table's width, and that width (at the table's .8em of 16px) must fit 1280px less the
+    # page's padding (2em) and a scroll bar (17px)
+    style = page.split("<style>", 1)[1].split("</style>", 1)[0]
+    screen = style.split("@media print", 1)[0]
+    table = float(re.search(r"#progress-table\{[^}]*width:([\d.]+)em", screen).group(1))
+    widths = dict(re.findall(r"col\.(c-[a-z]+)\{width:([\d.]+)em\}", screen))
+    cols = re.search(r"<colgroup>(.*?)</colgroup>", page).group(1)
+    used = [re.sub(r'.*class="([^"]+)".*', r"\1", c) for c in cols.split("<col ")[1:]]
+    assert sum(float(widths[c]) for c in used) == pytest.approx(table)
+    assert table * 0.8 * 16 <= 1280 - 2 * 16 - 17
+
+
 def test_strategy_heading_is_inside_its_first_kpi_block(page):
     first = page.split('<article class="kpi keep" id="K09"', 1)[1].split("</article>")[0]
     assert '<h3 id="g-3-1">戦略3-1 庁内業務のデジタルシフト</h3>' in first

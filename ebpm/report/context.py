@@ -41,9 +41,11 @@ __all__ = [
     "ContextData",
     "ContextSection",
     "DataTable",
+    "SourceGroup",
     "context_section",
     "merge_yearly_records",
     "read_context",
+    "source_groups",
 ]
 
 SECTION_TITLE: Final = "全国・県・類似の市との比較"
@@ -126,13 +128,8 @@ def read_context(wh: Warehouse, up_to_year: int | None = None) -> ContextData | 
 # --------------------------------------------------------------------------------------
 
 
-def merge_yearly_records(records: Iterable[Provenance]) -> list[Provenance]:
-    """One record per yearly series: titles that differ only in their 年度 are merged.
-
-    The ministry publishes one table per 年度 (「…（平成17年度決算）…」 … 「…（令和3年度決算）…」);
-    a chart drawn from all of them credits 「…（平成17年度〜令和3年度決算）…」 once instead of
-    seventeen times. Records that differ in anything else stay separate.
-    """
+def _yearly_groups(records: Iterable[Provenance]) -> list[list[Provenance]]:
+    """Records grouped by yearly series (titles that differ only in their 年度), years sorted."""
     groups: dict[tuple[Any, ...], list[tuple[int, Provenance]]] = {}
     for record in records:
         found = _YEAR_IN_TITLE.findall(record.title)
@@ -146,16 +143,66 @@ def merge_yearly_records(records: Iterable[Provenance]) -> list[Provenance]:
             record.credit,
         )
         groups.setdefault(key, []).append((year or 0, record))
-    merged = []
-    for members in groups.values():
-        members.sort(key=lambda pair: pair[0])
-        first, last = members[0][1], members[-1][1]
-        if len(members) == 1:
-            merged.append(first)
-            continue
-        span = f"{_YEAR_IN_TITLE.findall(first.title)[0]}〜{_YEAR_IN_TITLE.findall(last.title)[0]}"
-        merged.append(dataclasses.replace(first, title=_YEAR_IN_TITLE.sub(span, first.title)))
-    return merged
+    return [
+        [r for _, r in sorted(members, key=lambda pair: pair[0])] for members in groups.values()
+    ]
+
+
+def _merged(members: Sequence[Provenance]) -> Provenance:
+    first, last = members[0], members[-1]
+    if len(members) == 1:
+        return first
+    span = f"{_YEAR_IN_TITLE.findall(first.title)[0]}〜{_YEAR_IN_TITLE.findall(last.title)[0]}"
+    return dataclasses.replace(first, title=_YEAR_IN_TITLE.sub(span, first.title))
+
+
+def merge_yearly_records(records: Iterable[Provenance]) -> list[Provenance]:
+    """One record per yearly series: titles that differ only in their 年度 are merged.
+
+    The ministry publishes one table per 年度 (「…（平成17年度決算）…」 … 「…（令和3年度決算）…」);
+    a chart drawn from all of them credits 「…（平成17年度〜令和3年度決算）…」 once instead of
+    seventeen times. Records that differ in anything else stay separate.
+    """
+    return [_merged(members) for members in _yearly_groups(records)]
+
+
+@dataclass(frozen=True)
+class SourceGroup:
+    """One row of the printed source list: a yearly series (or one file) and its files."""
+
+    record: Provenance
+    paths: tuple[str, ...]
+    #: earliest and latest retrieval date of the files (equal for one file)
+    retrieved: tuple[Any, Any]
+
+    @property
+    def files_text(self) -> str:
+        """「data/raw/a/H17.xls」 or 「data/raw/a/H17.xls 〜 R3.xlsx（17ファイル）」."""
+        first = f"data/raw/{self.paths[0]}"
+        if len(self.paths) == 1:
+            return first
+        return f"{first} 〜 {self.paths[-1].rsplit('/', 1)[-1]}（{len(self.paths)}ファイル）"
+
+
+def source_groups(records: Iterable[Provenance]) -> list[SourceGroup]:
+    """The section's sources for print: one row per yearly series instead of one per file.
+
+    >>> from datetime import date
+    >>> def rec(path, year):
+    ...     title = f"主要財政指標一覧（{year}年度決算）"
+    ...     return Provenance(path=path, sha256="0" * 64, size_bytes=1, title=title,
+    ...                       publisher="総務省", licence="CC BY 4.0",
+    ...                       retrieved_at=date(2026, 11, 27), is_sample=False)
+    >>> [g.files_text for g in source_groups([rec("f/H18.xls", "平成18"), rec("f/H17.xls", "平成17")])]
+    ['data/raw/f/H17.xls 〜 H18.xls（2ファイル）']
+    """
+    out = []
+    for members in _yearly_groups(records):
+        dates = sorted(r.retrieved_at for r in members)
+        out.append(
+            SourceGroup(_merged(members), tuple(r.path for r in members), (dates[0], dates[-1]))
+        )
+    return out
 
 
 def _records(data: ContextData, paths: Iterable[str]) -> list[Provenance]:
@@ -210,6 +257,11 @@ class ContextSection:
     method_note: str
     charts: tuple[ContextChart, ...]
     sources: tuple[Provenance, ...]
+
+    @property
+    def source_groups(self) -> list[SourceGroup]:
+        """The sources one row per yearly series (the printed list)."""
+        return source_groups(self.sources)
 
 
 def _population_table(plan: PopulationPlan) -> DataTable:

@@ -131,10 +131,14 @@ def _charts(slide: Any, group: StrategyGroup, figures: Figures, top: float) -> N
     gap = 0.3
     slot = (_WIDTH_IN - 0.8 - gap * (len(pngs) - 1)) / len(pngs)
     left = 0.4
+    aspects = []
     for png in pngs:
         with Image.open(png) as image:
-            aspect = image.height / image.width
-        width = min(slot, room_h / aspect)
+            aspects.append(image.height / image.width)
+    # one width for every chart on the slide: the charts are drawn at one size, so their
+    # text stays the same size side by side (the tallest chart decides)
+    width = min(slot, room_h / max(aspects))
+    for png in pngs:
         slide.shapes.add_picture(str(png), Inches(left), Inches(top + 0.15), width=Inches(width))
         left += width + gap
 

@@ -49,6 +49,10 @@ _DIRECTIONS: Final = {"increase": "増やす", "decrease": "減らす", "maintai
 _HEADER_FILL: Final = "DDEBF7"
 #: Points per centimetre and Excel's pixels per point (for image sizes).
 _PX_PER_CM: Final = 96 / 2.54
+#: Sheet points that fit on one printed A4 portrait page of a strategy sheet: 259 mm between
+#: the margins (734 pt) at the one-page-wide scale of about 0.72 (columns A:J, ~995 px, on
+#: 190 mm = 717 px; LibreOffice measured 0.69–0.72) is ~1,020 pt; kept below for safety.
+_PAGE_PT: Final = 960.0
 _ROW_PT: Final = 15.0
 
 
@@ -278,6 +282,66 @@ def _print_setup(sheet: Any, title: str, *, landscape: bool, title_rows: str | N
         sheet.print_title_rows = title_rows
 
 
+def _rows_height(sheet: Any, first: int, stop: int) -> float:
+    """Points taken by rows ``first`` … ``stop - 1`` (rows without a height: the default)."""
+    return sum(sheet.row_dimensions[r].height or _ROW_PT for r in range(first, stop))
+
+
+def _fit_rows(sheet: Any, columns: int) -> None:
+    """Row heights for wrapped text in the first ``columns`` columns.
+
+    Neither Excel nor LibreOffice grows a row for wrapped text written by openpyxl: without
+    a height the lines print over each other.
+    """
+    from openpyxl.utils import get_column_letter
+
+    widths = [
+        sheet.column_dimensions[get_column_letter(i)].width or 8.43 for i in range(1, columns + 1)
+    ]
+    merged = {r.min_row for r in sheet.merged_cells.ranges}
+    for cells in sheet.iter_rows(max_col=columns):
+        row = cells[0].row
+        if row in merged:  # a note row has its own height
+            continue
+        lines = max(
+            (
+                sum(_lines(part, widths[c.column - 1]) for part in c.value.split("\n"))
+                for c in cells
+                if isinstance(c.value, str)
+            ),
+            default=1,
+        )
+        if lines > 1:
+            sheet.row_dimensions[row].height = _ROW_PT * lines + 2
+
+
+def _note_row(sheet: Any, text: str, columns: int) -> None:
+    """A long note under a table: merged over the printed columns and wrapped.
+
+    An unwrapped note runs far to the right, and one-page-wide printing then shrinks the
+    whole sheet to unreadable type.
+    """
+    from openpyxl.styles import Alignment
+    from openpyxl.utils import get_column_letter
+
+    sheet.append([text])
+    row = sheet.max_row
+    sheet.cell(row, 1).alignment = Alignment(wrap_text=True, vertical="top")
+    if columns > 1:
+        sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=columns)
+    width = sum(
+        sheet.column_dimensions[get_column_letter(i)].width or 8.43 for i in range(1, columns + 1)
+    )
+    sheet.row_dimensions[row].height = _ROW_PT * _lines(text, width) + 2
+
+
+def _print_columns(sheet: Any, columns: int) -> None:
+    """Print the first ``columns`` columns of every used row (the rest is for reading)."""
+    from openpyxl.utils import get_column_letter
+
+    sheet.print_area = f"A1:{get_column_letter(columns)}{sheet.max_row}"
+
+
 def _grade_fill(cell: Any, grade: str) -> None:
     """The grade's palette colours (:data:`ebpm.kpi.GRADE_STYLES`); the cell shows its symbol."""
     from openpyxl.styles import Border, Font, PatternFill, Side
@@ -350,6 +414,7 @@ def _summary_sheet(book: Any, data: ReportData) -> None:
 def _strategy_sheet(book: Any, data: ReportData, figures: Figures, group: Any) -> None:
     from openpyxl.drawing.image import Image
     from openpyxl.styles import Alignment, Font
+    from openpyxl.worksheet.pagebreak import Break
 
     sheet = book.create_sheet(f"戦略{group.strategy_id}")
     sheet.column_dimensions["A"].width = 16
@@ -364,6 +429,7 @@ def _strategy_sheet(book: Any, data: ReportData, figures: Figures, group: Any) -
         sheet.merge_cells("A3:J3")
         sheet.row_dimensions[3].height = 48
     row = 5
+    used = _rows_height(sheet, 1, row)  # points already on the current printed page
     for kpi in group.kpis:
         top = row
         sheet.cell(row, 1, f"{kpi.kpi_id} {kpi.title}").font = Font(bold=True, size=12)
@@ -391,6 +457,12 @@ def _strategy_sheet(book: Any, data: ReportData, figures: Figures, group: Any) -
             rows_for_image = int(image.height / (_ROW_PT * 96 / 72)) + 2
             row = max(row, top + rows_for_image)
         row += 1
+        # a KPI's rows and chart never split across printed pages
+        block = _rows_height(sheet, top, row)
+        if used and used + block > _PAGE_PT:
+            sheet.row_breaks.append(Break(id=top - 1))
+            used = 0
+        used += block
     _print_setup(
         sheet, f"{data.title}（{year_text(data.fiscal_year)}）", landscape=False, title_rows=None
     )
@@ -476,13 +548,16 @@ def _logic_sheet(book: Any, data: ReportData) -> None:
         if rule
         else "KPIの区分の記録（data/raw/kpi/kpi_logic_model.csv）がないため、KPIは未分類です。"
     )
-    sheet.append([text])
+    _fit_rows(sheet, len(STAGE_NAMES) + 1)
+    _note_row(sheet, text, len(STAGE_NAMES) + 1)
     sheet.freeze_panes = "B2"
     _print_setup(sheet, "ロジックモデル", landscape=True, title_rows="1:1")
+    _print_columns(sheet, len(STAGE_NAMES) + 1)
 
 
 def _definitions_sheet(book: Any, data: ReportData, figures: Figures) -> None:
     from openpyxl.styles import Alignment
+    from openpyxl.utils import get_column_letter
 
     sheet = book.create_sheet("定義と注")
     headers = [
@@ -517,21 +592,28 @@ def _definitions_sheet(book: Any, data: ReportData, figures: Figures) -> None:
         for index, key in ((12, "base_value_decimals"), (14, "target_value_decimals")):
             decimals = r.get(key)  # as published: 26.0 keeps its decimal place
             sheet.cell(row, index).number_format = excel_format(int(decimals or 0))
-    sheet.column_dimensions["E"].width = 40
-    sheet.column_dimensions["O"].width = 50
-    for column in ("K", "M"):
-        sheet.column_dimensions[column].width = 20
-    lines = ["", "評価の決め方", *rule_texts(data.bands, (k.row for k in data.kpis))]
+    # widths that print one page wide at a readable size (about 75 %: 8 pt type)
+    widths = (6, 5, 11, 5, 30, 8, 6, 8, 8, 8, 20, 9, 20, 9, 40)
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    for cells in sheet.iter_rows(min_row=2):
+        for cell in cells:  # numbers too: a tall row keeps its values on one line
+            cell.alignment = Alignment(wrap_text=isinstance(cell.value, str), vertical="top")
+    _fit_rows(sheet, len(headers))
+    lines = ["評価の決め方", *rule_texts(data.bands, (k.row for k in data.kpis))]
     if figures.document_note:
-        lines += ["", "資料用グラフ（幅8cm）に共通の注", figures.document_note]
+        lines += ["資料用グラフ（幅8cm）に共通の注", figures.document_note]
+    sheet.append([])
     for line in lines:
-        sheet.append([line])
-        sheet.cell(sheet.max_row, 1).alignment = Alignment(wrap_text=False)
+        _note_row(sheet, line, len(headers))
     sheet.freeze_panes = "B2"
     _print_setup(sheet, "指標の定義", landscape=True, title_rows="1:1")
+    _print_columns(sheet, len(headers))
 
 
 def _sources_sheet(book: Any, data: ReportData) -> None:
+    from openpyxl.styles import Alignment
+
     sheet = book.create_sheet("出典")
     sheet.append(
         ["ファイル", "資料名", "作成者", "利用条件", "取得日", "URL", "加工", "サンプル", "SHA-256"]
@@ -554,8 +636,14 @@ def _sources_sheet(book: Any, data: ReportData) -> None:
         sheet.cell(sheet.max_row, 5).number_format = "yyyy-mm-dd"
     for letter, width in zip("ABCDEFGHI", (40, 40, 28, 30, 12, 30, 50, 10, 20), strict=True):
         sheet.column_dimensions[letter].width = width
+    for cells in sheet.iter_rows(min_row=2, max_col=5):
+        for cell in cells:
+            cell.alignment = Alignment(wrap_text=cell.column < 5, vertical="top")
+    _fit_rows(sheet, 5)
     sheet.freeze_panes = "B2"
     _print_setup(sheet, "出典", landscape=True, title_rows="1:1")
+    # printed: file, title, publisher, licence, date; URL, processing and hash are for reading
+    _print_columns(sheet, 5)
 
 
 def write_workbook(path: Path, data: ReportData, figures: Figures) -> Path:
