@@ -147,7 +147,7 @@ def validate(frame: pl.DataFrame, suite: Suite, label: str | None = None) -> lis
     return errors
 
 
-# --- suites ----------------------------------------------------------------------------
+# --- check builders --------------------------------------------------------------------
 
 
 def _unique(column: str, what: str) -> Check:
@@ -164,6 +164,58 @@ def _in_set(column: str, allowed: Sequence[object], what: str, fix: str) -> Chec
         column,
         lambda v: f"「{v}」は{what}（{fix}）",
     )
+
+
+def _between(column: str, low: float | None, high: float | None, message: str) -> Check:
+    return Check(
+        lambda gxe: gxe.ExpectColumnValuesToBeBetween(column=column, min_value=low, max_value=high),
+        column,
+        lambda v: f"「{v}」: {message}",
+    )
+
+
+def _not_null(column: str, what: str) -> Check:
+    return Check(
+        lambda gxe: gxe.ExpectColumnValuesToNotBeNull(column=column),
+        column,
+        lambda v: f"{what}が空欄です",
+    )
+
+
+def _regex(column: str, pattern: str, message: str) -> Check:
+    return Check(
+        lambda gxe: gxe.ExpectColumnValuesToMatchRegex(column=column, regex=pattern),
+        column,
+        lambda v: f"「{v}」: {message}",
+    )
+
+
+def _all_sample(column: str = "is_sample") -> Check:
+    return Check(
+        lambda gxe: gxe.ExpectColumnValuesToBeInSet(column=column, value_set=[True]),
+        column,
+        lambda v: "研修用サンプルデータには is_sample = true が必要です",
+    )
+
+
+def _true(column: str, reported: str, message: Callable[[object], str]) -> Check:
+    """A derived Boolean ``column`` must be true; the error points at ``reported``."""
+    return Check(
+        lambda gxe: gxe.ExpectColumnValuesToBeInSet(column=column, value_set=[True]),
+        reported,
+        message,
+    )
+
+
+def _percent(column: str) -> pl.Expr:
+    return (
+        pl.when(pl.col("unit").is_in(list(PERCENT_UNITS)))
+        .then(pl.col(column))
+        .alias(f"{column}_percent")
+    )
+
+
+# --- suites ----------------------------------------------------------------------------
 
 
 def tree_suites(field_ids: Sequence[int], strategy_ids: Sequence[str]) -> dict[str, Suite]:
@@ -243,14 +295,6 @@ def tree_suites(field_ids: Sequence[int], strategy_ids: Sequence[str]) -> dict[s
             ),
         ),
     }
-
-
-def _percent(column: str) -> pl.Expr:
-    return (
-        pl.when(pl.col("unit").is_in(list(PERCENT_UNITS)))
-        .then(pl.col(column))
-        .alias(f"{column}_percent")
-    )
 
 
 def definition_suite(strategy_ids: Sequence[str]) -> Suite:
@@ -459,47 +503,6 @@ def actuals_suite(kpi_ids: Sequence[str], first_fy: int, last_fy: int) -> Suite:
             .then(pl.when(pl.col("value") >= 0).then(pl.col("value") % 1).otherwise(1.0))
             .alias("value_count_fraction"),
         ),
-    )
-
-
-def _between(column: str, low: float | None, high: float | None, message: str) -> Check:
-    return Check(
-        lambda gxe: gxe.ExpectColumnValuesToBeBetween(column=column, min_value=low, max_value=high),
-        column,
-        lambda v: f"「{v}」: {message}",
-    )
-
-
-def _not_null(column: str, what: str) -> Check:
-    return Check(
-        lambda gxe: gxe.ExpectColumnValuesToNotBeNull(column=column),
-        column,
-        lambda v: f"{what}が空欄です",
-    )
-
-
-def _regex(column: str, pattern: str, message: str) -> Check:
-    return Check(
-        lambda gxe: gxe.ExpectColumnValuesToMatchRegex(column=column, regex=pattern),
-        column,
-        lambda v: f"「{v}」: {message}",
-    )
-
-
-def _all_sample(column: str = "is_sample") -> Check:
-    return Check(
-        lambda gxe: gxe.ExpectColumnValuesToBeInSet(column=column, value_set=[True]),
-        column,
-        lambda v: "研修用サンプルデータには is_sample = true が必要です",
-    )
-
-
-def _true(column: str, reported: str, message: Callable[[object], str]) -> Check:
-    """A derived Boolean ``column`` must be true; the error points at ``reported``."""
-    return Check(
-        lambda gxe: gxe.ExpectColumnValuesToBeInSet(column=column, value_set=[True]),
-        reported,
-        message,
     )
 
 
