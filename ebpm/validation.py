@@ -218,6 +218,15 @@ def _percent(column: str) -> pl.Expr:
 # --- suites ----------------------------------------------------------------------------
 
 
+def _known_strategy(strategy_ids: Sequence[str]) -> Check:
+    return _in_set(
+        "strategy_id",
+        strategy_ids,
+        "strategies.csv にない戦略番号です",
+        "strategies.csv の strategy_id を使ってください",
+    )
+
+
 def tree_suites(field_ids: Sequence[int], strategy_ids: Sequence[str]) -> dict[str, Suite]:
     """Suites of the strategy tree (fields, strategies, tactics).
 
@@ -225,76 +234,76 @@ def tree_suites(field_ids: Sequence[int], strategy_ids: Sequence[str]) -> dict[s
     with its parent's (strategy 1-2 belongs to field 1, tactic 1-2-3 to strategy 1-2).
     """
     return {
-        "field": Suite(
-            "field",
-            [
-                _unique("field_id", "分野番号"),
-                _between("field_id", 1, 99, "分野番号は 1〜99 の整数で入力してください"),
-            ],
-        ),
-        "strategy": Suite(
-            "strategy",
-            [
-                _unique("strategy_id", "戦略番号"),
-                _regex(
-                    "strategy_id",
-                    STRATEGY_ID_PATTERN,
-                    "戦略番号は「分野番号-戦略番号」の形（例：1-2）で入力してください",
-                ),
-                _in_set(
-                    "field_id",
-                    field_ids,
-                    "fields.csv にない分野番号です",
-                    "fields.csv の field_id を使ってください",
-                ),
-                _true(
-                    "_parent_ok",
-                    "strategy_id",
-                    lambda v: (
-                        "戦略番号の先頭が field_id と合いません（例：分野1の戦略は 1-1, 1-2 …）"
-                    ),
-                ),
-            ],
-            derive=(
-                (
-                    pl.col("strategy_id").str.extract(r"^(\d+)-").cast(pl.Int32, strict=False)
-                    == pl.col("field_id")
-                )
-                .fill_null(False)
-                .alias("_parent_ok"),
-            ),
-        ),
-        "tactic": Suite(
-            "tactic",
-            [
-                _unique("tactic_id", "戦術番号"),
-                _regex(
-                    "tactic_id",
-                    TACTIC_ID_PATTERN,
-                    "戦術番号は「分野-戦略-戦術」の形（例：1-2-1）で入力してください",
-                ),
-                _in_set(
-                    "strategy_id",
-                    strategy_ids,
-                    "strategies.csv にない戦略番号です",
-                    "strategies.csv の strategy_id を使ってください",
-                ),
-                _true(
-                    "_parent_ok",
-                    "tactic_id",
-                    lambda v: (
-                        "戦術番号の先頭が strategy_id と合いません（例：戦略1-2の戦術は 1-2-1, 1-2-2 …）"
-                    ),
-                ),
-            ],
-            derive=(
-                pl.col("tactic_id")
-                .str.starts_with(pl.col("strategy_id") + "-")
-                .fill_null(False)
-                .alias("_parent_ok"),
-            ),
-        ),
+        "field": _field_suite(),
+        "strategy": _strategy_suite(field_ids),
+        "tactic": _tactic_suite(strategy_ids),
     }
+
+
+def _field_suite() -> Suite:
+    return Suite(
+        "field",
+        [
+            _unique("field_id", "分野番号"),
+            _between("field_id", 1, 99, "分野番号は 1〜99 の整数で入力してください"),
+        ],
+    )
+
+
+def _strategy_suite(field_ids: Sequence[int]) -> Suite:
+    # 1-2 belongs to field 1: the number before the hyphen is the field.
+    parent_ok = (
+        pl.col("strategy_id").str.extract(r"^(\d+)-").cast(pl.Int32, strict=False)
+        == pl.col("field_id")
+    ).fill_null(False)
+    return Suite(
+        "strategy",
+        [
+            _unique("strategy_id", "戦略番号"),
+            _regex(
+                "strategy_id",
+                STRATEGY_ID_PATTERN,
+                "戦略番号は「分野番号-戦略番号」の形（例：1-2）で入力してください",
+            ),
+            _in_set(
+                "field_id",
+                field_ids,
+                "fields.csv にない分野番号です",
+                "fields.csv の field_id を使ってください",
+            ),
+            _true(
+                "_parent_ok",
+                "strategy_id",
+                lambda v: "戦略番号の先頭が field_id と合いません（例：分野1の戦略は 1-1, 1-2 …）",
+            ),
+        ],
+        derive=(parent_ok.alias("_parent_ok"),),
+    )
+
+
+def _tactic_suite(strategy_ids: Sequence[str]) -> Suite:
+    # 1-2-3 belongs to strategy 1-2.
+    parent_ok = pl.col("tactic_id").str.starts_with(pl.col("strategy_id") + "-").fill_null(False)
+    return Suite(
+        "tactic",
+        [
+            _unique("tactic_id", "戦術番号"),
+            _regex(
+                "tactic_id",
+                TACTIC_ID_PATTERN,
+                "戦術番号は「分野-戦略-戦術」の形（例：1-2-1）で入力してください",
+            ),
+            _known_strategy(strategy_ids),
+            _true(
+                "_parent_ok",
+                "tactic_id",
+                lambda v: (
+                    "戦術番号の先頭が strategy_id と合いません（例：戦略1-2の戦術は 1-2-1, 1-2-2 …）"
+                ),
+            ),
+        ],
+        derive=(parent_ok.alias("_parent_ok"),),
+    )
 
 
 def definition_suite(strategy_ids: Sequence[str]) -> Suite:
