@@ -306,123 +306,138 @@ def _tactic_suite(strategy_ids: Sequence[str]) -> Suite:
     )
 
 
+#: Who a definition revision is: one row per id and revision, an id that can become a
+#: chart's file name and an anchor in the report.
+_DEFINITION_ID_CHECKS: tuple[Check, ...] = (
+    Check(
+        lambda gxe: gxe.ExpectCompoundColumnsToBeUnique(column_list=["kpi_id", "revision"]),
+        "kpi_id",
+        lambda v: (
+            f"指標「{v}」に同じ改訂番号（revision）の定義が複数あります（改訂したときは revision を増やしてください）"
+        ),
+    ),
+    _regex(
+        "kpi_id",
+        KPI_ID_PATTERN,
+        "指標IDは英数字で始まり、英数字・ハイフン・下線だけの32文字以内にしてください（例：K01）",
+    ),
+    Check(
+        lambda gxe: gxe.ExpectColumnValuesToNotMatchRegex(
+            column="kpi_id", regex=WINDOWS_DEVICE_PATTERN
+        ),
+        "kpi_id",
+        lambda v: (
+            f"「{v}」は Windows で装置の名前（CON・NUL・COM1 など）なので、グラフの"
+            "ファイル名に使えません。別の指標IDにしてください"
+        ),
+    ),
+)
+
+#: Coded columns of a definition: (column, accepted codes, what a wrong value is not, fix).
+_DEFINITION_CODES: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
+    (
+        "aggregation_label",
+        ("単", "累"),
+        "単年度/累計の区分ではありません",
+        "「単」か「累」を入力してください",
+    ),
+    (
+        "direction",
+        ("increase", "decrease", "maintain"),
+        "目標の方向ではありません",
+        "increase・decrease・maintain のいずれかを入力してください",
+    ),
+    (
+        "target_basis",
+        ("final_year", "period_average"),
+        "目標の判定方法ではありません",
+        "final_year か period_average を入力してください",
+    ),
+)
+
+_PERCENT_MESSAGE = "割合（%）の値は 0〜100 の範囲で入力してください"
+
+
+def _percent_between(column: str) -> Check:
+    """A share's ``column`` lies in 0–100, read from the derived ``<column>_percent``."""
+    return Check(
+        lambda gxe: gxe.ExpectColumnValuesToBeBetween(
+            column=f"{column}_percent", min_value=0, max_value=100
+        ),
+        column,
+        lambda v: f"「{v}」: {_PERCENT_MESSAGE}",
+    )
+
+
+#: Base and target of a revision: years in order, a target that moves the KPI's way,
+#: shares within 0–100.
+_DEFINITION_TARGET_CHECKS: tuple[Check, ...] = (
+    Check(
+        lambda gxe: gxe.ExpectColumnValuesToBeBetween(
+            column="base_fy", min_value=2000, max_value=2100
+        ),
+        "base_fy",
+        lambda v: f"基準年度「{v}」が範囲外です（2000〜2100 の西暦年度で入力してください）",
+    ),
+    Check(
+        lambda gxe: gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="target_fy", column_B="base_fy"
+        ),
+        "target_fy",
+        lambda v: f"目標年度「{v}」が基準年度より後になっていません",
+    ),
+    _true(
+        "_target_moves",
+        "target_value",
+        lambda v: (
+            "目標値が基準値と同じです。増やす・減らす指標では進捗率を計算できません"
+            "（水準を保つ指標なら direction を maintain に、そうでなければ目標値を確かめてください）"
+        ),
+    ),
+    _true(
+        "_target_direction",
+        "target_value",
+        lambda v: (
+            "目標値が direction と逆の向きです（decrease なら基準値より小さく、increase なら"
+            "基準値より大きくしてください。方向か目標値のどちらかが誤っています）"
+        ),
+    ),
+    _percent_between("base_value"),
+    _percent_between("target_value"),
+)
+
+#: Helper columns the definition checks read (a missing value is left to other checks).
+_DEFINITION_DERIVED: tuple[pl.Expr, ...] = (
+    _percent("base_value"),
+    _percent("target_value"),
+    # Progress (A − B)/(T − B) needs T ≠ B unless the KPI keeps a level.
+    (
+        ~pl.col("direction").is_in(["increase", "decrease"])
+        | (pl.col("target_value") != pl.col("base_value"))
+    )
+    .fill_null(True)
+    .alias("_target_moves"),
+    (
+        pl.when(pl.col("direction") == "decrease")
+        .then(pl.col("target_value") <= pl.col("base_value"))
+        .when(pl.col("direction") == "increase")
+        .then(pl.col("target_value") >= pl.col("base_value"))
+        .otherwise(True)
+    )
+    .fill_null(True)
+    .alias("_target_direction"),
+)
+
+
 def definition_suite(strategy_ids: Sequence[str]) -> Suite:
     """Checks of ``kpi_definitions.csv`` (every revision)."""
-    percent_msg = "割合（%）の値は 0〜100 の範囲で入力してください"
+    codes = [
+        _in_set(column, allowed, what, fix) for column, allowed, what, fix in _DEFINITION_CODES
+    ]
     return Suite(
         "kpi_definition",
-        [
-            Check(
-                lambda gxe: gxe.ExpectCompoundColumnsToBeUnique(column_list=["kpi_id", "revision"]),
-                "kpi_id",
-                lambda v: (
-                    f"指標「{v}」に同じ改訂番号（revision）の定義が複数あります（改訂したときは revision を増やしてください）"
-                ),
-            ),
-            # The id becomes a chart's file name and an anchor in the report.
-            _regex(
-                "kpi_id",
-                KPI_ID_PATTERN,
-                "指標IDは英数字で始まり、英数字・ハイフン・下線だけの32文字以内にしてください（例：K01）",
-            ),
-            Check(
-                lambda gxe: gxe.ExpectColumnValuesToNotMatchRegex(
-                    column="kpi_id", regex=WINDOWS_DEVICE_PATTERN
-                ),
-                "kpi_id",
-                lambda v: (
-                    f"「{v}」は Windows で装置の名前（CON・NUL・COM1 など）なので、グラフの"
-                    "ファイル名に使えません。別の指標IDにしてください"
-                ),
-            ),
-            _in_set(
-                "strategy_id",
-                strategy_ids,
-                "strategies.csv にない戦略番号です",
-                "strategies.csv の strategy_id を使ってください",
-            ),
-            _in_set(
-                "aggregation_label",
-                ["単", "累"],
-                "単年度/累計の区分ではありません",
-                "「単」か「累」を入力してください",
-            ),
-            _in_set(
-                "direction",
-                ["increase", "decrease", "maintain"],
-                "目標の方向ではありません",
-                "increase・decrease・maintain のいずれかを入力してください",
-            ),
-            _in_set(
-                "target_basis",
-                ["final_year", "period_average"],
-                "目標の判定方法ではありません",
-                "final_year か period_average を入力してください",
-            ),
-            Check(
-                lambda gxe: gxe.ExpectColumnValuesToBeBetween(
-                    column="base_fy", min_value=2000, max_value=2100
-                ),
-                "base_fy",
-                lambda v: f"基準年度「{v}」が範囲外です（2000〜2100 の西暦年度で入力してください）",
-            ),
-            Check(
-                lambda gxe: gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                    column_A="target_fy", column_B="base_fy"
-                ),
-                "target_fy",
-                lambda v: f"目標年度「{v}」が基準年度より後になっていません",
-            ),
-            _true(
-                "_target_moves",
-                "target_value",
-                lambda v: (
-                    "目標値が基準値と同じです。増やす・減らす指標では進捗率を計算できません"
-                    "（水準を保つ指標なら direction を maintain に、そうでなければ目標値を確かめてください）"
-                ),
-            ),
-            _true(
-                "_target_direction",
-                "target_value",
-                lambda v: (
-                    "目標値が direction と逆の向きです（decrease なら基準値より小さく、increase なら"
-                    "基準値より大きくしてください。方向か目標値のどちらかが誤っています）"
-                ),
-            ),
-            Check(
-                lambda gxe: gxe.ExpectColumnValuesToBeBetween(
-                    column="base_value_percent", min_value=0, max_value=100
-                ),
-                "base_value",
-                lambda v: f"「{v}」: {percent_msg}",
-            ),
-            Check(
-                lambda gxe: gxe.ExpectColumnValuesToBeBetween(
-                    column="target_value_percent", min_value=0, max_value=100
-                ),
-                "target_value",
-                lambda v: f"「{v}」: {percent_msg}",
-            ),
-        ],
-        derive=(
-            _percent("base_value"),
-            _percent("target_value"),
-            (
-                ~pl.col("direction").is_in(["increase", "decrease"])
-                | (pl.col("target_value") != pl.col("base_value"))
-            )
-            .fill_null(True)
-            .alias("_target_moves"),
-            (
-                pl.when(pl.col("direction") == "decrease")
-                .then(pl.col("target_value") <= pl.col("base_value"))
-                .when(pl.col("direction") == "increase")
-                .then(pl.col("target_value") >= pl.col("base_value"))
-                .otherwise(True)
-            )
-            .fill_null(True)
-            .alias("_target_direction"),
-        ),
+        [*_DEFINITION_ID_CHECKS, _known_strategy(strategy_ids), *codes, *_DEFINITION_TARGET_CHECKS],
+        derive=_DEFINITION_DERIVED,
     )
 
 
