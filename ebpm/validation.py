@@ -547,92 +547,108 @@ def national_suites(area_codes: Sequence[str]) -> dict[str, Suite]:
     prefecture totals such as ``03000``). The reader adds ``_code5`` (the 5-digit code or
     null), ``_known_name`` and ``_known_prefecture`` (of ``_code5`` in the municipalities).
     """
-    from ebpm.codes import PREFECTURES, check_digit_expr, code_error_expr
+    return {
+        "national_municipality": _municipality_suite(),
+        "national_population": _population_suite(area_codes),
+    }
 
-    code_ok = code_error_expr("area_code").is_null().alias("_code_ok")
+
+def _code_ok() -> pl.Expr:
+    """``_code_ok``: ``area_code`` is a valid municipality code (see :func:`_code_reason`)."""
+    from ebpm.codes import code_error_expr
+
+    return code_error_expr("area_code").is_null().alias("_code_ok")
+
+
+def _municipality_suite() -> Suite:
+    from ebpm.codes import PREFECTURES, check_digit_expr
+
     expected_six = pl.concat_str(pl.col("_code5"), check_digit_expr(pl.col("_code5")))
     expected_pref = pl.col("_code5").str.slice(0, 2).replace_strict(PREFECTURES, default=None)
-    return {
-        "national_municipality": Suite(
-            "national_municipality",
-            [
-                _true("_code_ok", "area_code", _code_reason),
-                Check(
-                    lambda gxe: gxe.ExpectColumnValuesToBeUnique(column="_code5"),
-                    "area_code",
-                    lambda v: f"団体コード「{v}」が重複しています（1団体1行にしてください）",
-                ),
-                _true(
-                    "_lg_ok",
-                    "lg_code",
-                    lambda v: f"「{v}」は area_code の6桁コード（5桁＋検査数字）と合いません",
-                ),
-                _true(
-                    "_pref_ok",
-                    "prefecture",
-                    lambda v: f"「{v}」は団体コードの都道府県（上2桁）と合いません",
-                ),
-            ],
-            derive=(
-                code_ok,
-                (pl.col("lg_code").str.zfill(6) == expected_six).fill_null(False).alias("_lg_ok"),
-                (pl.col("prefecture") == expected_pref).fill_null(True).alias("_pref_ok"),
+    return Suite(
+        "national_municipality",
+        [
+            _true("_code_ok", "area_code", _code_reason),
+            Check(
+                lambda gxe: gxe.ExpectColumnValuesToBeUnique(column="_code5"),
+                "area_code",
+                lambda v: f"団体コード「{v}」が重複しています（1団体1行にしてください）",
             ),
-        ),
-        "national_population": Suite(
-            "national_population",
-            [
-                _true("_code_ok", "area_code", _code_reason),
-                Check(
-                    lambda gxe: gxe.ExpectColumnValuesToBeInSet(
-                        column="_code5", value_set=list(area_codes)
-                    ),
-                    "area_code",
-                    lambda v: (
-                        f"団体コード「{v}」が municipalities.csv にありません"
-                        "（先に municipalities.csv に行を追加してください）"
-                    ),
-                ),
-                _true(
-                    "_name_ok",
-                    "name",
-                    lambda v: f"「{v}」は municipalities.csv のこの団体コードの名前と合いません",
-                ),
-                _true(
-                    "_pref_ok",
-                    "prefecture",
-                    lambda v: (
-                        f"「{v}」は municipalities.csv のこの団体コードの都道府県と合いません"
-                    ),
-                ),
-                _between("year", 1920, 2100, "調査年が範囲外です（国勢調査は1920年から）"),
-                Check(
-                    lambda gxe: gxe.ExpectColumnValuesToBeBetween(
-                        column="_year_mod5", min_value=0, max_value=0
-                    ),
-                    "year",
-                    lambda v: f"{v} は国勢調査の年（1920年から5年ごと）ではありません",
-                ),
-                _between("population", 0, 130_000_000, "人口が範囲外です（0 以上の人数）"),
-                Check(
-                    lambda gxe: gxe.ExpectCompoundColumnsToBeUnique(column_list=["_code5", "year"]),
-                    "year",
-                    lambda v: f"同じ団体コード・調査年（{v}年）の行が重複しています",
-                ),
-            ],
-            derive=(
-                code_ok,
-                (
-                    (pl.col("_known_name").is_null()) | (pl.col("name") == pl.col("_known_name"))
-                ).alias("_name_ok"),
-                (
-                    pl.col("_known_prefecture").is_null()
-                    | (pl.col("prefecture") == pl.col("_known_prefecture"))
-                ).alias("_pref_ok"),
-                (pl.col("year") % 5).alias("_year_mod5"),
+            _true(
+                "_lg_ok",
+                "lg_code",
+                lambda v: f"「{v}」は area_code の6桁コード（5桁＋検査数字）と合いません",
             ),
+            _true(
+                "_pref_ok",
+                "prefecture",
+                lambda v: f"「{v}」は団体コードの都道府県（上2桁）と合いません",
+            ),
+        ],
+        derive=(
+            _code_ok(),
+            (pl.col("lg_code").str.zfill(6) == expected_six).fill_null(False).alias("_lg_ok"),
+            (pl.col("prefecture") == expected_pref).fill_null(True).alias("_pref_ok"),
         ),
-    }
+    )
+
+
+#: Population rows against the municipalities, and census years and counts.
+_POPULATION_CHECKS: tuple[Check, ...] = (
+    _true(
+        "_name_ok",
+        "name",
+        lambda v: f"「{v}」は municipalities.csv のこの団体コードの名前と合いません",
+    ),
+    _true(
+        "_pref_ok",
+        "prefecture",
+        lambda v: f"「{v}」は municipalities.csv のこの団体コードの都道府県と合いません",
+    ),
+    _between("year", 1920, 2100, "調査年が範囲外です（国勢調査は1920年から）"),
+    Check(
+        lambda gxe: gxe.ExpectColumnValuesToBeBetween(
+            column="_year_mod5", min_value=0, max_value=0
+        ),
+        "year",
+        lambda v: f"{v} は国勢調査の年（1920年から5年ごと）ではありません",
+    ),
+    _between("population", 0, 130_000_000, "人口が範囲外です（0 以上の人数）"),
+    Check(
+        lambda gxe: gxe.ExpectCompoundColumnsToBeUnique(column_list=["_code5", "year"]),
+        "year",
+        lambda v: f"同じ団体コード・調査年（{v}年）の行が重複しています",
+    ),
+)
+
+#: Helper columns of the population checks: names and prefectures are compared only
+#: where the municipalities know the code.
+_POPULATION_DERIVED: tuple[pl.Expr, ...] = (
+    ((pl.col("_known_name").is_null()) | (pl.col("name") == pl.col("_known_name"))).alias(
+        "_name_ok"
+    ),
+    (
+        pl.col("_known_prefecture").is_null()
+        | (pl.col("prefecture") == pl.col("_known_prefecture"))
+    ).alias("_pref_ok"),
+    (pl.col("year") % 5).alias("_year_mod5"),
+)
+
+
+def _population_suite(area_codes: Sequence[str]) -> Suite:
+    known_code = Check(
+        lambda gxe: gxe.ExpectColumnValuesToBeInSet(column="_code5", value_set=list(area_codes)),
+        "area_code",
+        lambda v: (
+            f"団体コード「{v}」が municipalities.csv にありません"
+            "（先に municipalities.csv に行を追加してください）"
+        ),
+    )
+    return Suite(
+        "national_population",
+        [_true("_code_ok", "area_code", _code_reason), known_code, *_POPULATION_CHECKS],
+        derive=(_code_ok(), *_POPULATION_DERIVED),
+    )
 
 
 def fiscal_suites(
