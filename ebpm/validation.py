@@ -147,7 +147,7 @@ def validate(frame: pl.DataFrame, suite: Suite, label: str | None = None) -> lis
     return errors
 
 
-# --- suites ----------------------------------------------------------------------------
+# --- check builders --------------------------------------------------------------------
 
 
 def _unique(column: str, what: str) -> Check:
@@ -166,83 +166,45 @@ def _in_set(column: str, allowed: Sequence[object], what: str, fix: str) -> Chec
     )
 
 
-def tree_suites(field_ids: Sequence[int], strategy_ids: Sequence[str]) -> dict[str, Suite]:
-    """Suites of the strategy tree (fields, strategies, tactics).
+def _between(column: str, low: float | None, high: float | None, message: str) -> Check:
+    return Check(
+        lambda gxe: gxe.ExpectColumnValuesToBeBetween(column=column, min_value=low, max_value=high),
+        column,
+        lambda v: f"「{v}」: {message}",
+    )
 
-    Ids follow :data:`STRATEGY_ID_PATTERN` and :data:`TACTIC_ID_PATTERN`, and each id starts
-    with its parent's (strategy 1-2 belongs to field 1, tactic 1-2-3 to strategy 1-2).
-    """
-    return {
-        "field": Suite(
-            "field",
-            [
-                _unique("field_id", "分野番号"),
-                _between("field_id", 1, 99, "分野番号は 1〜99 の整数で入力してください"),
-            ],
-        ),
-        "strategy": Suite(
-            "strategy",
-            [
-                _unique("strategy_id", "戦略番号"),
-                _regex(
-                    "strategy_id",
-                    STRATEGY_ID_PATTERN,
-                    "戦略番号は「分野番号-戦略番号」の形（例：1-2）で入力してください",
-                ),
-                _in_set(
-                    "field_id",
-                    field_ids,
-                    "fields.csv にない分野番号です",
-                    "fields.csv の field_id を使ってください",
-                ),
-                _true(
-                    "_parent_ok",
-                    "strategy_id",
-                    lambda v: (
-                        "戦略番号の先頭が field_id と合いません（例：分野1の戦略は 1-1, 1-2 …）"
-                    ),
-                ),
-            ],
-            derive=(
-                (
-                    pl.col("strategy_id").str.extract(r"^(\d+)-").cast(pl.Int32, strict=False)
-                    == pl.col("field_id")
-                )
-                .fill_null(False)
-                .alias("_parent_ok"),
-            ),
-        ),
-        "tactic": Suite(
-            "tactic",
-            [
-                _unique("tactic_id", "戦術番号"),
-                _regex(
-                    "tactic_id",
-                    TACTIC_ID_PATTERN,
-                    "戦術番号は「分野-戦略-戦術」の形（例：1-2-1）で入力してください",
-                ),
-                _in_set(
-                    "strategy_id",
-                    strategy_ids,
-                    "strategies.csv にない戦略番号です",
-                    "strategies.csv の strategy_id を使ってください",
-                ),
-                _true(
-                    "_parent_ok",
-                    "tactic_id",
-                    lambda v: (
-                        "戦術番号の先頭が strategy_id と合いません（例：戦略1-2の戦術は 1-2-1, 1-2-2 …）"
-                    ),
-                ),
-            ],
-            derive=(
-                pl.col("tactic_id")
-                .str.starts_with(pl.col("strategy_id") + "-")
-                .fill_null(False)
-                .alias("_parent_ok"),
-            ),
-        ),
-    }
+
+def _not_null(column: str, what: str) -> Check:
+    return Check(
+        lambda gxe: gxe.ExpectColumnValuesToNotBeNull(column=column),
+        column,
+        lambda v: f"{what}が空欄です",
+    )
+
+
+def _regex(column: str, pattern: str, message: str) -> Check:
+    return Check(
+        lambda gxe: gxe.ExpectColumnValuesToMatchRegex(column=column, regex=pattern),
+        column,
+        lambda v: f"「{v}」: {message}",
+    )
+
+
+def _all_sample(column: str = "is_sample") -> Check:
+    return Check(
+        lambda gxe: gxe.ExpectColumnValuesToBeInSet(column=column, value_set=[True]),
+        column,
+        lambda v: "研修用サンプルデータには is_sample = true が必要です",
+    )
+
+
+def _true(column: str, reported: str, message: Callable[[object], str]) -> Check:
+    """A derived Boolean ``column`` must be true; the error points at ``reported``."""
+    return Check(
+        lambda gxe: gxe.ExpectColumnValuesToBeInSet(column=column, value_set=[True]),
+        reported,
+        message,
+    )
 
 
 def _percent(column: str) -> pl.Expr:
@@ -253,123 +215,229 @@ def _percent(column: str) -> pl.Expr:
     )
 
 
-def definition_suite(strategy_ids: Sequence[str]) -> Suite:
-    """Checks of ``kpi_definitions.csv`` (every revision)."""
-    percent_msg = "割合（%）の値は 0〜100 の範囲で入力してください"
+# --- suites ----------------------------------------------------------------------------
+
+
+def _known_strategy(strategy_ids: Sequence[str]) -> Check:
+    return _in_set(
+        "strategy_id",
+        strategy_ids,
+        "strategies.csv にない戦略番号です",
+        "strategies.csv の strategy_id を使ってください",
+    )
+
+
+def tree_suites(field_ids: Sequence[int], strategy_ids: Sequence[str]) -> dict[str, Suite]:
+    """Suites of the strategy tree (fields, strategies, tactics).
+
+    Ids follow :data:`STRATEGY_ID_PATTERN` and :data:`TACTIC_ID_PATTERN`, and each id starts
+    with its parent's (strategy 1-2 belongs to field 1, tactic 1-2-3 to strategy 1-2).
+    """
+    return {
+        "field": _field_suite(),
+        "strategy": _strategy_suite(field_ids),
+        "tactic": _tactic_suite(strategy_ids),
+    }
+
+
+def _field_suite() -> Suite:
     return Suite(
-        "kpi_definition",
+        "field",
         [
-            Check(
-                lambda gxe: gxe.ExpectCompoundColumnsToBeUnique(column_list=["kpi_id", "revision"]),
-                "kpi_id",
-                lambda v: (
-                    f"指標「{v}」に同じ改訂番号（revision）の定義が複数あります（改訂したときは revision を増やしてください）"
-                ),
-            ),
-            # The id becomes a chart's file name and an anchor in the report.
+            _unique("field_id", "分野番号"),
+            _between("field_id", 1, 99, "分野番号は 1〜99 の整数で入力してください"),
+        ],
+    )
+
+
+def _strategy_suite(field_ids: Sequence[int]) -> Suite:
+    # 1-2 belongs to field 1: the number before the hyphen is the field.
+    parent_ok = (
+        pl.col("strategy_id").str.extract(r"^(\d+)-").cast(pl.Int32, strict=False)
+        == pl.col("field_id")
+    ).fill_null(False)
+    return Suite(
+        "strategy",
+        [
+            _unique("strategy_id", "戦略番号"),
             _regex(
-                "kpi_id",
-                KPI_ID_PATTERN,
-                "指標IDは英数字で始まり、英数字・ハイフン・下線だけの32文字以内にしてください（例：K01）",
-            ),
-            Check(
-                lambda gxe: gxe.ExpectColumnValuesToNotMatchRegex(
-                    column="kpi_id", regex=WINDOWS_DEVICE_PATTERN
-                ),
-                "kpi_id",
-                lambda v: (
-                    f"「{v}」は Windows で装置の名前（CON・NUL・COM1 など）なので、グラフの"
-                    "ファイル名に使えません。別の指標IDにしてください"
-                ),
-            ),
-            _in_set(
                 "strategy_id",
-                strategy_ids,
-                "strategies.csv にない戦略番号です",
-                "strategies.csv の strategy_id を使ってください",
+                STRATEGY_ID_PATTERN,
+                "戦略番号は「分野番号-戦略番号」の形（例：1-2）で入力してください",
             ),
             _in_set(
-                "aggregation_label",
-                ["単", "累"],
-                "単年度/累計の区分ではありません",
-                "「単」か「累」を入力してください",
-            ),
-            _in_set(
-                "direction",
-                ["increase", "decrease", "maintain"],
-                "目標の方向ではありません",
-                "increase・decrease・maintain のいずれかを入力してください",
-            ),
-            _in_set(
-                "target_basis",
-                ["final_year", "period_average"],
-                "目標の判定方法ではありません",
-                "final_year か period_average を入力してください",
-            ),
-            Check(
-                lambda gxe: gxe.ExpectColumnValuesToBeBetween(
-                    column="base_fy", min_value=2000, max_value=2100
-                ),
-                "base_fy",
-                lambda v: f"基準年度「{v}」が範囲外です（2000〜2100 の西暦年度で入力してください）",
-            ),
-            Check(
-                lambda gxe: gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                    column_A="target_fy", column_B="base_fy"
-                ),
-                "target_fy",
-                lambda v: f"目標年度「{v}」が基準年度より後になっていません",
+                "field_id",
+                field_ids,
+                "fields.csv にない分野番号です",
+                "fields.csv の field_id を使ってください",
             ),
             _true(
-                "_target_moves",
-                "target_value",
-                lambda v: (
-                    "目標値が基準値と同じです。増やす・減らす指標では進捗率を計算できません"
-                    "（水準を保つ指標なら direction を maintain に、そうでなければ目標値を確かめてください）"
-                ),
-            ),
-            _true(
-                "_target_direction",
-                "target_value",
-                lambda v: (
-                    "目標値が direction と逆の向きです（decrease なら基準値より小さく、increase なら"
-                    "基準値より大きくしてください。方向か目標値のどちらかが誤っています）"
-                ),
-            ),
-            Check(
-                lambda gxe: gxe.ExpectColumnValuesToBeBetween(
-                    column="base_value_percent", min_value=0, max_value=100
-                ),
-                "base_value",
-                lambda v: f"「{v}」: {percent_msg}",
-            ),
-            Check(
-                lambda gxe: gxe.ExpectColumnValuesToBeBetween(
-                    column="target_value_percent", min_value=0, max_value=100
-                ),
-                "target_value",
-                lambda v: f"「{v}」: {percent_msg}",
+                "_parent_ok",
+                "strategy_id",
+                lambda v: "戦略番号の先頭が field_id と合いません（例：分野1の戦略は 1-1, 1-2 …）",
             ),
         ],
-        derive=(
-            _percent("base_value"),
-            _percent("target_value"),
-            (
-                ~pl.col("direction").is_in(["increase", "decrease"])
-                | (pl.col("target_value") != pl.col("base_value"))
-            )
-            .fill_null(True)
-            .alias("_target_moves"),
-            (
-                pl.when(pl.col("direction") == "decrease")
-                .then(pl.col("target_value") <= pl.col("base_value"))
-                .when(pl.col("direction") == "increase")
-                .then(pl.col("target_value") >= pl.col("base_value"))
-                .otherwise(True)
-            )
-            .fill_null(True)
-            .alias("_target_direction"),
+        derive=(parent_ok.alias("_parent_ok"),),
+    )
+
+
+def _tactic_suite(strategy_ids: Sequence[str]) -> Suite:
+    # 1-2-3 belongs to strategy 1-2.
+    parent_ok = pl.col("tactic_id").str.starts_with(pl.col("strategy_id") + "-").fill_null(False)
+    return Suite(
+        "tactic",
+        [
+            _unique("tactic_id", "戦術番号"),
+            _regex(
+                "tactic_id",
+                TACTIC_ID_PATTERN,
+                "戦術番号は「分野-戦略-戦術」の形（例：1-2-1）で入力してください",
+            ),
+            _known_strategy(strategy_ids),
+            _true(
+                "_parent_ok",
+                "tactic_id",
+                lambda v: (
+                    "戦術番号の先頭が strategy_id と合いません（例：戦略1-2の戦術は 1-2-1, 1-2-2 …）"
+                ),
+            ),
+        ],
+        derive=(parent_ok.alias("_parent_ok"),),
+    )
+
+
+#: Who a definition revision is: one row per id and revision, an id that can become a
+#: chart's file name and an anchor in the report.
+_DEFINITION_ID_CHECKS: tuple[Check, ...] = (
+    Check(
+        lambda gxe: gxe.ExpectCompoundColumnsToBeUnique(column_list=["kpi_id", "revision"]),
+        "kpi_id",
+        lambda v: (
+            f"指標「{v}」に同じ改訂番号（revision）の定義が複数あります（改訂したときは revision を増やしてください）"
         ),
+    ),
+    _regex(
+        "kpi_id",
+        KPI_ID_PATTERN,
+        "指標IDは英数字で始まり、英数字・ハイフン・下線だけの32文字以内にしてください（例：K01）",
+    ),
+    Check(
+        lambda gxe: gxe.ExpectColumnValuesToNotMatchRegex(
+            column="kpi_id", regex=WINDOWS_DEVICE_PATTERN
+        ),
+        "kpi_id",
+        lambda v: (
+            f"「{v}」は Windows で装置の名前（CON・NUL・COM1 など）なので、グラフの"
+            "ファイル名に使えません。別の指標IDにしてください"
+        ),
+    ),
+)
+
+#: Coded columns of a definition: (column, accepted codes, what a wrong value is not, fix).
+_DEFINITION_CODES: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
+    (
+        "aggregation_label",
+        ("単", "累"),
+        "単年度/累計の区分ではありません",
+        "「単」か「累」を入力してください",
+    ),
+    (
+        "direction",
+        ("increase", "decrease", "maintain"),
+        "目標の方向ではありません",
+        "increase・decrease・maintain のいずれかを入力してください",
+    ),
+    (
+        "target_basis",
+        ("final_year", "period_average"),
+        "目標の判定方法ではありません",
+        "final_year か period_average を入力してください",
+    ),
+)
+
+_PERCENT_MESSAGE = "割合（%）の値は 0〜100 の範囲で入力してください"
+
+
+def _percent_between(column: str) -> Check:
+    """A share's ``column`` lies in 0–100, read from the derived ``<column>_percent``."""
+    return Check(
+        lambda gxe: gxe.ExpectColumnValuesToBeBetween(
+            column=f"{column}_percent", min_value=0, max_value=100
+        ),
+        column,
+        lambda v: f"「{v}」: {_PERCENT_MESSAGE}",
+    )
+
+
+#: Base and target of a revision: years in order, a target that moves the KPI's way,
+#: shares within 0–100.
+_DEFINITION_TARGET_CHECKS: tuple[Check, ...] = (
+    Check(
+        lambda gxe: gxe.ExpectColumnValuesToBeBetween(
+            column="base_fy", min_value=2000, max_value=2100
+        ),
+        "base_fy",
+        lambda v: f"基準年度「{v}」が範囲外です（2000〜2100 の西暦年度で入力してください）",
+    ),
+    Check(
+        lambda gxe: gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="target_fy", column_B="base_fy"
+        ),
+        "target_fy",
+        lambda v: f"目標年度「{v}」が基準年度より後になっていません",
+    ),
+    _true(
+        "_target_moves",
+        "target_value",
+        lambda v: (
+            "目標値が基準値と同じです。増やす・減らす指標では進捗率を計算できません"
+            "（水準を保つ指標なら direction を maintain に、そうでなければ目標値を確かめてください）"
+        ),
+    ),
+    _true(
+        "_target_direction",
+        "target_value",
+        lambda v: (
+            "目標値が direction と逆の向きです（decrease なら基準値より小さく、increase なら"
+            "基準値より大きくしてください。方向か目標値のどちらかが誤っています）"
+        ),
+    ),
+    _percent_between("base_value"),
+    _percent_between("target_value"),
+)
+
+#: Helper columns the definition checks read (a missing value is left to other checks).
+_DEFINITION_DERIVED: tuple[pl.Expr, ...] = (
+    _percent("base_value"),
+    _percent("target_value"),
+    # Progress (A − B)/(T − B) needs T ≠ B unless the KPI keeps a level.
+    (
+        ~pl.col("direction").is_in(["increase", "decrease"])
+        | (pl.col("target_value") != pl.col("base_value"))
+    )
+    .fill_null(True)
+    .alias("_target_moves"),
+    (
+        pl.when(pl.col("direction") == "decrease")
+        .then(pl.col("target_value") <= pl.col("base_value"))
+        .when(pl.col("direction") == "increase")
+        .then(pl.col("target_value") >= pl.col("base_value"))
+        .otherwise(True)
+    )
+    .fill_null(True)
+    .alias("_target_direction"),
+)
+
+
+def definition_suite(strategy_ids: Sequence[str]) -> Suite:
+    """Checks of ``kpi_definitions.csv`` (every revision)."""
+    codes = [
+        _in_set(column, allowed, what, fix) for column, allowed, what, fix in _DEFINITION_CODES
+    ]
+    return Suite(
+        "kpi_definition",
+        [*_DEFINITION_ID_CHECKS, _known_strategy(strategy_ids), *codes, *_DEFINITION_TARGET_CHECKS],
+        derive=_DEFINITION_DERIVED,
     )
 
 
@@ -462,47 +530,6 @@ def actuals_suite(kpi_ids: Sequence[str], first_fy: int, last_fy: int) -> Suite:
     )
 
 
-def _between(column: str, low: float | None, high: float | None, message: str) -> Check:
-    return Check(
-        lambda gxe: gxe.ExpectColumnValuesToBeBetween(column=column, min_value=low, max_value=high),
-        column,
-        lambda v: f"「{v}」: {message}",
-    )
-
-
-def _not_null(column: str, what: str) -> Check:
-    return Check(
-        lambda gxe: gxe.ExpectColumnValuesToNotBeNull(column=column),
-        column,
-        lambda v: f"{what}が空欄です",
-    )
-
-
-def _regex(column: str, pattern: str, message: str) -> Check:
-    return Check(
-        lambda gxe: gxe.ExpectColumnValuesToMatchRegex(column=column, regex=pattern),
-        column,
-        lambda v: f"「{v}」: {message}",
-    )
-
-
-def _all_sample(column: str = "is_sample") -> Check:
-    return Check(
-        lambda gxe: gxe.ExpectColumnValuesToBeInSet(column=column, value_set=[True]),
-        column,
-        lambda v: "研修用サンプルデータには is_sample = true が必要です",
-    )
-
-
-def _true(column: str, reported: str, message: Callable[[object], str]) -> Check:
-    """A derived Boolean ``column`` must be true; the error points at ``reported``."""
-    return Check(
-        lambda gxe: gxe.ExpectColumnValuesToBeInSet(column=column, value_set=[True]),
-        reported,
-        message,
-    )
-
-
 def _code_reason(value: object) -> str:
     from ebpm.codes import normalize_code
 
@@ -520,92 +547,108 @@ def national_suites(area_codes: Sequence[str]) -> dict[str, Suite]:
     prefecture totals such as ``03000``). The reader adds ``_code5`` (the 5-digit code or
     null), ``_known_name`` and ``_known_prefecture`` (of ``_code5`` in the municipalities).
     """
-    from ebpm.codes import PREFECTURES, check_digit_expr, code_error_expr
+    return {
+        "national_municipality": _municipality_suite(),
+        "national_population": _population_suite(area_codes),
+    }
 
-    code_ok = code_error_expr("area_code").is_null().alias("_code_ok")
+
+def _code_ok() -> pl.Expr:
+    """``_code_ok``: ``area_code`` is a valid municipality code (see :func:`_code_reason`)."""
+    from ebpm.codes import code_error_expr
+
+    return code_error_expr("area_code").is_null().alias("_code_ok")
+
+
+def _municipality_suite() -> Suite:
+    from ebpm.codes import PREFECTURES, check_digit_expr
+
     expected_six = pl.concat_str(pl.col("_code5"), check_digit_expr(pl.col("_code5")))
     expected_pref = pl.col("_code5").str.slice(0, 2).replace_strict(PREFECTURES, default=None)
-    return {
-        "national_municipality": Suite(
-            "national_municipality",
-            [
-                _true("_code_ok", "area_code", _code_reason),
-                Check(
-                    lambda gxe: gxe.ExpectColumnValuesToBeUnique(column="_code5"),
-                    "area_code",
-                    lambda v: f"団体コード「{v}」が重複しています（1団体1行にしてください）",
-                ),
-                _true(
-                    "_lg_ok",
-                    "lg_code",
-                    lambda v: f"「{v}」は area_code の6桁コード（5桁＋検査数字）と合いません",
-                ),
-                _true(
-                    "_pref_ok",
-                    "prefecture",
-                    lambda v: f"「{v}」は団体コードの都道府県（上2桁）と合いません",
-                ),
-            ],
-            derive=(
-                code_ok,
-                (pl.col("lg_code").str.zfill(6) == expected_six).fill_null(False).alias("_lg_ok"),
-                (pl.col("prefecture") == expected_pref).fill_null(True).alias("_pref_ok"),
+    return Suite(
+        "national_municipality",
+        [
+            _true("_code_ok", "area_code", _code_reason),
+            Check(
+                lambda gxe: gxe.ExpectColumnValuesToBeUnique(column="_code5"),
+                "area_code",
+                lambda v: f"団体コード「{v}」が重複しています（1団体1行にしてください）",
             ),
-        ),
-        "national_population": Suite(
-            "national_population",
-            [
-                _true("_code_ok", "area_code", _code_reason),
-                Check(
-                    lambda gxe: gxe.ExpectColumnValuesToBeInSet(
-                        column="_code5", value_set=list(area_codes)
-                    ),
-                    "area_code",
-                    lambda v: (
-                        f"団体コード「{v}」が municipalities.csv にありません"
-                        "（先に municipalities.csv に行を追加してください）"
-                    ),
-                ),
-                _true(
-                    "_name_ok",
-                    "name",
-                    lambda v: f"「{v}」は municipalities.csv のこの団体コードの名前と合いません",
-                ),
-                _true(
-                    "_pref_ok",
-                    "prefecture",
-                    lambda v: (
-                        f"「{v}」は municipalities.csv のこの団体コードの都道府県と合いません"
-                    ),
-                ),
-                _between("year", 1920, 2100, "調査年が範囲外です（国勢調査は1920年から）"),
-                Check(
-                    lambda gxe: gxe.ExpectColumnValuesToBeBetween(
-                        column="_year_mod5", min_value=0, max_value=0
-                    ),
-                    "year",
-                    lambda v: f"{v} は国勢調査の年（1920年から5年ごと）ではありません",
-                ),
-                _between("population", 0, 130_000_000, "人口が範囲外です（0 以上の人数）"),
-                Check(
-                    lambda gxe: gxe.ExpectCompoundColumnsToBeUnique(column_list=["_code5", "year"]),
-                    "year",
-                    lambda v: f"同じ団体コード・調査年（{v}年）の行が重複しています",
-                ),
-            ],
-            derive=(
-                code_ok,
-                (
-                    (pl.col("_known_name").is_null()) | (pl.col("name") == pl.col("_known_name"))
-                ).alias("_name_ok"),
-                (
-                    pl.col("_known_prefecture").is_null()
-                    | (pl.col("prefecture") == pl.col("_known_prefecture"))
-                ).alias("_pref_ok"),
-                (pl.col("year") % 5).alias("_year_mod5"),
+            _true(
+                "_lg_ok",
+                "lg_code",
+                lambda v: f"「{v}」は area_code の6桁コード（5桁＋検査数字）と合いません",
             ),
+            _true(
+                "_pref_ok",
+                "prefecture",
+                lambda v: f"「{v}」は団体コードの都道府県（上2桁）と合いません",
+            ),
+        ],
+        derive=(
+            _code_ok(),
+            (pl.col("lg_code").str.zfill(6) == expected_six).fill_null(False).alias("_lg_ok"),
+            (pl.col("prefecture") == expected_pref).fill_null(True).alias("_pref_ok"),
         ),
-    }
+    )
+
+
+#: Population rows against the municipalities, and census years and counts.
+_POPULATION_CHECKS: tuple[Check, ...] = (
+    _true(
+        "_name_ok",
+        "name",
+        lambda v: f"「{v}」は municipalities.csv のこの団体コードの名前と合いません",
+    ),
+    _true(
+        "_pref_ok",
+        "prefecture",
+        lambda v: f"「{v}」は municipalities.csv のこの団体コードの都道府県と合いません",
+    ),
+    _between("year", 1920, 2100, "調査年が範囲外です（国勢調査は1920年から）"),
+    Check(
+        lambda gxe: gxe.ExpectColumnValuesToBeBetween(
+            column="_year_mod5", min_value=0, max_value=0
+        ),
+        "year",
+        lambda v: f"{v} は国勢調査の年（1920年から5年ごと）ではありません",
+    ),
+    _between("population", 0, 130_000_000, "人口が範囲外です（0 以上の人数）"),
+    Check(
+        lambda gxe: gxe.ExpectCompoundColumnsToBeUnique(column_list=["_code5", "year"]),
+        "year",
+        lambda v: f"同じ団体コード・調査年（{v}年）の行が重複しています",
+    ),
+)
+
+#: Helper columns of the population checks: names and prefectures are compared only
+#: where the municipalities know the code.
+_POPULATION_DERIVED: tuple[pl.Expr, ...] = (
+    ((pl.col("_known_name").is_null()) | (pl.col("name") == pl.col("_known_name"))).alias(
+        "_name_ok"
+    ),
+    (
+        pl.col("_known_prefecture").is_null()
+        | (pl.col("prefecture") == pl.col("_known_prefecture"))
+    ).alias("_pref_ok"),
+    (pl.col("year") % 5).alias("_year_mod5"),
+)
+
+
+def _population_suite(area_codes: Sequence[str]) -> Suite:
+    known_code = Check(
+        lambda gxe: gxe.ExpectColumnValuesToBeInSet(column="_code5", value_set=list(area_codes)),
+        "area_code",
+        lambda v: (
+            f"団体コード「{v}」が municipalities.csv にありません"
+            "（先に municipalities.csv に行を追加してください）"
+        ),
+    )
+    return Suite(
+        "national_population",
+        [_true("_code_ok", "area_code", _code_reason), known_code, *_POPULATION_CHECKS],
+        derive=(_code_ok(), *_POPULATION_DERIVED),
+    )
 
 
 def fiscal_suites(

@@ -49,6 +49,7 @@ so a change to the rule here is seen by status, report, charts and notebooks ali
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -232,63 +233,18 @@ def evaluate(
     base_sample_size
         The base survey's number of answers; ``None`` (unknown) assumes the judged year's.
     """
-    judged, basis, years, missing = _judged(kpi, actuals, fiscal_year)
-    own = actuals.get(fiscal_year)
-    base, target = to_decimal(kpi.base_value), to_decimal(kpi.target_value)
-    final = fiscal_year >= kpi.final_fy
     recorded = decimals or {}
-    kpi_decimals = kpi.value_decimals
-    used_decimals = [
-        d if (d := recorded.get(y)) is not None else shortest_decimals(float(actuals[y]))
-        for y in years
-    ]
-    shown_digits = derived_decimals(kpi_decimals, *used_decimals)
-    averaged = basis == "period_average"
-    if judged is not None and averaged:
-        judged = round_half_up(judged, shown_digits)  # judged as shown (see the module doc)
-    expected = _path(kpi, fiscal_year)
-    expected_judged = _mean([_path(kpi, y) for y in years]) if averaged else expected
-
-    progress: Decimal | None = None
-    pace: Decimal | None = None
-    expected_progress: Decimal | None = None
-    if kpi.direction == "maintain":
-        expected = target
-        expected_judged = target
-        progress = None if judged is None else judged / target
-    else:
-        expected_progress = (expected_judged - base) / (target - base)
-        if judged is not None:
-            progress = (judged - base) / (target - base)
-            if expected_progress > 0:
-                pace = progress / expected_progress
-
-    unit = display_unit({"unit": kpi.unit, "unit_corrected": kpi.unit_corrected})
-    own_decimals = recorded.get(fiscal_year)
-    actual_decimals = max(
-        own_decimals if own_decimals is not None else shortest_decimals(float(own or 0)),
-        kpi_decimals,
-    )
-    shown = {
-        "actual": (
-            value_text(float(judged), shown_digits if averaged else actual_decimals) + unit
-            if judged is not None
-            else ""
-        ),
-        "target": value_text(float(target), kpi_decimals) + unit,
-        "progress": progress_text(None if progress is None else float(progress)),
-        "pace": pace_text(None if pace is None else float(pace)),
-        "on_track": format_band(bands.on_track),
-        "mostly": format_band(bands.mostly),
-        "period": fiscal_period_label(*kpi.period) if kpi.period else "",
-        "missing": _years_text(missing),
-    }
-    formula, reason = _formula_grade(
-        kpi, judged, target, progress, pace, final, averaged, bool(missing), bands, shown
-    )
+    judgement = _judgement(kpi, actuals, fiscal_year, recorded)
+    measures = _measures(kpi, judgement, fiscal_year)
+    own = actuals.get(fiscal_year)
+    actual_decimals = _actual_decimals(kpi, own, recorded.get(fiscal_year))
+    shown = _shown(kpi, judgement, measures, actual_decimals, bands)
+    final = fiscal_year >= kpi.final_fy
+    formula, reason = _formula_grade(kpi, judgement, measures, final, bands, shown)
     survey = _survey(
         kpi, own, (sample_sizes or {}).get(fiscal_year), base_sample_size, formula, reason
     )
+    averaged = judgement.averaged
     return Progress(
         kpi_id=kpi.kpi_id,
         fiscal_year=fiscal_year,
@@ -298,25 +254,119 @@ def evaluate(
         target_fy=kpi.target_fy,
         target_value=kpi.target_value,
         actual=None if own is None else float(own),
-        actual_basis=basis,
-        actual_years=years,
+        actual_basis=judgement.basis,
+        actual_years=judgement.years,
         elapsed=elapsed_share(kpi.base_fy, kpi.target_fy, fiscal_year),
-        expected=float(expected),
-        progress=_float(progress),
-        pace=_float(pace),
+        expected=float(measures.expected),
+        progress=_float(measures.progress),
+        pace=_float(measures.pace),
         grade=survey.pop("grade"),  # type: ignore[arg-type]
         reason=survey.pop("reason"),  # type: ignore[arg-type]
         bands=bands,
-        period_average=float(judged) if averaged and judged is not None else None,
-        expected_period_average=float(expected_judged) if averaged else None,
-        expected_progress=_float(expected_progress),
+        period_average=(
+            float(judgement.value) if averaged and judgement.value is not None else None
+        ),
+        expected_period_average=float(measures.expected_judged) if averaged else None,
+        expected_progress=_float(measures.expected_progress),
         formula_grade=formula,
         base_decimals=_published(kpi.base_value_decimals, kpi.base_value),
         target_decimals=_published(kpi.target_value_decimals, kpi.target_value),
         actual_decimals=None if own is None else actual_decimals,
-        derived_decimals=shown_digits,
+        derived_decimals=judgement.digits,
         **survey,  # type: ignore[arg-type]
     )
+
+
+@dataclass(frozen=True)
+class _Judgement:
+    """What a year is judged on: the value as shown, its basis and the years behind it."""
+
+    value: Decimal | None
+    basis: str
+    years: tuple[int, ...]
+    #: years of a period average without an actual
+    missing: tuple[int, ...]
+    #: decimals of values derived from the actuals, such as a period average
+    digits: int
+
+    @property
+    def averaged(self) -> bool:
+        return self.basis == "period_average"
+
+
+def _judgement(
+    kpi: KPI, actuals: Mapping[int, float], fiscal_year: int, recorded: Mapping[int, int | None]
+) -> _Judgement:
+    """The judged value; a period average is rounded to the decimals it is shown with."""
+    judged, basis, years, missing = _judged(kpi, actuals, fiscal_year)
+    used_decimals = [
+        d if (d := recorded.get(y)) is not None else shortest_decimals(float(actuals[y]))
+        for y in years
+    ]
+    digits = derived_decimals(kpi.value_decimals, *used_decimals)
+    if judged is not None and basis == "period_average":
+        judged = round_half_up(judged, digits)  # judged as shown (see the module doc)
+    return _Judgement(judged, basis, years, missing, digits)
+
+
+@dataclass(frozen=True)
+class _Measures:
+    """The expected path and the rule's ratios for one judgement."""
+
+    #: E(y); for a maintain KPI the level to keep
+    expected: Decimal
+    #: E over the judged years (the mean of E for a period average)
+    expected_judged: Decimal
+    progress: Decimal | None
+    pace: Decimal | None
+    expected_progress: Decimal | None
+
+
+def _measures(kpi: KPI, judgement: _Judgement, fiscal_year: int) -> _Measures:
+    """P = (A − B)/(T − B), P_E on the expected path and the pace R = P ÷ P_E (if P_E > 0)."""
+    base, target = to_decimal(kpi.base_value), to_decimal(kpi.target_value)
+    judged = judgement.value
+    if kpi.direction == "maintain":  # the level is the path; progress is A/T
+        return _Measures(target, target, None if judged is None else judged / target, None, None)
+    expected = _path(kpi, fiscal_year)
+    expected_judged = (
+        _mean([_path(kpi, y) for y in judgement.years]) if judgement.averaged else expected
+    )
+    expected_progress = (expected_judged - base) / (target - base)
+    if judged is None:
+        return _Measures(expected, expected_judged, None, None, expected_progress)
+    progress = (judged - base) / (target - base)
+    pace = progress / expected_progress if expected_progress > 0 else None
+    return _Measures(expected, expected_judged, progress, pace, expected_progress)
+
+
+def _actual_decimals(kpi: KPI, own: float | None, own_decimals: int | None) -> int:
+    """Decimals of the year's own actual: as published, and never fewer than the KPI's."""
+    published = own_decimals if own_decimals is not None else shortest_decimals(float(own or 0))
+    return max(published, kpi.value_decimals)
+
+
+def _shown(
+    kpi: KPI,
+    judgement: _Judgement,
+    measures: _Measures,
+    actual_decimals: int,
+    bands: GradeBands,
+) -> dict[str, str]:
+    """The numbers a reason quotes, as they are printed."""
+    unit = display_unit({"unit": kpi.unit, "unit_corrected": kpi.unit_corrected})
+    judged, progress, pace = judgement.value, measures.progress, measures.pace
+    judged_decimals = judgement.digits if judgement.averaged else actual_decimals
+    return {
+        "actual": value_text(float(judged), judged_decimals) + unit if judged is not None else "",
+        "target": value_text(float(to_decimal(kpi.target_value)), kpi.value_decimals) + unit,
+        "progress": progress_text(None if progress is None else float(progress)),
+        "pace": pace_text(None if pace is None else float(pace)),
+        "on_track": format_band(bands.on_track),
+        "mostly": format_band(bands.mostly),
+        "period": fiscal_period_label(*kpi.period) if kpi.period else "",
+        "missing": _years_text(judgement.missing),
+    }
 
 
 def _published(decimals: int | None, value: float) -> int:
@@ -329,19 +379,17 @@ def _float(value: Decimal | None) -> float | None:
 
 def _formula_grade(
     kpi: KPI,
-    judged: Decimal | None,
-    target: Decimal,
-    progress: Decimal | None,
-    pace: Decimal | None,
+    judgement: _Judgement,
+    measures: _Measures,
     final: bool,
-    averaged: bool,
-    incomplete: bool,
     bands: GradeBands,
     shown: dict[str, str],
 ) -> tuple[str, str]:
     """The grade from the formulas alone, and its reason with the numbers as shown."""
+    judged, target = judgement.value, to_decimal(kpi.target_value)
+    progress, pace, averaged = measures.progress, measures.pace, judgement.averaged
     if judged is None:
-        if incomplete and final and kpi.target_basis == "period_average":
+        if judgement.missing and final and kpi.target_basis == "period_average":
             return UNGRADED, REASONS["incomplete_period"].format(**shown)
         return UNGRADED, REASONS["no_actual"]
     if _reached(kpi.direction, judged, target):
