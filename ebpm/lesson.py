@@ -35,13 +35,25 @@ import html
 import math
 import re
 import traceback
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import polars as pl
 
-__all__ = ["LABELS", "explain_error", "format_value", "setup", "table_html", "table_text"]
+    from ebpm.kpi import KPI, Progress
+
+__all__ = [
+    "LABELS",
+    "explain_error",
+    "format_value",
+    "progress_notes",
+    "progress_view",
+    "results_view",
+    "setup",
+    "table_html",
+    "table_text",
+]
 
 #: Japanese labels for the English column names a trainee meets in the lessons.
 LABELS: Mapping[str, str] = {
@@ -282,6 +294,106 @@ def table_text(df: pl.DataFrame) -> str:
         tbl_width_chars=400,
     ):
         return f"{_shape_line(df, cut)}\n{frame}"
+
+
+# ----------------------------------------------------------------------------- progress
+
+
+def _progress_cells(row: Mapping[str, Any], mark: str) -> dict[str, str]:
+    from ebpm.kpi import format_progress
+
+    text = format_progress(row)
+    maintain = row.get("direction") == "maintain"
+    return {
+        "ID": str(row["kpi_id"]),
+        "指標": str(row.get("short_name") or row.get("name") or ""),
+        "単位": text.unit,
+        "基準値": text.base,
+        "目標値": text.target,
+        "実績値": text.actual + mark,
+        "期待値": text.expected,
+        # a maintain KPI's 進捗率 is A÷T (04), so the column says which one it is
+        "進捗率": text.progress + ("（目標比）" if maintain and text.actual != "−" else ""),
+        "ペース": text.pace,
+        "評価": text.grade_label + ("（サンプル）" if row.get("is_sample") else ""),
+    }
+
+
+def _noted_rows(table: pl.DataFrame) -> list[tuple[dict[str, Any], tuple[str, ...]]]:
+    from ebpm.kpi import format_progress
+
+    return [(row, format_progress(row).notes) for row in table.iter_rows(named=True)]
+
+
+def progress_view(table: pl.DataFrame) -> pl.DataFrame:
+    """KPI progress rows (``kpi_progress``) as a lesson shows them, the same as ``ebpm status``.
+
+    Every number is the text of :func:`ebpm.kpi.format_progress` — half-up rounding on the
+    decimal value, fixed decimals per column, the published precision of base, target and
+    actual — so a lesson never shows a number the status table or the report rounds
+    differently. 実績値 is always the year's own actual; a ※n mark points to the note
+    (:func:`progress_notes`) that says what the grade was judged on (a period average, a
+    survey share with its sampling error, a corrected unit).
+    """
+    import polars as pl
+
+    rows: list[dict[str, str]] = []
+    count = 0
+    for row, notes in _noted_rows(table):
+        mark = ""
+        if notes:
+            count += 1
+            mark = f"※{count}"
+        rows.append(_progress_cells(row, mark))
+    columns = ["ID", "指標", "単位", "基準値", "目標値", "実績値", "期待値", "進捗率", "ペース", "評価"]
+    return pl.DataFrame(rows, schema=dict.fromkeys(columns, pl.String), orient="row")
+
+
+def progress_notes(table: pl.DataFrame) -> str:
+    """The ※n notes of :func:`progress_view` for the same rows, one line each ("" if none)."""
+    lines = []
+    for row, notes in _noted_rows(table):
+        if notes:
+            lines.append(f"※{len(lines) + 1} " + "".join(notes))
+    return "\n".join(lines)
+
+
+def results_view(results: Iterable[Progress], kpi: KPI | None = None) -> pl.DataFrame:
+    """:func:`ebpm.evaluate` results as a table, numbers as ``ebpm status`` prints them.
+
+    One row per result: 年度, 実績値 (the year's own actual), 期間平均 and 期待値の平均 (only
+    when some result was judged on a period average), 期待値, 進捗率, ペース, 評価 and 理由.
+    ``kpi`` adds the unit to the values.
+    """
+    import polars as pl
+
+    from ebpm.jp import MISSING
+    from ebpm.kpi import format_progress
+
+    extra = {} if kpi is None else {"unit": kpi.unit, "unit_corrected": kpi.unit_corrected}
+    rows = [r.as_dict() | extra for r in results]
+    averaged = any(row["actual_basis"] == "period_average" for row in rows)
+    out = []
+    for row in rows:
+        text = format_progress(row)
+
+        def with_unit(value: str | None, unit: str = text.unit) -> str:
+            return value + unit if value and value != MISSING else MISSING
+
+        cells = {"年度": str(row["fiscal_year"]), "実績値": with_unit(text.actual)}
+        if averaged:
+            cells["期間平均"] = with_unit(text.period_average)
+            cells["期待値の平均"] = with_unit(text.expected_period_average)
+        cells |= {
+            "期待値": with_unit(text.expected),
+            "進捗率": text.progress,
+            "ペース": text.pace,
+            "評価": text.grade_label,
+            "理由": str(row["reason"]),
+        }
+        out.append(cells)
+    columns = list(out[0]) if out else ["年度", "評価"]
+    return pl.DataFrame(out, schema=dict.fromkeys(columns, pl.String), orient="row")
 
 
 # ----------------------------------------------------------------------------- errors

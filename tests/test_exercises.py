@@ -34,6 +34,7 @@ from ebpm.exercises.core import (
     Run,
     as_list,
     close_enough,
+    error_text,
     decimals_written,
     number_hint,
 )
@@ -90,24 +91,27 @@ def _snapshots(lesson: Path) -> dict[str, dict[str, Any]]:
     return found
 
 
-def _try(exercise_id: str, code: str) -> tuple[dict[str, Any], bool]:
-    """Run an exercise cell in the lesson's namespace at that point; (namespace, succeeded)."""
+def _try(exercise_id: str, code: str) -> tuple[dict[str, Any], str | None]:
+    """Run an exercise cell in the lesson's namespace at that point; (namespace, error).
+
+    ``error`` is what the trainee's check is told about a cell that raised (None if it ran).
+    """
     lesson = _lesson_of(exercise_id)
     namespace = dict(_snapshots(lesson)[exercise_id])
     cwd = Path.cwd()
     os.chdir(lesson.parent)
     try:
         _run(code, namespace, f"<練習 {exercise_id}>")
-        return namespace, True
-    except Exception:
-        return namespace, False
+        return namespace, None
+    except Exception as error:
+        return namespace, error_text(error)
     finally:
         os.chdir(cwd)
 
 
 def _verdict(exercise_id: str, code: str):
-    namespace, succeeded = _try(exercise_id, code)
-    runs = [Run(1, code, succeeded)]
+    namespace, error = _try(exercise_id, code)
+    runs = [Run(1, code, error is None, error)]
     return evaluate(exercise_id, namespace, source=code, runs=runs)
 
 
@@ -149,8 +153,8 @@ def test_wrong_answer_fails_with_its_hint(exercise_id, index):
 @pytest.mark.parametrize("exercise_id", IDS)
 def test_answer_left_from_an_earlier_run_is_not_accepted(exercise_id):
     exercise = EXERCISES[exercise_id]
-    namespace, succeeded = _try(exercise_id, exercise.solution)
-    assert succeeded
+    namespace, error = _try(exercise_id, exercise.solution)
+    assert error is None, error
     broken = f"{exercise.marker}\n{exercise.answers[0]} = 1 / 0"
     runs = [Run(5, exercise.solution, True), Run(6, broken, False)]
     verdict = evaluate(exercise_id, namespace, runs=runs)
