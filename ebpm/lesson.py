@@ -345,14 +345,25 @@ def progress_view(table: pl.DataFrame) -> pl.DataFrame:
             count += 1
             mark = f"※{count}"
         rows.append(_progress_cells(row, mark))
-    columns = ["ID", "指標", "単位", "基準値", "目標値", "実績値", "期待値", "進捗率", "ペース", "評価"]
+    columns = [
+        "ID",
+        "指標",
+        "単位",
+        "基準値",
+        "目標値",
+        "実績値",
+        "期待値",
+        "進捗率",
+        "ペース",
+        "評価",
+    ]
     return pl.DataFrame(rows, schema=dict.fromkeys(columns, pl.String), orient="row")
 
 
 def progress_notes(table: pl.DataFrame) -> str:
     """The ※n notes of :func:`progress_view` for the same rows, one line each ("" if none)."""
-    lines = []
-    for row, notes in _noted_rows(table):
+    lines: list[str] = []
+    for _row, notes in _noted_rows(table):
         if notes:
             lines.append(f"※{len(lines) + 1} " + "".join(notes))
     return "\n".join(lines)

@@ -34,8 +34,8 @@ from ebpm.exercises.core import (
     Run,
     as_list,
     close_enough,
-    error_text,
     decimals_written,
+    error_text,
     number_hint,
 )
 
