@@ -325,7 +325,7 @@ def _noted_rows(table: pl.DataFrame) -> list[tuple[dict[str, Any], tuple[str, ..
     return [(row, format_progress(row).notes) for row in table.iter_rows(named=True)]
 
 
-def progress_view(table: pl.DataFrame) -> pl.DataFrame:
+def progress_view(table: pl.DataFrame, *, with_year: bool = False) -> pl.DataFrame:
     """KPI progress rows (``kpi_progress``) as a lesson shows them, the same as ``ebpm status``.
 
     Every number is the text of :func:`ebpm.kpi.format_progress` — half-up rounding on the
@@ -333,7 +333,8 @@ def progress_view(table: pl.DataFrame) -> pl.DataFrame:
     actual — so a lesson never shows a number the status table or the report rounds
     differently. 実績値 is always the year's own actual; a ※n mark points to the note
     (:func:`progress_notes`) that says what the grade was judged on (a period average, a
-    survey share with its sampling error, a corrected unit).
+    survey share with its sampling error, a corrected unit). ``with_year`` adds a first
+    column 年度 (for the rows of several years).
     """
     import polars as pl
 
@@ -344,8 +345,10 @@ def progress_view(table: pl.DataFrame) -> pl.DataFrame:
         if notes:
             count += 1
             mark = f"※{count}"
-        rows.append(_progress_cells(row, mark))
+        cells = _progress_cells(row, mark)
+        rows.append({"年度": str(row["fiscal_year"])} | cells if with_year else cells)
     columns = [
+        *(["年度"] if with_year else []),
         "ID",
         "指標",
         "単位",
