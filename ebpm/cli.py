@@ -16,6 +16,7 @@ Every command follows one exit-code convention (also printed by ``ebpm --help``)
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -64,6 +65,11 @@ def _os_message(error: OSError) -> str:
         return f"ファイルにアクセスできません（権限がありません）: {error.filename}"
     if isinstance(error, IsADirectoryError):
         return f"ファイルではなくフォルダです: {error.filename}"
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return (
+            f"ディスクの空き容量が足りないため書き込めません: {error.filename}"
+            "（不要なファイルを削除して空き容量を増やしてから、もう一度実行してください）"
+        )
     return f"ファイルの読み書きに失敗しました: {error.filename}"
 
 
@@ -104,8 +110,15 @@ def _redact(text: str) -> str:
     return str(estat.redact(text))
 
 
+def _printable(text: str) -> str:
+    """Text that any terminal can print: a Shift_JIS file name shown as it reads."""
+    from ebpm.manifest import shown_name
+
+    return shown_name(text)
+
+
 def _error(message: str) -> None:
-    print(f"エラー: {_redact(' '.join(message.split()))}", file=sys.stderr)
+    print(f"エラー: {_printable(_redact(' '.join(message.split())))}", file=sys.stderr)
 
 
 def _fiscal_year(text: str) -> int:
@@ -148,7 +161,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         for message in error.messages[: args.max_errors]:
-            print(f"  - {message}", file=sys.stderr)
+            print(f"  - {_printable(message)}", file=sys.stderr)
         hidden = len(error.messages) - args.max_errors
         if hidden > 0:
             print(f"  …ほか {hidden} 件", file=sys.stderr)
@@ -186,6 +199,7 @@ def _no_rows(fiscal_year: int | None) -> str:
 
 def _cmd_status(args: argparse.Namespace) -> int:
     from ebpm import status
+    from ebpm.csvsafe import neutralize_frame
     from ebpm.warehouse import Warehouse
 
     with Warehouse(args.db) as wh:
@@ -197,8 +211,8 @@ def _cmd_status(args: argparse.Namespace) -> int:
             _warn_if_stale(wh)
     if args.format == "json":
         print(status.to_json(table))
-    elif args.format == "csv":
-        sys.stdout.write(status.to_csv(table))
+    elif args.format == "csv":  # names and notes come from input files: no live formulas
+        sys.stdout.write(status.to_csv(neutralize_frame(table)))
     else:
         print(status.format_table(table))
     return OK
@@ -506,12 +520,13 @@ def _code_lookup(path: Path) -> Callable[[str, str], str]:
 
 def _cmd_estat_show(args: argparse.Namespace) -> int:
     from ebpm import estat
+    from ebpm.csvsafe import write_csv
 
     lookup = _code_lookup(Path(args.codes)) if args.codes else None
     parsed = estat.parse_file(args.file, meta_json=args.meta, area_code_lookup=lookup)
     frame = parsed.frame
-    if args.format == "csv":
-        text, encoding = frame.write_csv(), "utf-8-sig"  # the BOM lets Excel read UTF-8
+    if args.format == "csv":  # labels come from the file: no live formulas for Excel
+        text, encoding = write_csv(frame), "utf-8-sig"  # the BOM lets Excel read UTF-8
     elif args.format == "json":
         text, encoding = frame.write_json() + "\n", "utf-8"
     else:
@@ -520,7 +535,7 @@ def _cmd_estat_show(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
         return OK
     Path(args.output).write_text(text, encoding=encoding, newline="")
-    print(f"書き出しました: {args.output}（{frame.height:,}件）", file=sys.stderr)
+    print(f"書き出しました: {_printable(str(args.output))}（{frame.height:,}件）", file=sys.stderr)
     return OK
 
 

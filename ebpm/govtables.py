@@ -51,7 +51,7 @@ from typing import Final
 
 import polars as pl
 
-from ebpm import jp
+from ebpm import jp, limits
 from ebpm.codes import code_error_expr, normalize_code_expr
 from ebpm.jp import normalize_text, sniff_encoding
 
@@ -120,14 +120,17 @@ def _select_sheet(names: Sequence[str], sheet: str | int | None, where: str) -> 
 def _read_xls(data: bytes, sheet: str | int | None, where: str) -> _Grid:
     import xlrd
 
-    try:
-        book = xlrd.open_workbook(file_contents=data, formatting_info=True)
+    try:  # ragged rows: a far cell does not pad every row to its column
+        book = xlrd.open_workbook(file_contents=data, formatting_info=True, ragged_rows=True)
     except NotImplementedError:  # formatting_info is not available for every BIFF version
-        book = xlrd.open_workbook(file_contents=data)
+        book = xlrd.open_workbook(file_contents=data, ragged_rows=True)
     index = _select_sheet(book.sheet_names(), sheet, where)
     ws = book.sheet_by_index(index)
+    limits.check_shape(ws.nrows, ws.ncols, where, limits.OFFICIAL_TABLE)
 
     def text(row: int, col: int) -> Cell:
+        if col >= ws.row_len(row):
+            return None
         kind = ws.cell_type(row, col)
         value = ws.cell_value(row, col)
         if kind == xlrd.XL_CELL_DATE:
@@ -214,7 +217,9 @@ def _read_calamine(data: bytes, sheet: str | int | None, where: str) -> _Grid:
 
 def _read_grid(path: Path, sheet: str | int | None, merged_cells: bool = True) -> _Grid:
     where = path.name
-    data = path.read_bytes()
+    # Measured before loading: no xlsx bomb or huge sheet reaches openpyxl or calamine.
+    data = limits.read_bytes(path, where, limits.OFFICIAL_TABLE)
+    limits.check_table(data, where, limits.OFFICIAL_TABLE)
     head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if head.startswith((b"<!doctype html", b"<html", b"<?xml")):
         raise ValueError(

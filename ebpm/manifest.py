@@ -24,6 +24,8 @@ import datetime as dt
 import fnmatch
 import hashlib
 import json
+import os
+import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -42,6 +44,7 @@ __all__ = [
     "notes_of",
     "read_sidecar",
     "scan_raw",
+    "shown_name",
     "source_line",
     "write_sidecar",
 ]
@@ -133,17 +136,47 @@ def _describe(meta: dict[str, object], where: str) -> dict[str, object]:
     }
 
 
+def _toml_error(where: str, error: tomllib.TOMLDecodeError) -> str:
+    found = re.search(r"at line (\d+), column (\d+)", str(error))
+    place = f" {found.group(1)}行目 {found.group(2)}文字目" if found else ""
+    return (
+        f'{where}{place}: TOML の書式が正しくありません（文字列は "…" で囲み、日付は '
+        f'2026-11-26、真偽値は true / false、見出しは ["ファイル名"] の形で書いてください。'
+        f"詳細: {error}）"
+    )
+
+
 def _folder_sources(folder: Path, raw_dir: Path) -> dict[str, dict[str, object]]:
+    """The entries of a folder's SOURCES.toml (UTF-8, a BOM is accepted), each a table."""
     sources = folder / SOURCES_FILE
     if not sources.exists():
         return {}
+    where = sources.relative_to(raw_dir).as_posix()
+    data = sources.read_bytes()
+    if data.startswith(b"\xef\xbb\xbf"):  # Notepad's UTF-8 with BOM
+        data = data[3:]
     try:
-        with sources.open("rb") as handle:
-            return tomllib.load(handle)
-    except tomllib.TOMLDecodeError as error:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
         raise ManifestError(
-            f"{sources.relative_to(raw_dir).as_posix()}: TOML の書式が正しくありません（{error}）"
+            f"{where}: 文字コードが UTF-8 ではありません（Shift_JIS などで保存されています）。"
+            "メモ帳などで開き、文字コード「UTF-8」を選んで保存し直してください"
         ) from None
+    try:
+        entries = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ManifestError(_toml_error(where, error)) from None
+    except RecursionError:
+        raise ManifestError(
+            f"{where}: 入れ子（[ や {{）が深すぎて読めません。TOML の書式を確かめてください"
+        ) from None
+    for key, value in entries.items():
+        if not isinstance(value, dict):
+            raise ManifestError(
+                f"{where}: 「{key}」が表になっていません。ファイルごとに "
+                f'["{key}"] の見出しを書き、その下に title = "…" などを1行ずつ書いてください'
+            )
+    return entries
 
 
 def is_sidecar(path: Path) -> bool:
@@ -174,9 +207,14 @@ def write_sidecar(data_path: Path, record: Mapping[str, object]) -> Path:
     """
     sidecar = _sidecar_of(Path(data_path))
     _describe(dict(record), sidecar.name)
-    tmp = sidecar.with_name(sidecar.name + ".tmp")
-    tmp.write_text(json.dumps(record, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    tmp.replace(sidecar)
+    text = json.dumps(record, ensure_ascii=False, indent=2) + "\n"
+    # Hidden, so a leftover of a killed write is never taken for a data file.
+    tmp = sidecar.with_name(f".{sidecar.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(text.encode("utf-8"))
+        os.replace(tmp, sidecar)
+    finally:
+        tmp.unlink(missing_ok=True)
     return sidecar
 
 
@@ -190,28 +228,64 @@ def read_sidecar(data_path: Path, where: str | None = None) -> dict[str, object]
     ManifestError
         When the sidecar is not a JSON object.
     """
-    sidecar = _sidecar_of(Path(data_path))
+    data_path = Path(data_path)
+    sidecar = _sidecar_of(data_path)
     if not sidecar.exists():
         return None
     try:
         record = json.loads(sidecar.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (json.JSONDecodeError, UnicodeDecodeError, OSError, RecursionError):
         record = None
     if not isinstance(record, dict):
-        raise ManifestError(f"{where or sidecar.name}: 出典情報の JSON が壊れています")
+        raise ManifestError(
+            f"{where or sidecar.name}: 出典情報の JSON が壊れています。この出典情報と、それが説明する"
+            f"データファイル {data_path.name} の2つを削除し、元のファイルを `ebpm estat import` で"
+            "取り込み直してください（e-Stat から取得したものは `ebpm estat fetch` で取得し直します）"
+        )
     return record
 
 
 def data_files(raw_dir: Path) -> list[Path]:
-    """The data files under ``raw_dir``, sorted: not SOURCES.toml, READMEs, sidecars or hidden files."""
+    """The data files under ``raw_dir``, sorted.
+
+    Not SOURCES.toml, READMEs, sidecars, hidden files or Excel's lock files (``~$…``).
+    """
     return sorted(
         path
         for path in raw_dir.rglob("*")
         if path.is_file()
         and path.name not in _NOT_DATA
         and not is_sidecar(path)
+        and not path.name.startswith("~$")  # Excel's lock file while a workbook is open
         and not any(part.startswith(".") for part in path.relative_to(raw_dir).parts)
     )
+
+
+_ESCAPED_BYTES = re.compile("[\udc80-\udcff]+")
+
+
+def shown_name(name: str) -> str:
+    r"""A file name (or message) that can be printed.
+
+    A name that is not UTF-8 (a Shift_JIS name copied from a zip or a USB stick) arrives
+    from the file system as surrogate escapes; each such run is shown as CP932 reads it.
+
+    >>> shown_name("実績.csv"), shown_name("\udc8e\udcc0\udc90\udcd1.csv")
+    ('実績.csv', '実績.csv')
+    """
+
+    def decode(run: re.Match[str]) -> str:
+        return run.group(0).encode("utf-8", "surrogateescape").decode("cp932", "replace")
+
+    return _ESCAPED_BYTES.sub(decode, name)
+
+
+def _check_name(rel: str) -> None:
+    if shown_name(rel) != rel:
+        raise ManifestError(
+            f"{shown_name(rel)}: ファイル名の文字コードが UTF-8 ではありません（Shift_JIS の名前のまま"
+            "コピーされたファイルです）。エクスプローラーなどでファイル名を付け直してください"
+        )
 
 
 def scan_raw(raw_dir: Path) -> list[Provenance]:
@@ -228,6 +302,7 @@ def scan_raw(raw_dir: Path) -> list[Provenance]:
     cache: dict[Path, dict[str, dict[str, object]]] = {}
     for path in data_files(raw_dir):
         rel = path.relative_to(raw_dir).as_posix()
+        _check_name(rel)
         meta = read_sidecar(path, where=rel + SIDECAR_SUFFIX)
         if meta is None:
             folder = cache.setdefault(path.parent, _folder_sources(path.parent, raw_dir))

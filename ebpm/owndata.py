@@ -327,8 +327,11 @@ def to_excel(
     font = Font(name="游ゴシック", size=11)
     bold = Font(name="游ゴシック", size=11, bold=True)
     row = 1
+    from ebpm.csvsafe import protect_xlsx_cell
+
     if title:
         sheet.cell(row, 1, title).font = Font(name="游ゴシック", size=12, bold=True)
+        protect_xlsx_cell(sheet.cell(row, 1))  # a title or header from input is never a formula
         row += 2 if not is_sample else 1
     if is_sample:
         sheet.cell(row, 1, "【研修用サンプルデータ（架空の値）】").font = bold
@@ -337,6 +340,7 @@ def to_excel(
     fill = PatternFill("solid", fgColor="DDEBF7")
     for col, name in enumerate(shown.columns, start=1):
         cell = sheet.cell(header_row, col, name)
+        protect_xlsx_cell(cell)
         cell.font, cell.fill = bold, fill
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
     formats = {

@@ -95,7 +95,7 @@ def _read_config(path: Path) -> WorkspaceConfig:
             data = tomllib.load(handle)
     except FileNotFoundError:
         return WorkspaceConfig()
-    except tomllib.TOMLDecodeError as error:
+    except (tomllib.TOMLDecodeError, RecursionError) as error:
         raise WorkspaceError(
             f"{path}: TOML の書式が正しくありません（{error}）。ebpm.toml を直してください"
         ) from None

@@ -9,13 +9,14 @@ column, the offending value and the fix, so a data steward can correct the file.
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
-from ebpm import jp
+from ebpm import jp, limits
 
 __all__ = [
     "ACTUALS_COLUMNS",
@@ -32,7 +33,7 @@ __all__ = [
 
 ROW = "_row"
 FILE = "_file"
-TABLE_SUFFIXES = (".csv", ".xlsx")
+TABLE_SUFFIXES = (".csv", ".xlsx", ".xls")
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,8 @@ class Column:
     convert: Callable[[str], object]
     dtype: pl.DataType
     required: bool = True
+    #: An id: NFKC-normalised, and two spellings of one id (K05 and Ｋ０５) are refused.
+    identifier: bool = False
 
 
 def _code(value: str) -> str:
@@ -81,6 +84,11 @@ def _code(value: str) -> str:
     if not code:
         raise ValueError("空欄です（値を入力してください）")
     return code
+
+
+def _identifier(value: str) -> str:
+    # Ｋ０５ and K05 are one id after NFKC; read_table refuses a file that mixes them.
+    return _code(value)
 
 
 def _optional_text(value: str) -> str | None:
@@ -95,15 +103,25 @@ def _required_text(value: str) -> str:
     return text
 
 
-def _number(value: str) -> float:
+def _finite(value: str) -> float | None:
     number = jp.parse_number(value)
+    if number is not None and not math.isfinite(number):
+        raise ValueError(
+            f"「{value}」は有限の数値ではありません（inf・nan や桁が大きすぎる数は使えません。"
+            "数値を入力してください）"
+        )
+    return number
+
+
+def _number(value: str) -> float:
+    number = _finite(value)
     if number is None:
         raise ValueError(f"「{value}」は数値ではありません（実績値を数値で入力してください）")
     return number
 
 
 def _optional_int(value: str) -> int | None:
-    number = jp.parse_number(value)
+    number = _finite(value)
     if number is None:
         return None
     if not number.is_integer():
@@ -172,22 +190,22 @@ STRATEGY_COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("intent", ("intent",), _optional_text, pl.String(), False),
     ),
     "strategies.csv": (
-        Column("strategy_id", ("strategy_id",), _required_text, pl.String()),
+        Column("strategy_id", ("strategy_id",), _identifier, pl.String(), identifier=True),
         Column("field_id", ("field_id",), _int, pl.Int32()),
         Column("number", ("number",), _int, pl.Int32()),
         Column("name", ("name",), _required_text, pl.String()),
     ),
     "tactics.csv": (
-        Column("tactic_id", ("tactic_id",), _required_text, pl.String()),
-        Column("strategy_id", ("strategy_id",), _required_text, pl.String()),
+        Column("tactic_id", ("tactic_id",), _identifier, pl.String(), identifier=True),
+        Column("strategy_id", ("strategy_id",), _identifier, pl.String(), identifier=True),
         Column("number", ("number",), _int, pl.Int32()),
         Column("name", ("name",), _required_text, pl.String()),
     ),
     "kpi_definitions.csv": (
-        Column("kpi_id", ("kpi_id",), _required_text, pl.String()),
+        Column("kpi_id", ("kpi_id",), _identifier, pl.String(), identifier=True),
         Column("revision", ("revision",), _int, pl.Int32()),
         Column("valid_from", ("valid_from",), _date, pl.Date()),
-        Column("strategy_id", ("strategy_id",), _required_text, pl.String()),
+        Column("strategy_id", ("strategy_id",), _identifier, pl.String(), identifier=True),
         Column("name", ("name",), _required_text, pl.String()),
         Column("short_name", ("short_name",), _optional_text, pl.String(), False),
         Column("aggregation_label", ("aggregation",), _required_text, pl.String()),
@@ -211,67 +229,275 @@ STRATEGY_COLUMNS: dict[str, tuple[Column, ...]] = {
 }
 
 
-def _read_cells(path: Path, label: str, allow_empty: bool = False) -> pl.DataFrame:
+_XLSX_FIX = "Excel で開き「Excel ブック（*.xlsx）」として保存し直してください"
+
+
+def _decode_csv(data: bytes, label: str) -> str:
+    """The text of a CSV: UTF-8 (with or without BOM) or CP932, else a message with the fix."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise BuildError(
+            [
+                InputError(
+                    label,
+                    "UTF-16（Unicode テキスト）で保存されています"
+                    "（Excel の「CSV UTF-8（コンマ区切り）」で保存し直してください）",
+                )
+            ]
+        )
+    if b"\x00" in data:
+        line = data.count(b"\n", 0, data.index(b"\x00")) + 1
+        raise BuildError(
+            [
+                InputError(
+                    label,
+                    "NUL 文字（0x00）が含まれています。テキストではないデータが混ざっています"
+                    "（Excel などで開いて CSV として保存し直してください）",
+                    line,
+                )
+            ]
+        )
+    try:
+        return data.decode(jp.sniff_encoding(data))
+    except UnicodeDecodeError:
+        raise BuildError(
+            [
+                InputError(
+                    label,
+                    "文字コードを判別できません（UTF-8 か Shift_JIS（CP932）で保存し直してください）",
+                )
+            ]
+        ) from None
+
+
+def _xlsx_cells(data: bytes, label: str) -> pl.DataFrame:
+    try:
+        report = limits.check_xlsx(data, label, limits.KPI_TABLE)
+    except limits.LimitError as error:
+        raise BuildError([InputError(label, error.reason)]) from None
+    if report.formulas_without_value:
+        raise BuildError(
+            [
+                InputError(
+                    label,
+                    f"{cell.ref}セルは数式ですが、計算結果が保存されていません"
+                    "（Excel で開いて上書き保存するか、値として貼り付けてください）",
+                    cell.row,
+                    cell.column,
+                )
+                for cell in report.formulas_without_value
+            ]
+        )
+    try:
+        return pl.read_excel(
+            io.BytesIO(data), has_header=False, infer_schema_length=0, raise_if_empty=False
+        )
+    except Exception as error:  # calamine reports many shapes of broken files
+        raise BuildError(
+            [InputError(label, f"Excel ファイルを読めません（{_XLSX_FIX}。詳細: {error}）")]
+        ) from None
+
+
+def _xls_text(value: object, kind: int, datemode: int) -> str | None:
+    import xlrd
+
+    if kind in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK, xlrd.XL_CELL_ERROR):
+        return None
+    if kind == xlrd.XL_CELL_DATE:
+        return xlrd.xldate_as_datetime(value, datemode).isoformat(sep=" ")
+    if kind == xlrd.XL_CELL_BOOLEAN:
+        return "true" if value else "false"
+    if isinstance(value, float):  # as calamine shows numbers: 2025, 46.1
+        return str(int(value)) if value.is_integer() and abs(value) < 2**53 else repr(value)
+    return str(value)
+
+
+def _xls_cells(data: bytes, label: str) -> pl.DataFrame:
+    """The first sheet of an Excel 97–2003 workbook (.xls), every cell as text."""
+    import xlrd
+
+    try:
+        book = xlrd.open_workbook(file_contents=data, on_demand=True)
+        sheet = book.sheet_by_index(0)
+    except Exception as error:  # xlrd raises many shapes of errors on broken files
+        raise BuildError(
+            [
+                InputError(
+                    label,
+                    f"Excel 97–2003（.xls）ファイルを読めません（{_XLSX_FIX}。詳細: {error}）",
+                )
+            ]
+        ) from None
+    try:
+        limits.check_shape(sheet.nrows, sheet.ncols, label, limits.KPI_TABLE)
+    except limits.LimitError as error:
+        raise BuildError([InputError(label, error.reason)]) from None
+    columns = {
+        f"column_{c}": [
+            _xls_text(sheet.cell_value(r, c), sheet.cell_type(r, c), book.datemode)
+            for r in range(sheet.nrows)
+        ]
+        for c in range(sheet.ncols)
+    }
+    return pl.DataFrame(columns, schema={name: pl.String() for name in columns})
+
+
+def _csv_cells(data: bytes, label: str) -> pl.DataFrame:
+    try:
+        limits.check_csv(data, label, limits.KPI_TABLE)
+    except limits.LimitError as error:
+        raise BuildError([InputError(label, error.reason)]) from None
+    text = _decode_csv(data, label)
+    try:
+        return pl.read_csv(
+            io.StringIO(text), has_header=False, infer_schema=False, truncate_ragged_lines=False
+        )
+    except pl.exceptions.PolarsError as error:
+        raise BuildError(
+            [
+                InputError(
+                    label,
+                    'CSV として読めません。列の数がそろっているか、引用符（"）が閉じているか'
+                    f"確かめてください（詳細: {error}）",
+                )
+            ]
+        ) from None
+
+
+def _grid(path: Path, label: str) -> pl.DataFrame:
+    """Every cell of the first sheet (or the CSV) as text, columns in file order."""
+    try:
+        data = limits.read_bytes(path, label, limits.KPI_TABLE)
+    except limits.LimitError as error:
+        raise BuildError([InputError(label, error.reason)]) from None
+    if not data.strip(b"\xef\xbb\xbf \t\r\n"):
+        raise BuildError(
+            [InputError(label, "ファイルが空です（見出し行とデータ行を入力してください）")]
+        )
+    suffix = path.suffix.lower()
+    if data.startswith(limits.ZIP_MAGIC):
+        if suffix != ".xlsx":
+            raise BuildError(
+                [
+                    InputError(
+                        label, "中身は Excel（.xlsx）ファイルです（拡張子を .xlsx にしてください）"
+                    )
+                ]
+            )
+        return _xlsx_cells(data, label)
+    if data.startswith(limits.OLE2_MAGIC):
+        if suffix != ".xls":
+            raise BuildError(
+                [
+                    InputError(
+                        label,
+                        "中身は Excel 97–2003（.xls）ファイルです（拡張子を .xls にしてください）",
+                    )
+                ]
+            )
+        return _xls_cells(data, label)
+    if suffix in (".xlsx", ".xls"):
+        raise BuildError(
+            [InputError(label, f"Excel（{suffix}）形式のファイルではありません（{_XLSX_FIX}）")]
+        )
+    return _csv_cells(data, label)
+
+
+@dataclass(frozen=True)
+class _Cells:
+    """A raw table as read: the header row (as written and NFKC-normalised) and the body."""
+
+    written: list[str]
+    headers: list[str]
+    body: pl.DataFrame  # columns column_0 … as text, plus ROW (the Excel row number)
+
+
+def _read_cells(path: Path, label: str, allow_empty: bool = False) -> _Cells:
     """Every cell as text, plus the Excel-style row number; raises BuildError.
 
     A file with a header and no rows is refused unless ``allow_empty`` (a new workspace's
     definition files start that way).
     """
-    data = path.read_bytes()
-    if not data.strip(b"\xef\xbb\xbf \t\r\n"):
+    grid = _grid(path, label)
+    grid = grid.rename({c: f"column_{i}" for i, c in enumerate(grid.columns)})
+    if grid.height == 0:
         raise BuildError(
             [InputError(label, "ファイルが空です（見出し行とデータ行を入力してください）")]
         )
-    if path.suffix.lower() == ".xlsx":
-        if not data.startswith(b"PK"):
-            raise BuildError(
-                [
-                    InputError(
-                        label,
-                        "Excel（.xlsx）形式のファイルではありません（Excel で開き「Excel ブック」として保存し直してください）",
-                    )
-                ]
-            )
-        try:
-            frame = pl.read_excel(io.BytesIO(data), infer_schema_length=0)
-        except Exception as error:  # calamine reports many shapes of broken files
-            raise BuildError(
-                [InputError(label, f"Excel ファイルを読めません（{error}）")]
-            ) from None
-    else:
-        try:
-            encoding = jp.sniff_encoding(data)
-        except UnicodeDecodeError:
-            raise BuildError(
-                [
-                    InputError(
-                        label,
-                        "文字コードを判別できません（UTF-8 か Shift_JIS（CP932）で保存し直してください）",
-                    )
-                ]
-            ) from None
-        text = data.decode(encoding)
-        try:
-            frame = pl.read_csv(io.StringIO(text), infer_schema=False, truncate_ragged_lines=False)
-        except pl.exceptions.PolarsError as error:
-            raise BuildError(
-                [
-                    InputError(
-                        label,
-                        f"CSV として読めません（列の数がそろっているか確かめてください: {error}）",
-                    )
-                ]
-            ) from None
-    frame = frame.rename({c: jp.normalize_text(c) for c in frame.columns})
-    frame = frame.with_row_index(ROW, offset=2).with_columns(pl.col(ROW).cast(pl.Int64))
-    value_columns = [c for c in frame.columns if c != ROW]
+    written = ["" if v is None else str(v).strip() for v in grid.row(0)]
+    body = grid.slice(1).with_row_index(ROW, offset=2).with_columns(pl.col(ROW).cast(pl.Int64))
+    value_columns = [c for c in body.columns if c != ROW]
     blank = pl.all_horizontal(pl.col(value_columns).fill_null("").str.strip_chars() == "")
-    frame = frame.filter(~blank)
-    if frame.height == 0 and not allow_empty:
+    body = body.filter(~blank)
+    if body.height == 0 and not allow_empty:
         raise BuildError(
             [InputError(label, "データ行がありません（見出しの下に1行以上入力してください）")]
         )
-    return frame
+    return _Cells(written, [jp.normalize_text(h) for h in written], body)
+
+
+def _pick_columns(
+    cells: _Cells, columns: Sequence[Column], label: str
+) -> tuple[dict[str, int | None], list[InputError]]:
+    """The position of each column's header; an error for a missing or doubled column.
+
+    Headers are compared after NFKC, so 「ｖａｌｕｅ」 is 「value」; two headers naming the
+    same column (``value,value``, ``value,実績値``) are refused, never one silently dropped.
+    """
+    picked: dict[str, int | None] = {}
+    errors: list[InputError] = []
+    shown = [h if len(h) <= 40 else h[:40] + "…" for h in cells.written if h]
+    present = ", ".join(shown[:30]) + (f" ほか{len(shown) - 30}列" if len(shown) > 30 else "")
+    for column in columns:
+        hits = [i for i, h in enumerate(cells.headers) if h in column.aliases]
+        if len(hits) > 1:
+            named = "」と「".join(f"{cells.written[i]}（{i + 1}列目）" for i in hits)
+            what = column.aliases[1] if len(column.aliases) > 1 else column.name
+            errors.append(
+                InputError(
+                    label,
+                    f"見出し「{named}」はどちらも{what}（{column.name}）の列です。"
+                    "1つの列だけにしてください（重複した列を削除するか、見出しを直してください）",
+                    1,
+                )
+            )
+        if not hits and column.required:
+            expected = "」か「".join(column.aliases[:3])
+            errors.append(
+                InputError(
+                    label,
+                    f"必要な列「{expected}」がありません（見出し行に列を追加してください。今ある列: {present}）",
+                )
+            )
+        picked[column.name] = hits[0] if hits else None
+    return picked, errors
+
+
+def _spelling_errors(
+    raw: Sequence[object],
+    ids: Sequence[object],
+    rows: Sequence[int],
+    header: str | None,
+    label: str,
+) -> list[InputError]:
+    """Rows whose id, once NFKC-normalised, is an id written differently on an earlier row."""
+    first: dict[object, tuple[str, int]] = {}
+    errors: list[InputError] = []
+    for cell, normalised, row in zip(raw, ids, rows, strict=True):
+        if normalised is None:
+            continue
+        written = str(cell).strip()
+        seen = first.setdefault(normalised, (written, row))
+        if seen[0] != written:
+            errors.append(
+                InputError(
+                    label,
+                    f"「{written}」は半角にすると「{normalised}」になり、{seen[1]}行目の「{seen[0]}」と"
+                    f"同じIDになります（同じものなら「{seen[0]}」と同じ書き方に、別のものなら別のIDにしてください）",
+                    row,
+                    header,
+                )
+            )
+    return errors
 
 
 def read_table(
@@ -285,27 +511,16 @@ def read_table(
         cells = _read_cells(path, label, allow_empty)
     except BuildError as error:
         return pl.DataFrame(), [e for e in error.errors if isinstance(e, InputError)]
-    errors: list[InputError] = []
-    found = {c: c for c in cells.columns}
-    picked: dict[str, str | None] = {}
-    for column in columns:
-        header = next((found[a] for a in column.aliases if a in found), None)
-        if header is None and column.required:
-            expected = "」か「".join(column.aliases[:3])
-            errors.append(
-                InputError(
-                    label,
-                    f"必要な列「{expected}」がありません（見出し行に列を追加してください。今ある列: {', '.join(c for c in cells.columns if c != ROW)}）",
-                )
-            )
-        picked[column.name] = header
+    picked, errors = _pick_columns(cells, columns, label)
     if errors:
         return pl.DataFrame(), errors
+    body = cells.body
     out: dict[str, list[object]] = {}
-    rows = cells[ROW].to_list()
+    rows = body[ROW].to_list()
     for column in columns:
-        header = picked[column.name]
-        raw = cells[header].to_list() if header else [""] * cells.height
+        position = picked[column.name]
+        header = None if position is None else cells.written[position]
+        raw = body[f"column_{position}"].to_list() if position is not None else [""] * body.height
         values: list[object] = []
         for row, cell in zip(rows, raw, strict=True):
             try:
@@ -314,6 +529,8 @@ def read_table(
                 values.append(None)
                 errors.append(InputError(label, str(error), row, header))
         out[column.name] = values
+        if column.identifier:
+            errors += _spelling_errors(raw, values, rows, header, label)
         if column.convert is _number:
             # Published precision (26.0 stays 26.0): the decimals of the text as written.
             out[f"{column.name}_decimals"] = [jp.decimal_places(cell) for cell in raw]
@@ -327,7 +544,11 @@ def read_table(
 
 
 def table_files(folder: Path) -> list[Path]:
-    """The CSV and xlsx files of a folder, sorted; Excel lock files (~$…) are skipped."""
+    """The CSV, xlsx and xls files of a folder, sorted; Excel lock files (~$…) are skipped.
+
+    A folder named like a table (``x.csv``) is listed too, so that the reader refuses it
+    with a message instead of skipping it.
+    """
     if not folder.exists():
         return []
     return sorted(

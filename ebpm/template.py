@@ -73,6 +73,8 @@ def _latest_definitions(raw: Path) -> pl.DataFrame:
 
 
 def _fill_kpi_list(sheet: Any, definitions: pl.DataFrame) -> None:
+    from ebpm.csvsafe import protect_xlsx_cell
+
     sheet.append(KPI_LIST_HEADERS)
     for row in definitions.iter_rows(named=True):
         sheet.append(
@@ -87,6 +89,9 @@ def _fill_kpi_list(sheet: Any, definitions: pl.DataFrame) -> None:
                 row["target_fy"],
             ]
         )
+    for row in sheet.iter_rows(min_row=2):
+        for cell in row:  # a name like 「=…」 from the definitions stays text
+            protect_xlsx_cell(cell)
     sheet.column_dimensions["B"].width = 60
 
 

@@ -21,6 +21,9 @@ from ebpm.kpi.model import KPI_ID_PATTERN
 from ebpm.readers import FILE, ROW, InputError
 
 __all__ = [
+    "STRATEGY_ID_PATTERN",
+    "TACTIC_ID_PATTERN",
+    "WINDOWS_DEVICE_PATTERN",
     "Check",
     "Suite",
     "actuals_suite",
@@ -33,6 +36,11 @@ __all__ = [
     "validate",
 ]
 
+#: Strategy and tactic ids (1-1, 1-1-2): a field, strategy and tactic number of one or two digits.
+STRATEGY_ID_PATTERN = r"^[1-9][0-9]?-[1-9][0-9]?$"
+TACTIC_ID_PATTERN = r"^[1-9][0-9]?-[1-9][0-9]?-[1-9][0-9]?$"
+#: Names Windows reserves for devices: ``CON.svg`` would write to the console, not a file.
+WINDOWS_DEVICE_PATTERN = r"(?i)^(?:CON|PRN|AUX|NUL|CONIN\$|CONOUT\$|COM[0-9¹²³]|LPT[0-9¹²³])$"
 PERCENT_UNITS = frozenset({"%", "％"})
 COUNT_UNITS = frozenset({"件", "人", "回", "枚"})
 
@@ -159,32 +167,80 @@ def _in_set(column: str, allowed: Sequence[object], what: str, fix: str) -> Chec
 
 
 def tree_suites(field_ids: Sequence[int], strategy_ids: Sequence[str]) -> dict[str, Suite]:
-    """Suites of the strategy tree (fields, strategies, tactics)."""
+    """Suites of the strategy tree (fields, strategies, tactics).
+
+    Ids follow :data:`STRATEGY_ID_PATTERN` and :data:`TACTIC_ID_PATTERN`, and each id starts
+    with its parent's (strategy 1-2 belongs to field 1, tactic 1-2-3 to strategy 1-2).
+    """
     return {
-        "field": Suite("field", [_unique("field_id", "分野番号")]),
+        "field": Suite(
+            "field",
+            [
+                _unique("field_id", "分野番号"),
+                _between("field_id", 1, 99, "分野番号は 1〜99 の整数で入力してください"),
+            ],
+        ),
         "strategy": Suite(
             "strategy",
             [
                 _unique("strategy_id", "戦略番号"),
+                _regex(
+                    "strategy_id",
+                    STRATEGY_ID_PATTERN,
+                    "戦略番号は「分野番号-戦略番号」の形（例：1-2）で入力してください",
+                ),
                 _in_set(
                     "field_id",
                     field_ids,
                     "fields.csv にない分野番号です",
                     "fields.csv の field_id を使ってください",
                 ),
+                _true(
+                    "_parent_ok",
+                    "strategy_id",
+                    lambda v: (
+                        "戦略番号の先頭が field_id と合いません（例：分野1の戦略は 1-1, 1-2 …）"
+                    ),
+                ),
             ],
+            derive=(
+                (
+                    pl.col("strategy_id").str.extract(r"^(\d+)-").cast(pl.Int32, strict=False)
+                    == pl.col("field_id")
+                )
+                .fill_null(False)
+                .alias("_parent_ok"),
+            ),
         ),
         "tactic": Suite(
             "tactic",
             [
                 _unique("tactic_id", "戦術番号"),
+                _regex(
+                    "tactic_id",
+                    TACTIC_ID_PATTERN,
+                    "戦術番号は「分野-戦略-戦術」の形（例：1-2-1）で入力してください",
+                ),
                 _in_set(
                     "strategy_id",
                     strategy_ids,
                     "strategies.csv にない戦略番号です",
                     "strategies.csv の strategy_id を使ってください",
                 ),
+                _true(
+                    "_parent_ok",
+                    "tactic_id",
+                    lambda v: (
+                        "戦術番号の先頭が strategy_id と合いません（例：戦略1-2の戦術は 1-2-1, 1-2-2 …）"
+                    ),
+                ),
             ],
+            derive=(
+                pl.col("tactic_id")
+                .str.starts_with(pl.col("strategy_id") + "-")
+                .fill_null(False)
+                .alias("_parent_ok"),
+            ),
         ),
     }
 
@@ -215,6 +271,16 @@ def definition_suite(strategy_ids: Sequence[str]) -> Suite:
                 "kpi_id",
                 KPI_ID_PATTERN,
                 "指標IDは英数字で始まり、英数字・ハイフン・下線だけの32文字以内にしてください（例：K01）",
+            ),
+            Check(
+                lambda gxe: gxe.ExpectColumnValuesToNotMatchRegex(
+                    column="kpi_id", regex=WINDOWS_DEVICE_PATTERN
+                ),
+                "kpi_id",
+                lambda v: (
+                    f"「{v}」は Windows で装置の名前（CON・NUL・COM1 など）なので、グラフの"
+                    "ファイル名に使えません。別の指標IDにしてください"
+                ),
             ),
             _in_set(
                 "strategy_id",
@@ -254,6 +320,22 @@ def definition_suite(strategy_ids: Sequence[str]) -> Suite:
                 "target_fy",
                 lambda v: f"目標年度「{v}」が基準年度より後になっていません",
             ),
+            _true(
+                "_target_moves",
+                "target_value",
+                lambda v: (
+                    "目標値が基準値と同じです。増やす・減らす指標では進捗率を計算できません"
+                    "（水準を保つ指標なら direction を maintain に、そうでなければ目標値を確かめてください）"
+                ),
+            ),
+            _true(
+                "_target_direction",
+                "target_value",
+                lambda v: (
+                    "目標値が direction と逆の向きです（decrease なら基準値より小さく、increase なら"
+                    "基準値より大きくしてください。方向か目標値のどちらかが誤っています）"
+                ),
+            ),
             Check(
                 lambda gxe: gxe.ExpectColumnValuesToBeBetween(
                     column="base_value_percent", min_value=0, max_value=100
@@ -269,7 +351,25 @@ def definition_suite(strategy_ids: Sequence[str]) -> Suite:
                 lambda v: f"「{v}」: {percent_msg}",
             ),
         ],
-        derive=(_percent("base_value"), _percent("target_value")),
+        derive=(
+            _percent("base_value"),
+            _percent("target_value"),
+            (
+                ~pl.col("direction").is_in(["increase", "decrease"])
+                | (pl.col("target_value") != pl.col("base_value"))
+            )
+            .fill_null(True)
+            .alias("_target_moves"),
+            (
+                pl.when(pl.col("direction") == "decrease")
+                .then(pl.col("target_value") <= pl.col("base_value"))
+                .when(pl.col("direction") == "increase")
+                .then(pl.col("target_value") >= pl.col("base_value"))
+                .otherwise(True)
+            )
+            .fill_null(True)
+            .alias("_target_direction"),
+        ),
     )
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -33,6 +34,7 @@ from ebpm.estat.responses import (
     decode_json,
     locate,
     parse_table_info,
+    read_limited,
     retrieved_date,
     table_source_line,
 )
@@ -110,11 +112,24 @@ def _write_cached(
     sha = hashlib.sha256(body).hexdigest()
     day = str(provenance["retrieved_at"]).replace("-", "")
     path = folder / f"{provenance['kind']}_{day}_{sha[:8]}{suffix}"
-    if not path.exists():
-        tmp = path.with_name(path.name + ".tmp")
+    record = {**provenance, "sha256": sha}
+    if path.exists():  # the same bytes again: only the record is refreshed
+        manifest.write_sidecar(path, record)
+        return path
+    # All or nothing: the data file appears only after its record, so a build never finds
+    # data without provenance; a failure removes both. Temporary names are hidden.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    sidecar: Path | None = None
+    try:
         tmp.write_bytes(body)
-        tmp.replace(path)
-    manifest.write_sidecar(path, {**provenance, "sha256": sha})
+        sidecar = manifest.write_sidecar(path, record)
+        os.replace(tmp, path)
+    except BaseException:
+        if sidecar is not None and not path.exists():
+            sidecar.unlink(missing_ok=True)
+        raise
+    finally:
+        tmp.unlink(missing_ok=True)
     return path
 
 
@@ -209,7 +224,7 @@ def import_file(
     if not source.is_file():
         raise EStatFormatError(f"{source}: ファイルが見つかりません")
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    body, redacted = scrub(source.read_bytes(), app_id_from_env())
+    body, redacted = scrub(read_limited(source), app_id_from_env())
     kind, suffix, table, retrieved, query = _describe_download(body, source)
     if retrieved is None:
         retrieved = dt.datetime.fromtimestamp(source.stat().st_mtime).date().isoformat()
@@ -233,7 +248,7 @@ def import_file(
         title=title,
         extra={
             "title_source": title_source,
-            "imported_from": source.name,
+            "imported_from": manifest.shown_name(source.name),
             "imported_at": dt.date.today().isoformat(),
             **({"redacted": True} if redacted else {}),
         },
@@ -253,11 +268,14 @@ def read_provenance(path: str | Path) -> dict[str, Any]:
 
 
 def _cached_files(folder: Path) -> list[Path]:
-    """Data files of one cache folder: not sidecars, not half-written ``.tmp`` files."""
+    """Data files of one cache folder: not sidecars, hidden or half-written ``.tmp`` files."""
     return sorted(
         p
         for p in folder.iterdir()
-        if p.is_file() and not manifest.is_sidecar(p) and not p.name.endswith(".tmp")
+        if p.is_file()
+        and not manifest.is_sidecar(p)
+        and not p.name.endswith(".tmp")
+        and not p.name.startswith(".")
     )
 
 
@@ -267,10 +285,10 @@ def _folder_meta(folder: Path) -> Mapping[str, Any] | None:
         return None
     files = [p for p in _cached_files(folder) if p.suffix == ".json"]
     for path in sorted((p for p in files if p.name.startswith("getMetaInfo_")), reverse=True):
-        return decode_json(path.read_bytes(), path.name)
+        return decode_json(read_limited(path), path.name)
     for path in files:
         if path.name.startswith("getStatsData_"):
-            obj = decode_json(path.read_bytes(), path.name)
+            obj = decode_json(read_limited(path), path.name)
             if locate(obj).class_inf:
                 return obj
     return None

@@ -22,7 +22,8 @@ from typing import Any, Final, TextIO
 
 import polars as pl
 
-from ebpm.estat.appid import APP_ID_ENV, redact, require_app_id, scrub
+from ebpm import limits
+from ebpm.estat.appid import APP_ID_ENV, Secret, redact, require_app_id, scrub
 from ebpm.estat.cache import ResponseCache
 from ebpm.estat.errors import EStatAPIError, EStatConfigError, EStatFormatError, EStatHTTPError
 from ebpm.estat.responses import (
@@ -40,6 +41,17 @@ DEFAULT_BASE_URL: Final = "https://api.e-stat.go.jp/rest/3.0/app/json/"
 #: Maximum rows e-Stat returns per request.
 MAX_LIMIT: Final = 100_000
 _USER_AGENT: Final = "ebpm-estat/0.1 (+offline-first EBPM toolkit)"
+#: The largest response body kept: the e-Stat file limit of ``ebpm build``.
+MAX_BODY: Final = limits.ESTAT_FILE.max_bytes
+
+
+def _bounded(body: bytes) -> bytes:
+    if len(body) > MAX_BODY:
+        raise EStatFormatError(
+            f"e-Stat の応答が大きすぎます（{MAX_BODY // (1024 * 1024)}MB を超えています）。"
+            "--limit や絞り込み（--cd-area など）で件数を減らして取得してください"
+        )
+    return body
 
 
 class _Progress:
@@ -123,6 +135,22 @@ class _Pager:
         )
 
 
+def _checked_base_url(base_url: str) -> str:
+    """``base_url`` ending in ``/``; refused unless it is an http(s) URL with a host.
+
+    Checked here, before any request is built: urllib's own error would quote the whole
+    request URL, appId included.
+    """
+    parsed = urllib.parse.urlsplit(base_url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc or parsed.query:
+        raise EStatConfigError(
+            f"e-Stat API の URL「{redact(base_url)}」が正しくありません"
+            "（https:// で始まる URL を指定してください。例: "
+            f"{DEFAULT_BASE_URL}）"
+        )
+    return base_url if base_url.endswith("/") else base_url + "/"
+
+
 class EStatClient:
     """Polite e-Stat API v3 client with retries and paging; responses go to the cache.
 
@@ -162,8 +190,9 @@ class EStatClient:
         timeout: float = 60.0,
         progress: bool | TextIO = True,
     ) -> None:
-        self.__app_id = require_app_id()
-        self.base_url = base_url if base_url.endswith("/") else base_url + "/"
+        # Held in a closure (Secret): vars(), repr() and tracebacks never show it.
+        self._app_id = Secret(require_app_id())
+        self.base_url = _checked_base_url(base_url)
         self.cache = ResponseCache(cache_dir)
         self.min_interval = float(min_interval)
         self.max_retries = int(max_retries)
@@ -193,6 +222,18 @@ class EStatClient:
                 time.sleep(wait)
         self._last_request = time.monotonic()
 
+    def _request(
+        self, kind: str, params: Mapping[str, str], public_url: str
+    ) -> urllib.request.Request:
+        """The request with the appId; any error building it is re-raised without the URL."""
+        failure = None
+        try:
+            url = self._public_url(kind, {"appId": self._app_id.reveal(), **params})
+            return urllib.request.Request(url, headers={"User-Agent": _USER_AGENT})
+        except Exception as error:  # raised below, outside this block: no chained URL
+            failure = f"{error.__class__.__name__}: {redact(str(error), self._app_id)}"
+        raise EStatConfigError(f"e-Stat へのリクエストを作れません（{failure}）: {public_url}")
+
     def _attempt(self, request: urllib.request.Request) -> tuple[bytes | None, int | None, str]:
         """One try: ``(body, None, "")`` on success, else ``(error body, HTTP status, reason)``.
 
@@ -200,9 +241,9 @@ class EStatClient:
         """
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                return response.read(), None, ""
+                return _bounded(response.read(MAX_BODY + 1)), None, ""
         except urllib.error.HTTPError as error:
-            body = error.read() or b""
+            body = _bounded(error.read(MAX_BODY + 1) or b"")
             retry_after = str(error.headers.get("Retry-After", "") or "") if error.headers else ""
             error.close()
             return body, error.code, retry_after
@@ -213,13 +254,16 @@ class EStatClient:
             http.client.HTTPException,
         ) as error:
             detail = getattr(error, "reason", None) or error.__class__.__name__
-            return None, None, redact(str(detail), self.__app_id)
+            return None, None, redact(str(detail), self._app_id)
+        except EStatFormatError:
+            raise
+        except Exception as error:  # e.g. http.client.InvalidURL quotes the URL: never re-raised
+            return None, None, redact(f"{error.__class__.__name__}: {error}", self._app_id)
 
     def _fetch(self, kind: str, params: Mapping[str, str]) -> bytes:
         """GET one endpoint with retries; the body, appId scrubbed out."""
         public_url = self._public_url(kind, params)
-        url = self._public_url(kind, {"appId": self.__app_id, **params})
-        request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT})
+        request = self._request(kind, params, public_url)
         reason = ""
         for attempt in range(self.max_retries + 1):
             self._wait_turn()
@@ -230,7 +274,7 @@ class EStatClient:
             if http_status is None:
                 reason = detail
             else:
-                self._raise_api_error(scrub(body or b"", self.__app_id)[0], public_url)
+                self._raise_api_error(scrub(body or b"", self._app_id)[0], public_url)
                 if http_status != 429 and http_status < 500:
                     raise EStatHTTPError(
                         f"e-Stat が HTTP {http_status} を返しました: {public_url}", http_status
@@ -250,7 +294,7 @@ class EStatClient:
         found = error_status(body)
         if found is not None:
             status, message = found
-            raise EStatAPIError(status, redact(message, self.__app_id), public_url)
+            raise EStatAPIError(status, redact(message, self._app_id), public_url)
 
     def request(self, kind: str, params: Mapping[str, Any]) -> EStatResponse:
         """One API call: rate limit, retries, STATUS check; the response is then cached.
@@ -264,7 +308,7 @@ class EStatClient:
         """
         clean = _clean_params(params)
         public_url = self._public_url(kind, clean)
-        body, redacted = scrub(self._fetch(kind, clean), self.__app_id)
+        body, redacted = scrub(self._fetch(kind, clean), self._app_id)
         self._raise_api_error(body, public_url)
         try:
             obj = decode_json(body)

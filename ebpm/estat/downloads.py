@@ -31,6 +31,7 @@ from ebpm.estat.responses import (
     parse_stats_list,
     parse_table_info,
     read_json_source,
+    read_limited,
     retrieved_date,
     string_frame,
     table_info_from,
@@ -100,7 +101,7 @@ def read_estat_csv(
         ``ebpm.codes.match_municipality``); a 6-digit code loses its check digit. Without it
         ``area_code`` stays null.
     """
-    data = source if isinstance(source, bytes) else Path(source).read_bytes()
+    data = source if isinstance(source, bytes) else read_limited(source)
     where = None if isinstance(source, bytes) else Path(source).name
     return parse_csv(data, where, area_code_lookup).frame
 
@@ -133,6 +134,12 @@ def parse_csv(
     data: bytes, where: str | None, area_code_lookup: AreaLookup | None = None
 ) -> ParsedFile:
     """Recognise the CSV layout from its first line and parse it."""
+    from ebpm import limits
+
+    try:
+        limits.check_csv(data, where or "CSV", limits.ESTAT_FILE)
+    except limits.LimitError as error:
+        raise EStatFormatError(str(error)) from None
     text = _decode_csv(data, where)
     prefix = f"{where}: " if where else ""
     first_line = text.split("\n", 1)[0]
@@ -384,7 +391,7 @@ def parse_file(
     :func:`~ebpm.estat.parse_stats_list`.
     """
     path = Path(path)
-    data = path.read_bytes()
+    data = read_limited(path)
     if not is_json(data):
         return parse_csv(data, path.name, area_code_lookup)
     obj = decode_json(data, path.name)

@@ -125,11 +125,28 @@ def string_frame(records: Sequence[Mapping[str, Any]], columns: Mapping[str, str
 # --------------------------------------------------------------------------- decoding
 
 
+def read_limited(path: str | Path) -> bytes:
+    """The bytes of an e-Stat file, refused before loading when it is too large to read.
+
+    Raises
+    ------
+    EStatFormatError
+        Naming the file: a folder, a device, or more than the e-Stat file limit.
+    """
+    from ebpm import limits
+
+    path = Path(path)
+    try:
+        return limits.read_bytes(path, path.name, limits.ESTAT_FILE)
+    except limits.LimitError as error:
+        raise EStatFormatError(str(error)) from None
+
+
 def read_json_source(source: Source | bytes) -> Mapping[str, Any]:
     """A response given as a decoded object, a JSON file path, or the raw bytes."""
     if isinstance(source, Mapping):
         return source
-    data = source if isinstance(source, bytes) else Path(source).read_bytes()
+    data = source if isinstance(source, bytes) else read_limited(source)
     return decode_json(data, where=None if isinstance(source, bytes) else str(source))
 
 
@@ -156,6 +173,8 @@ def decode_json(data: bytes, where: str | None = None) -> Mapping[str, Any]:
     try:
         text = data.decode(sniff_encoding(data))
         obj = json.loads(text)
+    except RecursionError:  # [[[[… a million deep: refused, never a crash
+        raise EStatFormatError(f"{prefix}JSON の入れ子が深すぎて読み取れません") from None
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise EStatFormatError(f"{prefix}JSON として読み取れません") from None
     if not isinstance(obj, dict):
@@ -190,7 +209,7 @@ def error_status(body: bytes) -> tuple[int, str] | None:
             result = locate(obj).result
             status = int(result["STATUS"]) if "STATUS" in result else None
             message = str(result.get("ERROR_MSG") or "")
-        except (json.JSONDecodeError, EStatFormatError, TypeError, ValueError):
+        except (json.JSONDecodeError, EStatFormatError, TypeError, ValueError, RecursionError):
             status = None
     if status is not None and status >= 100:
         return status, message or ""

@@ -23,11 +23,13 @@ from typing import Final
 
 import polars as pl
 
+from ebpm.manifest import file_sha256
+
 __all__ = ["TableCache"]
 
 #: Modules whose code decides what is read and how it is checked (their source is in the key).
 _READERS: Final = ("cells", "census", "extracts", "fiscal", "opendata", "peers", "tables")
-_SHARED: Final = ("govtables.py", "codes.py", "jp.py", "readers.py", "validation.py")
+_SHARED: Final = ("govtables.py", "codes.py", "jp.py", "limits.py", "readers.py", "validation.py")
 _KEEP: Final = 3  # older entries beyond this many are removed
 
 
@@ -54,7 +56,7 @@ class TableCache:
         digest = hashlib.sha256()
         for path in inputs:
             digest.update(path.relative_to(raw_dir).as_posix().encode())
-            digest.update(hashlib.sha256(path.read_bytes()).digest())
+            digest.update(bytes.fromhex(file_sha256(path)))  # in blocks: any size
         for path in self._code():
             digest.update(path.read_bytes())
         return digest.hexdigest()

@@ -27,8 +27,9 @@ from typing import Final
 
 import polars as pl
 
+from ebpm import limits
 from ebpm.codes import PREFECTURES, code_error_expr, match_codes, normalize_code_expr
-from ebpm.jp import read_text
+from ebpm.jp import sniff_encoding
 from ebpm.readers import FILE, ROW, InputError
 
 __all__ = ["ANSWERS_FILE", "QUESTIONS_FILE", "SINGLE_CHOICE", "read_opendata"]
@@ -60,7 +61,12 @@ def _question(header: str) -> int | None:
 
 def _read_csv(path: Path, label: str) -> tuple[pl.DataFrame | None, list[InputError]]:
     try:
-        text, _ = read_text(path)
+        data = limits.read_bytes(path, label, limits.OFFICIAL_TABLE)
+        limits.check_csv(data, label, limits.OFFICIAL_TABLE)
+    except limits.LimitError as error:
+        return None, [InputError(label, error.reason)]
+    try:
+        text = data.decode(sniff_encoding(data))
         return pl.read_csv(io.StringIO(text), infer_schema=False), []
     except (UnicodeDecodeError, pl.exceptions.PolarsError) as error:
         return None, [InputError(label, f"CSV として読めません（{error}）")]

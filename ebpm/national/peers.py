@@ -247,5 +247,5 @@ def peer_group(
                 census_year=int(listed.get("census_year", 2015)),
             ), []
         return select_peers(population, _rule_from(settings, target)), []
-    except (ValueError, TypeError, tomllib.TOMLDecodeError) as error:
+    except (ValueError, TypeError, tomllib.TOMLDecodeError, RecursionError) as error:
         return None, [InputError(label, f"比較対象の設定を使えません: {error}")]

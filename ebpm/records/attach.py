@@ -24,7 +24,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-import secrets
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -39,6 +38,7 @@ from ebpm.records.exports import ExportFile
 from ebpm.records.mapping import MAPPING_FILE, MappingError, RecordMapping, load_mapping
 from ebpm.records.pseudonym import Pseudonymizer
 from ebpm.records.settings import RecordSettings, load_settings, records_folder
+from ebpm.tempfiles import staging_name, workdir_prefix
 
 if TYPE_CHECKING:
     from ebpm.records.overtime import IngestResult
@@ -374,13 +374,15 @@ def attach_and_swap(
     today = today or dt.date.today()
     root = records_root(target)
     root.mkdir(parents=True, exist_ok=True)
-    stage = root / f".staging-{secrets.token_hex(4)}"
+    stage = root / staging_name()  # with the process id: a later build removes it if killed
     new_files: list[Path] = []
     swapped = False
     try:
         with duckdb.connect(str(tmp_db)) as con:
             is_sample, typed, definitions = _typed_context(con)
-        with tempfile.TemporaryDirectory(prefix="ebpm-records-") as workdir:  # 0700: clear ids
+        # 0700, and named with the process id: it may hold clear ids, so a build after a
+        # killed one removes it (ebpm.tempfiles).
+        with tempfile.TemporaryDirectory(prefix=workdir_prefix()) as workdir:
             results, notices, keys = _ingest(
                 raw_dir, settings, is_sample, stage, Path(workdir), today
             )

@@ -44,8 +44,6 @@ __all__ = [
 ROW = "_row"
 _NON_ASCII = re.compile(rb"[\x80-\xff]")
 _SNIFF_WINDOW = 1 << 20
-_XLSX_MAX_BYTES = 200 * 1024 * 1024
-_SMALL_MAX_BYTES = 200 * 1024 * 1024
 Encoding = Literal["utf-8", "utf-8-sig", "cp932"]
 
 
@@ -245,16 +243,27 @@ def transcode_cp932(source: Path, target: Path, block: int = 1 << 24) -> None:
 def _read_xlsx(
     path: Path, layout: Layout, label: str, *, header_only: bool = False
 ) -> pl.DataFrame:
-    if path.stat().st_size > _XLSX_MAX_BYTES:
+    from ebpm import limits
+
+    if path.stat().st_size > limits.RECORDS_TABLE.max_bytes:
         raise ExportRefused(
             [
                 InputError(
-                    label, "Excel ファイルが大きすぎます（200MB まで。CSV で書き出してください）"
+                    label,
+                    f"Excel ファイルが大きすぎます（{limits.RECORDS_TABLE.max_bytes // 2**20}MB まで。"
+                    "CSV で書き出してください）",
                 )
             ]
         )
     with path.open("rb") as handle:
         magic = handle.read(2)
+    if magic == b"PK" and header_only:  # measured once, before calamine loads the sheet
+        try:
+            limits.check_xlsx(
+                limits.read_bytes(path, label, limits.RECORDS_TABLE), label, limits.RECORDS_TABLE
+            )
+        except limits.LimitError as error:
+            raise ExportRefused([InputError(label, error.reason)]) from None
     if magic != b"PK":
         raise ExportRefused(
             [
@@ -288,12 +297,17 @@ def read_small(file: ExportFile) -> pl.DataFrame:
 
     Fully blank rows are dropped; ``_row`` is the Excel-style row number.
     """
-    if file.path.stat().st_size > _SMALL_MAX_BYTES:
-        raise ExportRefused([InputError(file.label, "ファイルが大きすぎます（200MB まで）")])
+    from ebpm import limits
+
     if file.format == "xlsx":
         frame = _read_xlsx(file.path, file.layout, file.label)
     else:
-        text = file.path.read_bytes().decode(file.encoding)
+        try:
+            data = limits.read_bytes(file.path, file.label, limits.RECORDS_TABLE)
+            limits.check_csv(data, file.label, limits.RECORDS_TABLE)
+        except limits.LimitError as error:
+            raise ExportRefused([InputError(file.label, error.reason)]) from None
+        text = data.decode(file.encoding)
         try:
             frame = pl.read_csv(
                 io.StringIO(text),

@@ -472,8 +472,9 @@ def load_mapping(path: Path, kind: Kind, label: str) -> RecordMapping:
     try:
         with path.open("rb") as handle:
             data = tomllib.load(handle)
-    except tomllib.TOMLDecodeError as error:
-        raise MappingError([f"{label}: TOML の書式が正しくありません（{error}）"]) from None
+    except (tomllib.TOMLDecodeError, RecursionError) as error:
+        detail = error if isinstance(error, tomllib.TOMLDecodeError) else "入れ子が深すぎます"
+        raise MappingError([f"{label}: TOML の書式が正しくありません（{detail}）"]) from None
     reader.unknown_keys(data, _TOP_KEYS, "")
     tables = data.get("layout")
     layouts: list[Layout] = []

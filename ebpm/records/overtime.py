@@ -1044,9 +1044,13 @@ def ingest_overtime(
     go there; the caller deletes it). Raises :class:`~ebpm.readers.BuildError` listing
     the problems, naming file, row and column, and employees only by pseudonym.
     """
+    from ebpm.limits import RECORDS_DUCKDB_MEMORY
+
     config: dict[str, object] = {
         "temp_directory": str(workdir / "duckdb"),
         "preserve_insertion_order": False,
+        # Bounded: a huge export spills to the private work folder instead of filling memory.
+        "memory_limit": RECORDS_DUCKDB_MEMORY,
     }
     if threads:
         config["threads"] = threads

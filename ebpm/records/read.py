@@ -37,7 +37,8 @@ def _query(sql: str, db_path: str | Path | None) -> pl.DataFrame:
                 "ウェアハウスに時間外勤務・コピー用紙の記録がありません"
                 "（data/raw/records/settings.toml を確かめて `ebpm build` を実行してください）"
             ) from None
-        except duckdb.IOException:
+        except (duckdb.IOException, duckdb.PermissionException):
+            # Missing files are not registered on the read-only connection (store.register_views).
             raise RecordsMissingError(
                 "記録の Parquet ファイルが見つかりません。data/processed を移したときなどは `ebpm build` を実行し直してください"
             ) from None

@@ -58,8 +58,9 @@ def load_settings(raw_dir: Path) -> RecordSettings | None:
     try:
         with path.open("rb") as handle:
             data = tomllib.load(handle)
-    except tomllib.TOMLDecodeError as error:
-        raise MappingError([f"{label}: TOML の書式が正しくありません（{error}）"]) from None
+    except (tomllib.TOMLDecodeError, RecursionError) as error:
+        detail = error if isinstance(error, tomllib.TOMLDecodeError) else "入れ子が深すぎます"
+        raise MappingError([f"{label}: TOML の書式が正しくありません（{detail}）"]) from None
     errors = [
         f"{label}: 「{key}」という項目はありません（使える項目: actuals, source）"
         for key in sorted(set(data) - {"source", "actuals"})

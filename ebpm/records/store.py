@@ -24,8 +24,12 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-__all__ = ["collect_garbage", "promote", "records_root", "view_sql"]
+if TYPE_CHECKING:
+    import duckdb
+
+__all__ = ["collect_garbage", "promote", "records_root", "register_views", "view_sql"]
 
 
 def records_root(warehouse: Path) -> Path:
@@ -84,7 +88,64 @@ def collect_garbage(root: Path, keep: set[Path]) -> list[Path]:
             removed.append(path)
     for folder in sorted((p for p in root.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
         if folder.name.startswith(".staging-"):
-            shutil.rmtree(folder, ignore_errors=True)
+            if _stale_staging(folder):  # never the folder of a build still running
+                shutil.rmtree(folder, ignore_errors=True)
         elif not any(folder.iterdir()):
             folder.rmdir()
     return removed
+
+
+def _stale_staging(folder: Path) -> bool:
+    import time
+
+    from ebpm.tempfiles import stale
+
+    pid = folder.name.removeprefix(".staging-").partition("-")
+    return stale(folder, pid[0] if pid[1] and pid[0].isdigit() else None, time.time())
+
+
+def register_views(con: duckdb.DuckDBPyConnection, warehouse: Path) -> list[str]:
+    """Make ``record_overtime`` / ``record_paper`` readable on a read-only connection.
+
+    The read API's connections have no file access (``enable_external_access = false``),
+    so the stored views, which call ``read_parquet``, cannot run there. Instead, each
+    kind's Parquet files (listed in ``record_partition``) are scanned by polars and
+    registered on the connection under the view's name, with its columns in its order:
+    a temporary view that shadows the stored one (``information_schema.tables`` lists
+    both, the stored one in the warehouse's catalogue, this one in ``temp``). Only files inside this warehouse's records folder are
+    opened; a kind whose files are missing (the project moved) is left as it is, and
+    reading it then fails with the message of :mod:`ebpm.records.read`.
+
+    Returns the views made readable.
+    """
+    import duckdb
+
+    try:
+        rows = con.sql(
+            "SELECT kind, path FROM record_partition ORDER BY kind, fiscal_year"
+        ).fetchall()
+    except duckdb.CatalogException:  # a warehouse without records
+        return []
+    from ebpm.records.attach import OVERTIME_ORDER, PAPER_ORDER
+
+    orders = {"overtime": OVERTIME_ORDER, "paper": PAPER_ORDER}
+    root = records_root(warehouse).resolve()
+    files: dict[str, list[str]] = {}
+    for kind, path in rows:
+        files.setdefault(kind, []).append(path)
+    made = []
+    for kind, paths_ in files.items():
+        inside = [p for p in paths_ if Path(p).resolve().is_relative_to(root)]
+        if kind not in orders or len(inside) != len(paths_) or not all(map(os.path.isfile, inside)):
+            continue
+        import polars as pl
+
+        # Lazy: polars reads the files when a query runs. The stored view's columns and
+        # types, fiscal_year (from the folder name) included.
+        frame = pl.scan_parquet(inside, hive_partitioning=True).select(
+            pl.col(c).cast(pl.Int32) if c == "fiscal_year" else pl.col(c) for c in orders[kind]
+        )
+        name = f"record_{kind}"
+        con.register(name, frame)  # a temporary view: it shadows the stored one
+        made.append(name)
+    return made

@@ -6,7 +6,9 @@
 
 from ebpm.warehouse.build import BuildSummary, build
 from ebpm.warehouse.read import (
+    StaleSnapshotWarning,
     Warehouse,
+    WarehouseBusyError,
     WarehouseMissingError,
     connect,
     kpi_history,
@@ -21,7 +23,9 @@ from ebpm.warehouse.read import (
 
 __all__ = [
     "BuildSummary",
+    "StaleSnapshotWarning",
     "Warehouse",
+    "WarehouseBusyError",
     "WarehouseMissingError",
     "build",
     "connect",

@@ -7,6 +7,14 @@ any bad input it raises :class:`~ebpm.readers.BuildError` and the previous wareh
 left byte-for-byte as it was. Readers open the file read-only, so a classroom can read
 while it is rebuilt.
 
+Before writing, the KPI definitions are compared with the previous warehouse's
+``kpi_definition``: a revision edited in place or removed is refused (history is added as
+new revisions, never rewritten). Temporary files carry the process id, so a build killed
+midway leaves nothing that a later build does not remove (:mod:`ebpm.tempfiles`); a full
+disk or a warehouse held open by a writer is reported in Japanese as a BuildError.
+Every build records a ``build_info`` row (id, time, version) that readers use to tell
+which build a long-lived connection sees.
+
 ``kpi_progress`` is not computed by SQL: the build evaluates every KPI and year with the
 pure rule of :mod:`ebpm.kpi.progress` and stores the rows, so the rule has one source.
 """
@@ -14,21 +22,24 @@ pure rule of :mod:`ebpm.kpi.progress` and stores the rows, so the rule has one s
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
+import errno
+import uuid
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
-from ebpm import paths
+from ebpm import __version__, paths
 from ebpm.kpi.model import DEFAULT_BANDS, GradeBands
 from ebpm.kpi.progress import PROGRESS_SCHEMA, progress_frame
 from ebpm.manifest import Provenance
 from ebpm.readers import FILE, ROW, BuildError
 from ebpm.records.attach import attach_and_swap
-from ebpm.warehouse.sources import read_all
+from ebpm.records.store import records_root
+from ebpm.tempfiles import remove_leftovers, tmp_name
+from ebpm.warehouse.sources import definition_history_errors, read_all
 
 __all__ = ["BuildSummary", "build", "workspace_bands"]
 
@@ -143,6 +154,12 @@ def _write(db_path: Path, tables: dict[str, pl.DataFrame], bands: GradeBands) ->
 
     con = duckdb.connect(str(db_path))
     try:
+        # Readers compare this id to tell which build a long-lived connection still sees.
+        con.execute(
+            "CREATE TABLE build_info AS SELECT ?::VARCHAR AS build_id,"
+            " ?::TIMESTAMP AS built_at, ?::VARCHAR AS ebpm_version",
+            [uuid.uuid4().hex, dt.datetime.now().replace(microsecond=0), __version__],
+        )
         for name, frame in tables.items():
             con.register("incoming", frame)
             con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM incoming')
@@ -157,6 +174,46 @@ def _write(db_path: Path, tables: dict[str, pl.DataFrame], bands: GradeBands) ->
         con.execute("CHECKPOINT")
     finally:
         con.close()
+
+
+def _write_failure(target: Path, error: BaseException) -> str:
+    """A Japanese message for a build that could not be written (the old warehouse stays)."""
+    text = str(error)
+    full = (isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT)) or any(
+        marker in text for marker in ("No space left", "not enough space", "disk is full")
+    )
+    if full:
+        return (
+            f"{target.parent}: ディスクの空き容量が足りないため、ウェアハウスを書き込めませんでした"
+            "（以前のウェアハウスはそのままです）。不要なファイルを削除して空き容量を増やしてから、"
+            "`ebpm build` を実行し直してください"
+        )
+    if isinstance(error, PermissionError):
+        return (
+            f"{target.parent}: 書き込む権限がないため、ウェアハウスを作れませんでした"
+            "（フォルダの権限を確かめるか、--db で別の場所を指定してください）"
+        )
+    return (
+        f"{target}: ウェアハウスを書き込めませんでした（以前のウェアハウスはそのままです）。"
+        f"ほかのプログラムが書き込み中でないか確かめてください（詳細: {text}）"
+    )
+
+
+def _previous_definitions(target: Path) -> pl.DataFrame | None:
+    """``kpi_definition`` of the warehouse being replaced, or None (none, or unreadable)."""
+    from ebpm.warehouse.read import Warehouse, WarehouseBusyError
+
+    if not target.is_file():
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Warehouse(target) as wh:
+                return wh.sql("SELECT * FROM kpi_definition")
+    except WarehouseBusyError as error:  # never skip the comparison because of a lock
+        raise BuildError([str(error)]) from None
+    except (duckdb.Error, OSError, ValueError):
+        return None  # an unreadable previous build (damaged, older format) is replaced
 
 
 def workspace_bands(raw_dir: Path) -> GradeBands:
@@ -194,19 +251,30 @@ def build(
     tables = {name: _tidy(frame) for name, frame in tables.items()}
     tables["provenance"] = _provenance_frame(provenance)
 
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(handle)
-    tmp = Path(tmp_name)
-    tmp.unlink()  # DuckDB must create the file itself
+    previous = _previous_definitions(target)
+    if previous is not None:
+        history_errors = definition_history_errors(previous, tables["kpi_definition"])
+        if history_errors:
+            raise BuildError(history_errors)
+
     try:
-        _write(tmp, tables, bands)
-        # The city's records (ebpm.records) are ingested into the new file, which it then
-        # swaps in; derived K09/K10 actuals may replace typed ones, so progress is redone.
-        attach_and_swap(
-            raw, tmp, target, today, before_swap=lambda con: _refresh_progress(con, tables, bands)
-        )
-    finally:
-        for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
-            leftover.unlink(missing_ok=True)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        remove_leftovers(target, records_root(target))
+        tmp = target.with_name(tmp_name(target.name))
+        try:
+            _write(tmp, tables, bands)
+            # The city's records (ebpm.records) are ingested into the new file, which it then
+            # swaps in; derived K09/K10 actuals may replace typed ones, so progress is redone.
+            attach_and_swap(
+                raw,
+                tmp,
+                target,
+                today,
+                before_swap=lambda con: _refresh_progress(con, tables, bands),
+            )
+        finally:
+            for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+                leftover.unlink(missing_ok=True)
+    except (OSError, duckdb.IOException, duckdb.TransactionException) as error:
+        raise BuildError([_write_failure(target, error)]) from None
     return BuildSummary(target, {n: f.height for n, f in tables.items()}, len(provenance))

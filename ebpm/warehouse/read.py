@@ -4,6 +4,12 @@ A :class:`Warehouse` is a read-only snapshot: it holds one DuckDB connection, an
 question (progress table, KPI history, definitions, provenance, staleness) goes through
 it. The module-level functions open a short-lived snapshot for a single question.
 
+Every connection of this module is restricted right after it opens: no file access
+(``COPY``, ``read_csv``, ``ATTACH``, ``EXPORT``), no extension install or load, and the
+settings locked, so SQL typed into a notebook can read this warehouse and nothing else.
+The own records' Parquet views are made readable by registering their files, scanned by
+polars from this warehouse's records folder only (:func:`ebpm.records.store.register_views`).
+
 >>> with Warehouse() as wh:  # doctest: +SKIP
 ...     wh.progress_table(2025).select("kpi_id", "grade").head(2)
 """
@@ -11,9 +17,11 @@ it. The module-level functions open a short-lived snapshot for a single question
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
+from typing import Final
 
 import duckdb
 import polars as pl
@@ -24,8 +32,11 @@ from ebpm.kpi.progress import PROGRESS_COLUMNS
 from ebpm.manifest import Provenance
 
 __all__ = [
+    "StaleSnapshotWarning",
     "Warehouse",
+    "WarehouseBusyError",
     "WarehouseMissingError",
+    "check_statement",
     "connect",
     "kpi_history",
     "kpi_sources",
@@ -45,6 +56,31 @@ class WarehouseMissingError(FileNotFoundError):
     """The warehouse has not been built yet."""
 
 
+class WarehouseBusyError(OSError):
+    """Another program holds the warehouse open for writing (message in Japanese)."""
+
+
+class StaleSnapshotWarning(UserWarning):
+    """This process still reads a warehouse that a later build has replaced."""
+
+
+#: Set on the running database, then frozen with ``lock_configuration``. Set after the
+#: start (not as connect options), so that any other connection this process opens on the
+#: file shares the one database instead of failing on a different configuration.
+_RESTRICTIONS: Final = (
+    "SET autoinstall_known_extensions = false",
+    "SET autoload_known_extensions = false",
+    "SET allow_community_extensions = false",
+    "SET allow_unsigned_extensions = false",
+    "SET enable_external_access = false",
+    "SET lock_configuration = true",
+)
+#: Statement types :func:`query` and :meth:`Warehouse.sql` run: questions, never commands.
+_READ_STATEMENTS: Final = frozenset({"SELECT", "EXPLAIN", "PRAGMA", "CALL"})
+#: Per warehouse path: (inode, build id) of the file when this process first opened that build.
+_opened: dict[str, tuple[int, str]] = {}
+
+
 def _path(db_path: str | Path | None) -> Path:
     path = Path(db_path) if db_path else paths.workspace().warehouse
     if not path.exists():
@@ -54,26 +90,133 @@ def _path(db_path: str | Path | None) -> Path:
     return path
 
 
+def _restrict(con: duckdb.DuckDBPyConnection) -> None:
+    """No files, no extensions, no settings changed: only the tables of this warehouse.
+
+    DuckDB shares one database per file within a process, so a second connection finds
+    the restrictions already locked; they are checked rather than set again.
+    """
+    [(locked, external)] = con.sql(
+        "SELECT current_setting('lock_configuration'), current_setting('enable_external_access')"
+    ).fetchall()
+    if not locked:
+        for statement in _RESTRICTIONS:
+            con.execute(statement)
+    elif external:  # pragma: no cover - only if someone locked an open instance by hand
+        con.close()
+        raise duckdb.PermissionException("ウェアハウスが制限なしで開かれています")
+
+
+def _build_info(con: duckdb.DuckDBPyConnection) -> tuple[str, dt.datetime] | None:
+    try:
+        rows = con.sql("SELECT build_id, built_at FROM build_info").fetchall()
+    except duckdb.CatalogException:  # built before build_info existed
+        return None
+    return (str(rows[0][0]), rows[0][1]) if rows else None
+
+
+def _warn_if_replaced(path: Path, con: duckdb.DuckDBPyConnection) -> None:
+    """Warn (in Japanese) when this process still sees a build that has been replaced.
+
+    Within one process DuckDB reuses an open database, so while any connection (a
+    notebook's ``con``) stays open, new connections see the old build, not the file now
+    on disk. Compared: the build id this connection sees, and the file's inode when that
+    build was first opened here.
+    """
+    info = _build_info(con)
+    if info is None:
+        return
+    build_id, built_at = info
+    key = str(path.resolve())
+    inode = path.stat().st_ino
+    first = _opened.get(key)
+    if first is None or first[1] != build_id:
+        _opened[key] = (inode, build_id)
+        return
+    if first[0] != inode:
+        warnings.warn(
+            f"このプロセスは古いウェアハウス（{built_at:%Y-%m-%d %H:%M:%S} に作成）を読んでいます。"
+            f"そのあと `ebpm build` で {path.name} が作り直されました。新しい内容を読むには、"
+            "開いている接続をすべて閉じてから（con.close()）開き直すか、カーネルを再起動してください",
+            StaleSnapshotWarning,
+            stacklevel=3,
+        )
+
+
+def _open(path: Path) -> duckdb.DuckDBPyConnection:
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.IOException as error:
+        if "lock" not in str(error):
+            raise
+        raise WarehouseBusyError(
+            f"{path}: ほかのプログラムが書き込み用に開いているため、ウェアハウスを開けません"
+            "（ebpm.connect(read_only=False) や DuckDB の CLI で開いているノートブック・プログラムを"
+            "閉じてから、もう一度実行してください）"
+        ) from None
+    try:
+        _restrict(con)
+        _warn_if_replaced(path, con)
+        from ebpm.records.store import register_views
+
+        register_views(con, path)
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
 def connect(
     db_path: str | Path | None = None, *, read_only: bool = True
 ) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse, read-only unless asked otherwise.
+    """Open the warehouse read-only: the tables and views of this warehouse, nothing else.
 
-    Read-only connections share the file, so notebooks never block each other or a
-    rebuild (which writes a new file and swaps it in).
+    The connection cannot write to the warehouse, read or write any other file (``COPY``,
+    ``read_csv``, ``ATTACH``, ``EXPORT``), install or load extensions, or change these
+    settings (they are locked). A polars frame is not found by name in SQL; register it
+    first (``con.register("df", df)``). Read-only connections share the file, so notebooks
+    never block each other or a rebuild (which writes a new file and swaps it in).
+
+    ``read_only=False`` opens an unrestricted read-write connection, for maintenance only
+    (it blocks every reader while it is open); :func:`ebpm.build` does not need it.
     """
-    return duckdb.connect(str(_path(db_path)), read_only=read_only)
+    if not read_only:
+        return duckdb.connect(str(_path(db_path)))
+    return _open(_path(db_path))
+
+
+def check_statement(con: duckdb.DuckDBPyConnection, sql: str) -> None:
+    """Refuse anything but one question (SELECT, EXPLAIN, PRAGMA, CALL).
+
+    Statements are split by DuckDB's own parser, so a ``;`` inside a string or a comment
+    does not count, and ``SELECT 1; COPY …`` is refused before anything runs.
+    """
+    try:
+        statements = con.extract_statements(sql)
+    except duckdb.ParserException as error:
+        raise ValueError(f"SQL の文法が正しくありません（{error}）") from None
+    if len(statements) != 1:
+        raise ValueError(
+            f"1つの SQL 文だけを実行できます（{len(statements)}個の文があります。"
+            "「;」で区切った複数の文は1つずつ実行してください）"
+        )
+    kind = statements[0].type.name
+    if kind not in _READ_STATEMENTS:
+        raise ValueError(
+            f"読み取りの問い合わせ（SELECT など）だけを実行できます（{kind} 文は実行しません）"
+        )
 
 
 class Warehouse:
     """A read-only snapshot of the warehouse: one connection for every read.
 
-    Use it as a context manager (or call :meth:`close`) so the file is released.
+    Use it as a context manager (or call :meth:`close`) so the file is released. The
+    connection is restricted as :func:`connect` describes.
     """
 
     def __init__(self, db_path: str | Path | None = None) -> None:
         self.path = _path(db_path)
-        self.connection = duckdb.connect(str(self.path), read_only=True)
+        self.connection = _open(self.path)
 
     def __enter__(self) -> Warehouse:
         return self
@@ -90,13 +233,20 @@ class Warehouse:
         self.connection.close()
 
     def sql(self, query: str, params: Mapping[str, object] | None = None) -> pl.DataFrame:
-        """Any read-only query, as a polars frame."""
+        """One read-only question (see :func:`check_statement`), as a polars frame."""
+        check_statement(self.connection, query)
         return self.connection.sql(query, params=dict(params) if params else None).pl()
 
     @property
     def built_at(self) -> dt.datetime:
-        """When the warehouse file was written (local time)."""
-        return dt.datetime.fromtimestamp(self.path.stat().st_mtime)
+        """When the build this snapshot reads was written (local time).
+
+        Read from the snapshot itself, so a rebuild while it is open does not change it.
+        """
+        info = _build_info(self.connection)
+        if info is not None:
+            return info[1]
+        return dt.datetime.fromtimestamp(self.path.stat().st_mtime)  # an older warehouse
 
     # --- KPIs and their progress ----------------------------------------------------------
 
@@ -216,8 +366,13 @@ def query(
     db_path: str | Path | None = None,
     params: dict[str, object] | list[object] | None = None,
 ) -> pl.DataFrame:
-    """Run one read-only query and return a polars frame."""
+    """Run one read-only query and return a polars frame.
+
+    Exactly one statement, and only a question (SELECT, EXPLAIN, PRAGMA, CALL): a string
+    such as ``"SELECT 1; COPY …"`` is refused before anything runs.
+    """
     with Warehouse(db_path) as wh:
+        check_statement(wh.connection, sql)
         return wh.connection.sql(sql, params=params).pl()
 
 

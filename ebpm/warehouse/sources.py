@@ -13,10 +13,11 @@ from pathlib import Path
 
 import polars as pl
 
-from ebpm import jp
-from ebpm.manifest import ManifestError, Provenance, scan_raw
+from ebpm import jp, limits
+from ebpm.manifest import ManifestError, Provenance, data_files, scan_raw
 from ebpm.readers import (
     STRATEGY_COLUMNS,
+    TABLE_SUFFIXES,
     BuildError,
     InputError,
     read_actuals,
@@ -25,6 +26,8 @@ from ebpm.readers import (
 )
 
 __all__ = [
+    "HISTORY_FIELDS",
+    "definition_history_errors",
     "read_all",
     "read_estat",
     "read_kpi_actuals",
@@ -118,6 +121,100 @@ def read_strategy(raw_dir: Path, today: dt.date) -> Result:
     return {**tables, "kpi_definition": definitions}, errors
 
 
+#: Fields of a definition revision that its evaluation depends on, with their Japanese names.
+HISTORY_FIELDS: dict[str, str] = {
+    "valid_from": "適用開始日（valid_from）",
+    "base_fy": "基準年度（base_fy）",
+    "base_value": "基準値（base_value）",
+    "target_fy": "目標年度（target_fy）",
+    "target_value": "目標値（target_value）",
+    "direction": "目標の方向（direction）",
+    "aggregation_label": "単年度/累計の区分（aggregation）",
+    "target_basis": "目標の判定方法（target_basis）",
+    "target_period_start_fy": "推進期間の開始年度（target_period_start_fy）",
+    "target_period_end_fy": "推進期間の終了年度（target_period_end_fy）",
+}
+_DEFINITIONS = "kpi/kpi_definitions.csv"
+
+
+def definition_history_errors(previous: pl.DataFrame, current: pl.DataFrame) -> list[InputError]:
+    """Revisions edited in place or removed since the previous build (``kpi_definition``).
+
+    A revision, once built, is history: changing its target (or base, years, direction)
+    or deleting it would silently rewrite every earlier evaluation. The fix is always a
+    new row with a higher ``revision`` and its ``valid_from``. A KPI whose revisions are
+    all gone (a strategy replaced) is not reported.
+    """
+    fields = [f for f in HISTORY_FIELDS if f in previous.columns and f in current.columns]
+    if not {"kpi_id", "revision"} <= set(previous.columns):
+        return []
+    before = previous.select("kpi_id", "revision", *fields)
+    joined = current.join(before, on=["kpi_id", "revision"], how="inner", suffix="__before")
+    latest = dict(current.group_by("kpi_id").agg(pl.col("revision").max()).iter_rows())
+    errors: list[InputError] = []
+    for row in joined.sort("kpi_id", "revision").iter_rows(named=True):
+        for name in fields:
+            old, new = row[f"{name}__before"], row[name]
+            if old != new:
+                errors.append(
+                    InputError(
+                        row.get("source_file") or _DEFINITIONS,
+                        f"指標 {row['kpi_id']} の改訂{row['revision']}の{HISTORY_FIELDS[name]}が、"
+                        f"前回のビルドの「{_shown(old)}」から「{_shown(new)}」に書き換えられています。"
+                        "評価の履歴を残すため、この行は元の値に戻し、revision を "
+                        f"{latest[row['kpi_id']] + 1} にして valid_from（適用開始日）を書いた行を"
+                        "追加してください",
+                        row.get("source_row"),
+                        name if name != "aggregation_label" else "aggregation",
+                    )
+                )
+    kept = set(current.select("kpi_id", "revision").iter_rows())
+    for kpi_id, revision in sorted(before.select("kpi_id", "revision").iter_rows()):
+        if (kpi_id, revision) not in kept and kpi_id in latest:
+            errors.append(
+                InputError(
+                    _DEFINITIONS,
+                    f"前回のビルドにあった指標 {kpi_id} の改訂{revision}がなくなっています。"
+                    "評価の履歴を残すため、改訂の行は消さずに元に戻してください",
+                )
+            )
+    return errors
+
+
+def _shown(value: object) -> str:
+    if value is None:
+        return "空欄"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _unread_kpi_files(raw_dir: Path) -> list[InputError]:
+    """Files under ``kpi/`` that no reader loads: refused, never counted and ignored."""
+    kpi_dir = raw_dir / "kpi"
+    if not kpi_dir.is_dir():
+        return []
+    errors: list[InputError] = []
+    for path in data_files(kpi_dir):
+        rel = path.relative_to(raw_dir).as_posix()
+        if path.parent == kpi_dir and path.name in STRATEGY_COLUMNS:
+            continue
+        if path.parent == kpi_dir / "actuals" and path.suffix.lower() in TABLE_SUFFIXES:
+            continue
+        if path.name.startswith("~$"):  # Excel's lock file while a workbook is open
+            continue
+        where = "kpi/actuals/ の直下" if "actuals" in path.relative_to(kpi_dir).parts else "kpi/"
+        errors.append(
+            InputError(
+                rel,
+                f"ebpm が読まないファイルです（{where}には CSV・Excel（.xlsx・.xls）の"
+                "実績ファイルと定義ファイルだけを置きます。実績なら kpi/actuals/ の直下に"
+                "CSV か Excel で保存し、そうでなければ data/raw の外に移してください）",
+            )
+        )
+    return errors
+
+
 def read_kpi_actuals(
     raw_dir: Path, definitions: pl.DataFrame
 ) -> tuple[pl.DataFrame, list[InputError]]:
@@ -125,6 +222,7 @@ def read_kpi_actuals(
     from ebpm import validation
 
     actuals, errors = read_actuals(table_files(raw_dir / "kpi" / "actuals"), raw_dir)
+    errors = _unread_kpi_files(raw_dir) + errors
     if errors or actuals.height == 0:
         return actuals, errors
     current = definitions.filter("is_current")
@@ -187,9 +285,31 @@ def read_samples(raw_dir: Path) -> Result:
             continue
         name, label = f"sample_{path.stem}", f"sample/{file_name}"
         try:
-            frame = pl.read_csv(path)
+            data = limits.read_bytes(path, label, limits.SAMPLE_TABLE)
+            limits.check_csv(data, label, limits.SAMPLE_TABLE)
+        except limits.LimitError as error:
+            errors.append(InputError(label, error.reason))
+            continue
+        if b"\x00" in data:
+            errors.append(
+                InputError(
+                    label,
+                    "NUL 文字（0x00）が含まれていて、CSV として読めません"
+                    "（`ebpm samples` でサンプルデータを作り直してください）",
+                    data.count(b"\n", 0, data.index(b"\x00")) + 1,
+                )
+            )
+            continue
+        try:
+            frame = pl.read_csv(data)
         except pl.exceptions.PolarsError as error:
-            errors.append(InputError(label, f"CSV として読めません（{error}）"))
+            errors.append(
+                InputError(
+                    label,
+                    "CSV として読めません（`ebpm samples` でサンプルデータを作り直してください。"
+                    f"詳細: {error}）",
+                )
+            )
             continue
         errors += validation.validate(frame, suites[name], label)
         tables[name] = frame
