@@ -139,11 +139,22 @@ LABELS: Mapping[str, str] = {
     "group": "群",
     "period": "期間",
     "n": "件数",
+    "kind": "種類",
+    "record_days": "記録の日数",
+    "overtime_days": "時間外のあった日数",
+    "derived_value": "記録から求めた値",
+    "typed_value": "入力した実績",
+    "status": "状態",
+    "staff_count": "職員数",
+    "formula_grade": "計算上の評価",
+    "period_average": "期間平均",
+    "survey_change": "差（ポイント）",
+    "survey_margin": "誤差の範囲（±ポイント）",
 }
 
 #: Columns whose numbers are names, not quantities: no thousands separators.
 _PLAIN_DIGITS = re.compile(
-    r"(?i)(year|_fy$|^fy|_id$|^id$|code|month|年度|年$|^年|月|コード|番号|ID)"
+    r"(?i)(year|_fy$|^fy|_id$|^id$|code|month|年度|年$|^年|月$|^月|コード|番号|ID)"
 )
 _MAX_ROWS = 40
 _HEAD, _TAIL = 20, 5
@@ -479,7 +490,28 @@ def explain_error(error: BaseException) -> list[str] | None:
             "直し方：上のセルを順番に実行してください。カーネルを再起動したときは最初のセルから。"
             "つづり（大文字・小文字）も確かめてください。",
         ]
-    if "read-only mode" in message:
+    if kind == "PermissionException" and "disabled by configuration" in message:
+        return [
+            "ウェアハウスの接続（ebpm.connect・ebpm.Warehouse）は、ウェアハウスの表しか読めないように"
+            "制限されています（ファイルを読み書きする SQL は使えません）。",
+            "直し方：ファイルは pl.read_csv・ebpm.read_text・owndata.read_own_table で読みます。"
+            'polars の表を SQL で使うときは duckdb.sql("…")（ウェアハウスとは別の、メモリ上の DuckDB）を使います。',
+        ]
+    if kind == "CatalogException" and "does not exist" in message:
+        match = re.search(r"with name (\S+) does not exist", message)
+        name = match.group(1) if match else "その表"
+        guess = re.search(r'Did you mean "([^"]+)"', message)
+        # DuckDB also suggests its own catalog tables (pg_proc …), which only confuse
+        similar = (
+            guess.group(1) if guess and not guess.group(1).startswith(("pg_", "duckdb_")) else None
+        )
+        return [
+            f"表「{name}」はウェアハウスにありません。"
+            + (f"もしかして「{similar}」ですか？" if similar else ""),
+            "直し方：表の名前のつづりを確かめてください。Python の中の polars の表は、ウェアハウスの "
+            'SQL からは見えません。duckdb.sql("…")（メモリ上の DuckDB）で使います。',
+        ]
+    if "read-only mode" in message or message.startswith("読み取りの問い合わせ"):
         return [
             "ウェアハウスは読み取り専用で開いているので、書き換えられません（正しい動きです）。",
             "データを直すときは、data/raw/ の元のファイルを直してから `ebpm build` を実行します。",

@@ -24,6 +24,7 @@ sign and too coarse a rounding get their own hints.
 
 from __future__ import annotations
 
+import decimal
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -209,7 +210,7 @@ def as_number(value: Any, *, what: str = "答え") -> float:
     """The answer as a float, or :class:`NotAnswerable` with a hint about its shape."""
     if isinstance(value, bool):
         raise NotAnswerable(f"{what}が True/False になっています。数値を入れてください。")
-    if isinstance(value, int | float):
+    if isinstance(value, int | float | decimal.Decimal):  # DuckDB's sum() is a Decimal
         return float(value)
     try:
         import numpy as np

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from ebpm.exercises import data
 from ebpm.exercises.core import Answers, Exercise, Wrong, as_number, known_wrong, number_hint
 
 
 def _overtime(a: Answers) -> Any:
-    return a.con.sql("SELECT * FROM sample_overtime_monthly").pl()
+    return data.overtime()
 
 
 def _mean_2024(a: Answers) -> str | None:

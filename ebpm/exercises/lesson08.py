@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ebpm.exercises import data
 from ebpm.exercises.core import Answers, Exercise, Wrong, as_number, known_wrong, number_hint
 
 
@@ -10,14 +11,12 @@ def _hidden(a: Answers, year: int, *, k: int = 10, by_person: bool = True) -> in
 
     from ebpm import disclosure
 
-    overtime = a.con.sql(f"SELECT * FROM sample_overtime_monthly WHERE fiscal_year = {year}").pl()
+    overtime = data.overtime().filter(pl.col("fiscal_year") == year)
+    if not by_person:  # what counting rows as people would hide (the library refuses it)
+        counts = overtime.group_by("department").len()
+        return counts.filter(pl.col("len") < k).height
     table = disclosure.safe_aggregate(
-        overtime,
-        by=["department"],
-        value="hours",
-        person_col="employee_id" if by_person else None,
-        stats=("mean",),
-        k=k,
+        overtime, by=["department"], value="hours", person_col="employee_id", stats=("mean",), k=k
     )
     return table.filter(pl.col("suppressed")).height
 
