@@ -147,6 +147,20 @@ LABELS: Mapping[str, str] = {
     "status": "状態",
     "staff_count": "職員数",
     "formula_grade": "計算上の評価",
+    "n_rows": "行数",
+    "n_by_code": "団体コードで照合",
+    "n_by_name": "都道府県名＋団体名で照合",
+    "n_by_former": "旧市町村名で照合",
+    "n_unmatched": "照合できず",
+    "match_method": "照合の方法",
+    "successor_code": "合併後の団体コード",
+    "area_note": "区域の注",
+    "fiscal_strength_index": "財政力指数",
+    "cat01_label": "分類",
+    "area_label": "地域",
+    "time_code": "時間コード",
+    "time_label": "時間",
+    "period_kind": "時間の種類",
     "period_average": "期間平均",
     "survey_change": "差（ポイント）",
     "survey_margin": "誤差の範囲（±ポイント）",
@@ -237,12 +251,17 @@ def _finite(value: object) -> bool:
     return isinstance(value, float) and math.isfinite(value)
 
 
+def _is_plain(column: str) -> bool:
+    """Digits shown as written (2025, 03203), except counts (``n_…``: 1,742 rows)."""
+    return not column.startswith("n_") and bool(_PLAIN_DIGITS.search(column))
+
+
 def _cells(df: pl.DataFrame) -> tuple[list[list[str]], bool]:
     rows, cut = _shown_rows(df)
     columns = [
         _column_texts(
             [row[c] for row in rows],
-            plain=bool(_PLAIN_DIGITS.search(c)),
+            plain=_is_plain(c),
             is_float=df.schema[c].is_float(),
         )
         for c in df.columns
