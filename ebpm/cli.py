@@ -455,6 +455,14 @@ def _fetch_params(args: argparse.Namespace) -> dict[str, str]:
 def _cmd_estat_fetch(args: argparse.Namespace) -> int:
     from ebpm import estat
 
+    if args.catalog:
+        return _fetch_catalog(args)
+    if args.only:
+        raise UsageError("--only は --catalog と一緒に指定してください")
+    if not args.stats_data_id:
+        raise UsageError(
+            "統計表ID を指定してください（カタログのすべての表を取得するには --catalog）"
+        )
     params = _fetch_params(args)
     client = estat.EStatClient(
         base_url=args.base_url or estat.DEFAULT_BASE_URL,
@@ -478,12 +486,128 @@ def _cmd_estat_fetch(args: argparse.Namespace) -> int:
     return OK
 
 
+def _catalog_areas(text: str | None) -> list[str] | None:
+    """``--cd-area 03203,03205`` as a list of 5-digit codes (e-Stat takes up to 100)."""
+    if not text:
+        return None
+    areas = [a.strip() for a in text.split(",") if a.strip()]
+    wrong = [a for a in areas if not (a.isascii() and a.isdigit() and len(a) == 5)]
+    if wrong or not areas:
+        raise UsageError(
+            f"--cd-area は5桁の地域コードをカンマ区切りで指定してください（例: 03203,03205）: {text}"
+        )
+    if len(areas) > 100:
+        raise UsageError(f"--cd-area に指定できる地域は100までです（{len(areas)}個あります）")
+    return areas
+
+
+def _fetch_catalog(args: argparse.Namespace) -> int:
+    """``ebpm estat fetch --catalog``: every catalogue table, one after another, in one go."""
+    from ebpm import estat
+    from ebpm.national.catalog import fetch_catalog, load_catalog
+
+    if args.stats_data_id:
+        raise UsageError(
+            "--catalog のときは統計表IDを指定しません（カタログの一部だけなら --only 統計表ID）"
+        )
+    others = [
+        "--" + attr.replace("_", "-")
+        for attr in _FILTERS
+        if attr != "cd_area" and getattr(args, attr)
+    ]
+    others += ["--param"] * bool(args.param) + ["--limit"] * (args.limit is not None)
+    if others:
+        raise UsageError(
+            f"--catalog と一緒に使えないオプションです: {', '.join(others)}"
+            "（絞り込みはカタログに書いてあります。地域だけは --cd-area で指定できます）"
+        )
+    catalog = load_catalog()
+    known = [e.stats_data_id for e in catalog]
+    unknown = [i for i in args.only or [] if i not in known]
+    if unknown:
+        raise UsageError(
+            f"統計表ID {'、'.join(unknown)} はカタログにありません（カタログの表: {'、'.join(known)}）"
+        )
+    areas = _catalog_areas(args.cd_area)
+    entries = [e for e in catalog if not args.only or e.stats_data_id in args.only]
+    client = estat.EStatClient(
+        base_url=args.base_url or estat.DEFAULT_BASE_URL,
+        cache_dir=args.cache,
+        min_interval=args.interval,
+    )
+    print(f"e-Stat 統計表カタログの {len(entries)} 表を取得します（保存先: {client.cache_dir}）")
+    failed = 0
+    for number, entry in enumerate(entries, 1):
+        unverified = "" if entry.verified else "【未確認の表】"
+        print(
+            f"[{number}/{len(entries)}] {entry.stats_data_id} {unverified}{entry.title}", flush=True
+        )
+        [result] = fetch_catalog(client, [entry], areas=areas)
+        if result.error is None:
+            print(f"    取得しました: {result.rows:,}件（{len(result.files)}ファイル）")
+            continue
+        failed += 1
+        print(f"    取得できませんでした: {_redact(result.error)}")
+    done = len(entries) - failed
+    print(f"取得 {done} 表、失敗 {failed} 表。ウェアハウスに入れるには `ebpm build` を実行します。")
+    print(estat.CREDIT)
+    if failed:
+        _error(
+            f"{failed} 表を取得できませんでした（上の一覧の理由を確かめてください。"
+            "ほかの表は保存してあります）"
+        )
+        return NETWORK_ERROR
+    return OK
+
+
+def _expand_files(patterns: Sequence[str]) -> list[str]:
+    """File names, with ``*`` patterns expanded here (Windows shells pass them unexpanded).
+
+    Provenance sidecars (``*.provenance.json``) matched by a pattern are left out: the import
+    writes a new one beside each copy.
+    """
+    import glob
+
+    from ebpm.manifest import is_sidecar
+
+    files: list[str] = []
+    for pattern in patterns:
+        if not any(c in pattern for c in "*?[") or Path(pattern).exists():
+            files.append(pattern)
+            continue
+        found = [f for f in sorted(glob.glob(pattern)) if not is_sidecar(Path(f))]
+        if not found:
+            raise ValueError(f"「{pattern}」に当てはまるファイルがありません")
+        files += found
+    return files
+
+
 def _cmd_estat_import(args: argparse.Namespace) -> int:
     from ebpm import estat
 
-    cached = estat.import_file(
-        args.file, args.cache, stats_data_id=args.stats_data_id, title=args.title
-    )
+    args.files = _expand_files(args.files)
+    failed: list[str] = []
+    for file in args.files:
+        try:
+            _import_one(file, args)
+        except (OSError, ValueError, estat.EStatError) as error:
+            if len(args.files) == 1:
+                raise
+            failed.append(file)
+            _error(_classify(error)[1])
+    if failed:
+        _error(
+            f"{len(failed)} ファイルを取り込めませんでした: {'、'.join(failed)}"
+            f"（ほかの {len(args.files) - len(failed)} ファイルは取り込みました）"
+        )
+        return DATA_ERROR
+    return OK
+
+
+def _import_one(file: str, args: argparse.Namespace) -> None:
+    from ebpm import estat
+
+    cached = estat.import_file(file, args.cache, stats_data_id=args.stats_data_id, title=args.title)
     parsed = estat.parse_file(cached)
     rows = f"（{parsed.frame.height:,}件）" if parsed.has_values else ""
     print(f"取り込みました: {cached}{rows}")
@@ -492,7 +616,6 @@ def _cmd_estat_import(args: argparse.Namespace) -> int:
         print(str(side["source_line"]))
     if side.get("title_source") == "file name":
         print("ファイルに統計表名が書かれていません。出典の表題は --title で指定してください。")
-    return OK
 
 
 def _code_lookup(path: Path) -> Callable[[str, str], str]:
@@ -602,12 +725,31 @@ def _add_estat_fetch(commands: Any) -> None:
         help="API で統計表を取得してキャッシュに保存する（ネットワークが必要）",
         description=(
             "統計表ID（statsDataId）を指定して e-Stat API から値を取得し、応答をそのまま "
-            "data/raw/estat/<統計表ID>/ に保存します。アプリケーションIDは環境変数 "
+            "data/raw/estat/<統計表ID>/ に保存します。--catalog では、市町村の比較に使う"
+            "カタログの表をすべて取得します（--cd-area で地域を指定できます。失敗した表があっても"
+            "ほかの表の取得は続け、終了コード 3 で終わります）。アプリケーションIDは環境変数 "
             "ESTAT_APP_ID から読みます（ファイルには書きません）。"
         ),
         parents=[_ROOT],
     )
-    fetch.add_argument("stats_data_id", metavar="STATS_DATA_ID", help="統計表ID（例: 0000020202）")
+    fetch.add_argument(
+        "stats_data_id",
+        metavar="STATS_DATA_ID",
+        nargs="?",
+        help="統計表ID（例: 0000020202）。--catalog のときは指定しない",
+    )
+    fetch.add_argument(
+        "--catalog",
+        action="store_true",
+        help="e-Stat 統計表カタログ（ebpm/national/estat_catalog.toml）のすべての表を1表ずつ取得する",
+    )
+    fetch.add_argument(
+        "--only",
+        metavar="ID",
+        nargs="+",
+        action="extend",
+        help="--catalog のうち、この統計表IDだけを取得する（複数可）",
+    )
     for attr, (metavar, text) in _FILTER_HELP.items():
         fetch.add_argument("--" + attr.replace("_", "-"), metavar=metavar, help=text)
     fetch.add_argument(
@@ -637,12 +779,19 @@ def _add_estat_import(commands: Any) -> None:
         "import",
         help="ブラウザでダウンロードした JSON / CSV をキャッシュに取り込む（オフライン）",
         description=(
-            "e-Stat のサイトでダウンロードした JSON または CSV を検査し、出典情報を付けて "
-            "data/raw/estat/ にコピーします。元のファイルは変更しません。"
+            "e-Stat のサイトでダウンロードした JSON または CSV（またはネットワークにつながる PC で "
+            "ebpm estat fetch が保存した JSON）を検査し、出典情報を付けて data/raw/estat/ に"
+            "コピーします。元のファイルは変更しません。取り込めないファイルがあってもほかのファイルは"
+            "取り込み、終了コード 1 で終わります。"
         ),
         parents=[_ROOT],
     )
-    imp.add_argument("file", metavar="FILE", help="取り込むファイル")
+    imp.add_argument(
+        "files",
+        metavar="FILE",
+        nargs="+",
+        help="取り込むファイル（複数可。例: 別の PC で取得した data/raw/estat/*/*.json）",
+    )
     imp.add_argument("--cache", metavar="DIR", help="保存先フォルダ（既定: data/raw/estat）")
     imp.add_argument(
         "--stats-data-id",

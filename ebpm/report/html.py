@@ -31,6 +31,7 @@ from ebpm.jp import (
 )
 from ebpm.kpi.model import KPI_ID_PATTERN, GradeBands
 from ebpm.manifest import Provenance, notes_of, source_line
+from ebpm.report.context import ContextData, ContextSection, context_section, read_context
 from ebpm.warehouse.read import Warehouse
 
 if TYPE_CHECKING:
@@ -84,6 +85,7 @@ class _Snapshot:
     history: pl.DataFrame
     definitions: pl.DataFrame
     built: dt.datetime
+    context: ContextData | None  # national context section (ebpm.report.context)
 
 
 def _read(wh: Warehouse, fiscal_year: int | None) -> _Snapshot:
@@ -102,6 +104,7 @@ def _read(wh: Warehouse, fiscal_year: int | None) -> _Snapshot:
         history=wh.kpi_history(with_base=False),
         definitions=wh.definitions(),
         built=wh.built_at,
+        context=read_context(wh),  # national context section: read in the same snapshot
     )
 
 
@@ -192,7 +195,13 @@ def _definition_rows(definitions: pl.DataFrame) -> list[dict[str, object]]:
     ]
 
 
-def _render(snap: _Snapshot, overview: _Chart | None, trends: list[_Chart], today: dt.date) -> str:
+def _render(
+    snap: _Snapshot,
+    overview: _Chart | None,
+    trends: list[_Chart],
+    today: dt.date,
+    context: ContextSection | None = None,
+) -> str:
     config = _workspace_config()
     has_sample = bool(snap.table["is_sample"].any()) or any(
         snap.records[p].is_sample
@@ -219,6 +228,7 @@ def _render(snap: _Snapshot, overview: _Chart | None, trends: list[_Chart], toda
             definitions=_definition_rows(snap.definitions),
             directions=DIRECTIONS,
             provenance=list(snap.records.values()),
+            context=context,  # national context section (templates/report_context.html)
         )
     )
 
@@ -254,7 +264,8 @@ def write_report(
             snap = _read(wh, fiscal_year)
     chart_dir.mkdir(parents=True, exist_ok=True)
     overview, trends = _draw(snap, chart_dir, formats)
-    page = _render(snap, overview, trends, today or dt.date.today())
+    context = context_section(snap.context, chart_dir, formats)  # national context section
+    page = _render(snap, overview, trends, today or dt.date.today(), context)
     index = out / "index.html"
     index.write_text(page, encoding="utf-8")
     written = [f for chart in ([overview] if overview else []) + trends for f in chart.files]

@@ -317,6 +317,64 @@ class Warehouse:
         """The promotion period (推進期間) named by the current KPI definitions."""
         return promotion_period(self.kpis())
 
+    # --- national context (the national_* tables and views; ebpm.report.context) -------------
+
+    def has_relations(self, *names: str) -> bool:
+        """True when every named table or view exists (a new workspace has no national data)."""
+        found = self.sql(
+            "SELECT DISTINCT table_name FROM information_schema.tables"
+            " WHERE list_contains($names, table_name)",
+            {"names": list(names)},
+        )
+        return found.height == len(set(names))
+
+    def peer_rule(self) -> dict[str, object]:
+        """The target city and the rule that chose its peers (``national_peer_rule``)."""
+        rows = self.sql("SELECT * FROM national_peer_rule").to_dicts()
+        if len(rows) != 1:
+            raise ValueError("national_peer_rule に比較対象の規則が1行ではありません")
+        return rows[0]
+
+    def census_population(self, area_code: str) -> pl.DataFrame:
+        """Every census row of one area (all series: final, preliminary, re-based), by year."""
+        return self.sql(
+            "SELECT * FROM national_census_population WHERE area_code = $code"
+            " ORDER BY year, is_preliminary, series",
+            {"code": area_code},
+        )
+
+    def fiscal_comparison(self) -> pl.DataFrame:
+        """The ``national_comparison`` view: the city beside its prefecture, nation and peers."""
+        return self.sql("SELECT * FROM national_comparison ORDER BY indicator_id, fiscal_year")
+
+    def fiscal_year_values(self, fiscal_year: int) -> pl.DataFrame:
+        """Every municipality's indicator values (and marks) of one fiscal year."""
+        return self.sql(
+            "SELECT fiscal_year, area_code, prefecture, name, indicator_id, indicator, unit,"
+            " value, marker, source_file FROM national_fiscal_long"
+            " WHERE kind = '市町村' AND fiscal_year = $fy ORDER BY indicator_id, area_code",
+            {"fy": fiscal_year},
+        )
+
+    def fiscal_source_files(self, indicator_id: str) -> list[str]:
+        """The raw files (municipal tables and published means) behind one indicator."""
+        rows = self.sql(
+            "SELECT DISTINCT source_file FROM national_fiscal_long WHERE indicator_id = $id"
+            " ORDER BY source_file",
+            {"id": indicator_id},
+        )
+        return rows["source_file"].to_list()
+
+    def peer_source_files(self) -> list[str]:
+        """The census files whose counts chose the peers (their population and year)."""
+        rows = self.sql(
+            "SELECT DISTINCT c.source_file FROM national_peer p"
+            " JOIN national_census_population c ON c.area_code = p.area_code"
+            " AND c.year = p.population_year AND c.status = p.population_status"
+            " AND c.population = p.population ORDER BY c.source_file"
+        )
+        return rows["source_file"].to_list()
+
     # --- provenance -----------------------------------------------------------------------
 
     def provenance(self, paths_: Sequence[str] | None = None) -> list[Provenance]:
