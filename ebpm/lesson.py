@@ -161,6 +161,13 @@ LABELS: Mapping[str, str] = {
     "time_code": "時間コード",
     "time_label": "時間",
     "period_kind": "時間の種類",
+    "series": "系列",
+    "boundary": "区域",
+    "former_code": "旧市町村コード",
+    "former_name": "旧市町村",
+    "successor_name": "合併後の団体",
+    "population_2010": "2010年の人口",
+    "population_2015": "2015年の人口",
     "period_average": "期間平均",
     "survey_change": "差（ポイント）",
     "survey_margin": "誤差の範囲（±ポイント）",
@@ -508,6 +515,19 @@ def explain_error(error: BaseException) -> list[str] | None:
             f"「{name}」はまだありません（定義されていません）。",
             "直し方：上のセルを順番に実行してください。カーネルを再起動したときは最初のセルから。"
             "つづり（大文字・小文字）も確かめてください。",
+        ]
+    item = re.search(r"call .\.item\(\). .*(?:shape=\((\d+), (\d+)\)|length (\d+))", message)
+    if item:
+        rows = int(item.group(1) or item.group(3))
+        size = (
+            "1列の表ではありません（列が複数あります）"
+            if item.group(2) not in (None, "1")
+            else ("条件に合う行が1つもありません" if rows == 0 else f"{rows}行あります")
+        )
+        return [
+            f".item() は1つの値（1行1列）にしか使えませんが、{size}。",
+            "直し方：filter の条件を見直して1行に絞るか（年度・指標などの条件を & で足す）、"
+            '列を1つ選んでから .item() を使います（例：表["列名"].item()）。',
         ]
     if kind == "PermissionException" and "disabled by configuration" in message:
         return [
