@@ -35,6 +35,7 @@ import html
 import math
 import re
 import traceback
+import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -471,6 +472,69 @@ def explain_error(error: BaseException) -> list[str] | None:
     """
     kind = type(error).__name__
     message = str(error)
+    if isinstance(error, IndentationError) and "indent" in error.msg:
+        return [
+            "字下げ（行の頭の空白）が合っていません。",
+            "直し方：def・if・for の行の最後に : を付け、次の行からは行の頭に半角スペース4つを入れます"
+            "（中身の行はすべて同じ深さにそろえます）。",
+        ]
+    if isinstance(error, SyntaxError):
+        return _syntax_hint(error)
+    too_many = re.search(
+        r"(\w+)\(\) takes (\d+) positional arguments? but (\d+) (?:was|were) given", message
+    )
+    if kind == "TypeError" and too_many:
+        function, takes, given = too_many.groups()
+        return [
+            f"関数「{function}」に、名前を付けずに渡した値が多すぎます（{takes}個までのところに{given}個）。",
+            "直し方：2つめ以降の値は「名前=値」の形で渡します（例：base_percent=30.8）。"
+            f"渡し方は help({function}) で確かめられます。",
+        ]
+    missing = re.search(
+        r"(\w+)\(\) missing \d+ required (?:positional |keyword-only )?arguments?: (.+)", message
+    )
+    if kind == "TypeError" and missing:
+        function, names = missing.groups()
+        return [
+            f"関数「{function}」に必要な値 {names} が渡されていません。",
+            f"直し方：かっこの中に値を足します。渡し方は help({function}) で確かめられます。",
+        ]
+    if kind == "TypeError" and "not supported between instances of 'str'" in message:
+        return [
+            '文字列と数値を比べようとしています（"2027" と 2027 は別のものです）。',
+            '直し方：年度などの数は " " で囲まずに書きます。',
+        ]
+    typical = 'ebpm.evaluate なら (kpis["K01"], {2025: 14}, 2025)：定義・{年度: 実績} の辞書・年度 の順です'
+    attribute = re.search(r"'(\w+)' object has no attribute '(\w+)'", message)
+    if kind == "AttributeError" and attribute:
+        held, name = attribute.groups()
+        return [
+            f"{_TYPE_NAMES.get(held, held)}の値には「.{name}」がありません。",
+            f"直し方：自分で書いた .{name} ならつづりを確かめます。書いていなければ、関数に渡した値の"
+            f"種類が違います（{typical}）。",
+        ]
+    iterable = re.search(
+        r"argument of type '(\w+)' is not iterable|'(\w+)' object is not iterable", message
+    )
+    if kind == "TypeError" and iterable:
+        held = iterable.group(1) or iterable.group(2)
+        return [
+            f"関数に渡した値の種類が違います（{_TYPE_NAMES.get(held, held)}を渡したところに、"
+            "辞書やリストが必要です）。",
+            f"直し方：例のとおりの形で渡します（{typical}）。",
+        ]
+    if kind == "TypeError" and "list indices must be integers or slices" in message:
+        return [
+            "リストの番号の書き方が違います。",
+            "直し方：1つなら [0]、範囲なら [始め:終わり] のようにコロン : で書きます（コンマ , ではありません）。",
+        ]
+    if kind == "TypeError" and re.search(
+        r"can only concatenate str|unsupported operand type.*\bstr\b", message
+    ):
+        return [
+            '文字列（" " で囲んだもの）と数値を、+ や - で計算しようとしています。',
+            '直し方：数値は " " で囲まずに書きます。文字と数を並べて表示するときは f"…{数}…"（f文字列）を使います。',
+        ]
     if kind == "ColumnNotFoundError":
         name, columns, guess = _polars_columns(message)
         lines = [f"列「{name}」がありません。" if name else "指定した列がありません。"]
@@ -583,7 +647,10 @@ def _short_traceback(etype: type[BaseException], value: BaseException, tb: Any) 
     explained = explain_error(value)
     if explained:
         lines = [f"エラー（{etype.__name__}）：{explained[0]}", *explained[1:]]
-    where = _cell_line(tb)
+    if isinstance(value, SyntaxError) and value.lineno:
+        where: str | None = f"場所：このセルの{value.lineno}行目　{(value.text or '').strip()}"
+    else:
+        where = _cell_line(tb)
     if where:
         lines.append(where)
     return lines
@@ -593,14 +660,67 @@ def _exception_handler(shell: Any, etype: Any, value: Any, tb: Any, tb_offset: A
     shell._showtraceback(etype, value, _short_traceback(etype, value, tb))
 
 
+#: Python's type names as a trainee knows them (lesson 00 and 01).
+_TYPE_NAMES: Mapping[str, str] = {
+    "int": "整数",
+    "float": "小数",
+    "str": "文字列",
+    "list": "リスト",
+    "tuple": "タプル",
+    "dict": "辞書",
+    "NoneType": "None",
+    "bool": "True/False",
+    "DataFrame": "表（DataFrame）",
+}
+
+#: Full-width characters typed by Japanese input where code needs ASCII, and what was meant.
+_TYPED_FULL_WIDTH: Mapping[str, str] = {
+    "ー": "-（引き算）",
+    "−": "-（引き算）",
+    "－": "-（引き算）",
+    "（": "(",
+    "）": ")",
+    "＝": "=",
+    "＋": "+",
+    "＊": "*",
+    "／": "/",
+    "，": ",",
+    "．": ".",
+    "：": ":",
+    "［": "[",
+    "］": "]",
+    "“": '"',
+    "”": '"',
+    "　": "半角スペース",
+}
+
+
+def _full_width_in_code(line: str) -> str | None:
+    """The first full-width character of a code line outside strings and comments."""
+    code = re.sub(r"\"[^\"]*\"|'[^']*'", "", line).split("#", 1)[0]
+    return next(
+        (ch for ch in code if ch in _TYPED_FULL_WIDTH or (ch.isdigit() and ord(ch) > 127)), None
+    )
+
+
 def _syntax_hint(value: BaseException) -> list[str]:
     text = str(value)
+    typed = _full_width_in_code(getattr(value, "text", None) or "")
+    if typed is not None:
+        meant = _TYPED_FULL_WIDTH.get(typed) or unicodedata.normalize("NFKC", typed)
+        return [
+            f"全角の「{typed}」がコードに入っています（半角の {meant} のつもりではありませんか）。",
+            '直し方：コードは半角で入力します（日本語は " " で囲んだ文字列とコメント # の中だけ）。',
+        ]
     if _FULL_WIDTH.search(text) or "invalid character" in text:
         return [
             "全角の文字（（ ）や ＝、全角スペース、“ ” など）がコードに入っています。",
             '直し方：コードは半角で入力します（日本語は " " で囲んだ文字列とコメント # の中だけ）。',
         ]
-    return ['書き方（文法）の誤りです。かっこや " " の閉じ忘れ、: の付け忘れを確かめてください。']
+    return [
+        f"書き方（文法）の誤りです（{getattr(value, 'msg', text)}）。",
+        '直し方：かっこや " " の閉じ忘れ、: の付け忘れ、演算子の後ろの書き忘れを確かめてください。',
+    ]
 
 
 def _install_syntax_hint(shell: Any) -> None:

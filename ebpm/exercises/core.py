@@ -181,7 +181,8 @@ def error_text(error: BaseException) -> str:
     from ebpm.lesson import explain_error
 
     explained = explain_error(error)
-    text = " ".join(explained) if explained else str(error)
+    # the cell already shows the whole explanation; the check repeats what went wrong
+    text = explained[0] if explained else str(error)
     text = " ".join(text.split())
     if len(text) > 300:
         text = text[:299] + "…"

@@ -70,9 +70,9 @@ EXERCISES = (
         stub="# 練習 12-2（None を式に書き換えて、このセルを実行します）\nofunato_2020 = None",
         solution=(
             "# 練習 12-2\n"
-            "ofunato_2020 = values.filter(\n"
-            '    (pl.col("area_code") == "03203") & (pl.col("cat01_label") == "総数")\n'
-            ')["value"].item()\n'
+            'is_ofunato = pl.col("area_code") == "03203"\n'
+            'is_total = pl.col("cat01_label") == "総数"\n'
+            'ofunato_2020 = values.filter(is_ofunato & is_total)["value"].item()\n'
             "ofunato_2020"
         ),
         judge=_ofunato_2020,

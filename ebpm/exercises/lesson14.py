@@ -128,9 +128,9 @@ EXERCISES = (
             ),
         ),
         also_right=(
-            "# 練習 14-2\nsuspicious = con.sql(\n"
+            "# 練習 14-2\nsuspicious = wh.sql(\n"
             "    \"SELECT kpi_id FROM kpi_current WHERE name LIKE '%回数' AND unit <> '回' ORDER BY kpi_id\"\n"
-            ').pl()["kpi_id"].to_list()',
+            ')["kpi_id"].to_list()',
         ),
         minutes=8,
         taught="02 の 2（& と ( )）、14 の 4",
