@@ -153,7 +153,7 @@ EXERCISES = (
             '    (pl.col("indicator_id") == "fiscal_strength_index") & (pl.col("fiscal_year") == 2021)\n'
             ").row(0, named=True)\n"
             'strength_gap = row["target_value"] - row["peer_median"]\n'
-            "print(f\"大船渡市 {row['target_value']} − 比較対象の中央値 {row['peer_median']} = {strength_gap:+.2f}\")"
+            'print(f"大船渡市と比較対象の中央値の差：{strength_gap:+.2f}")'
         ),
         judge=_strength_gap,
         look="5「財政指標を、県平均・全国平均・比較対象の市と比べる」の表の列",
