@@ -2,39 +2,45 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ebpm.exercises import data
 from ebpm.exercises.core import Answers, Exercise, Wrong, as_number, known_wrong, number_hint
 
 
-def _hidden(a: Answers, year: int, *, k: int = 10, by_person: bool = True) -> int:
+def _table(year: int, *, k: int = 10) -> Any:
     import polars as pl
 
     from ebpm import disclosure
 
     overtime = data.overtime().filter(pl.col("fiscal_year") == year)
-    if not by_person:  # what counting rows as people would hide (the library refuses it)
-        counts = overtime.group_by("department").len()
-        return counts.filter(pl.col("len") < k).height
-    table = disclosure.safe_aggregate(
+    return disclosure.safe_aggregate(
         overtime, by=["department"], value="hours", person_col="employee_id", stats=("mean",), k=k
     )
-    return table.filter(pl.col("suppressed")).height
+
+
+def _hidden(year: int, *, k: int = 10) -> int:
+    import polars as pl
+
+    return _table(year, k=k).filter(pl.col("suppressed")).height
 
 
 def _n_hidden_2023(a: Answers) -> str | None:
+    # Without person_col the library refuses the table (the trainee sees that error), so
+    # counting rows as people cannot produce an answer to recognise here.
     answer = as_number(a.value, what="n_hidden_2023")
-    expected = _hidden(a, 2023)
+    expected = _hidden(2023)
     if answer == expected:
         return None
-    if answer == _hidden(a, 2025) != expected:
+    if answer == _hidden(2025) != expected:
         return "2025年度の表の数です。2023年度（fiscal_year == 2023）で作ります。"
-    if answer == _hidden(a, 2023, by_person=False) != expected:
-        return (
-            "person_col を指定していないため、行の数（職員 × 月）を人数として数えています。"
-            'person_col="employee_id" を指定します。'
-        )
-    if answer == _hidden(a, 2023, k=5) != expected:
+    if answer == _hidden(2023, k=5) != expected:
         return "k=5 で数えています。この練習では k=10 です。"
+    if answer == _table(2023).height:
+        return (
+            f"表のすべての部署（{answer:g} 行）を数えています。"
+            'suppressed が true の行だけを数えます（.filter(pl.col("suppressed"))）。'
+        )
     return f"{answer:g} 部署ではありません。suppressed 列が true の行を数えます。"
 
 
@@ -48,6 +54,11 @@ def _needed_95(a: Answers) -> str | None:
             / 2: "式の組み立てが違います。3年度の合計（95 × 3）から2025年度の120を引き、2で割ります。",
             (100 * 3 - 120)
             / 2: "目標を100時間で計算しています。この練習では3年度の平均を95時間にします。",
+            95 * 3
+            - 120
+            / 2: "割り算が先に計算されています。(95 * 3 - 120) のようにかっこで囲んでから 2 で割ります。",
+            (95 * 3 - 120)
+            / 3: "3で割っています。2025年度の分を引いた残りは2026・2027年度の2年度分なので、2で割ります。",
         },
         min_decimals=1,
     )
@@ -81,6 +92,18 @@ EXERCISES = (
                 "2025年度",
             ),
             Wrong(
+                '# 練習 8-1\ntable_2023 = disclosure.safe_aggregate(\n    overtime.filter(pl.col("fiscal_year") '
+                '== 2023), by=["department"], value="hours", person_col="employee_id", stats=("mean",), k=5\n)\n'
+                'n_hidden_2023 = table_2023.filter(pl.col("suppressed")).height',
+                "k=5",
+            ),
+            Wrong(
+                '# 練習 8-1\ntable_2023 = disclosure.safe_aggregate(\n    overtime.filter(pl.col("fiscal_year") '
+                '== 2023), by=["department"], value="hours", person_col="employee_id", stats=("mean",)\n)\n'
+                "n_hidden_2023 = len(table_2023)",
+                "すべての部署",
+            ),
+            Wrong(
                 '# 練習 8-1\nn_hidden_2023 = disclosure.safe_aggregate(\n    overtime.filter(pl.col("fiscal_year") '
                 '== 2023), by=["department"], value="hours", stats=("mean",)\n)'
                 '.filter(pl.col("suppressed")).height',
@@ -96,11 +119,14 @@ EXERCISES = (
         stub="# 練習 8-2（None を式に書き換えて、このセルを実行します）\nneeded_95 = None",
         solution="# 練習 8-2\nneeded_95 = (95 * 3 - 120) / 2\nneeded_95",
         judge=_needed_95,
+        uses=("120",),
         look="4「推進期間の平均と、2027年度までの予測」の逆算",
         wrong=(
             Wrong("# 練習 8-2\nneeded_95 = 95 * 3 - 120", "2年度で割って"),
             Wrong("# 練習 8-2\nneeded_95 = (100 * 3 - 120) / 2", "95時間"),
-            Wrong("# 練習 8-2\nneeded_95 = 95 * 3 - 120 / 2", "値が違います"),
+            Wrong("# 練習 8-2\nneeded_95 = 95 * 3 - 120 / 2", "割り算が先"),
+            Wrong("# 練習 8-2\nneeded_95 = (95 * 3 - 120) / 3", "2で割ります"),
+            Wrong("# 練習 8-2\nneeded_95 = 82.5", "直接書き込んで"),
         ),
         minutes=5,
         taught="00 の 7（式）、08 の 4（逆算）",
