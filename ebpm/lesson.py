@@ -601,12 +601,14 @@ def explain_error(error: BaseException) -> list[str] | None:
             'polars の表を SQL で使うときは duckdb.sql("…")（ウェアハウスとは別の、メモリ上の DuckDB）を使います。',
         ]
     if kind == "CatalogException" and "does not exist" in message:
-        match = re.search(r"with name (\S+) does not exist", message)
-        name = match.group(1) if match else "その表"
-        guess = re.search(r'Did you mean "([^"]+)"', message)
+        table = re.search(r"with name (\S+) does not exist", message)
+        name = table.group(1) if table else "その表"
+        suggested = re.search(r'Did you mean "([^"]+)"', message)
         # DuckDB also suggests its own catalog tables (pg_proc …), which only confuse
         similar = (
-            guess.group(1) if guess and not guess.group(1).startswith(("pg_", "duckdb_")) else None
+            suggested.group(1)
+            if suggested and not suggested.group(1).startswith(("pg_", "duckdb_"))
+            else None
         )
         return [
             f"表「{name}」はウェアハウスにありません。"
