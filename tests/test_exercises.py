@@ -251,3 +251,14 @@ def test_in_a_kernel_a_failed_exercise_cell_makes_the_check_report_a_stale_answe
     assert after_error.startswith("✘ 練習 0-2") and "エラーで止まりました" in after_error
     error = notebook.cells[3].outputs[0]
     assert error.output_type == "error" and error.traceback[0].startswith("エラー（NameError）")
+
+
+def test_a_cell_that_failed_before_any_answer_names_its_error_and_keeps_no_old_value():
+    error = error_text(
+        SyntaxError("invalid character '（' (U+FF08)", ("<cell>", 2, 1, "p = （1）"))
+    )
+    runs = [Run(3, "# 練習 0-2\nprogress_k10 = （120 - 129） / （100 - 129）", False, error)]
+    verdict = evaluate("0-2", {}, runs=runs)
+    assert not verdict.ok and verdict.stale
+    assert "全角の「（」" in verdict.message
+    assert "前に実行したときの値" not in verdict.message
