@@ -46,7 +46,8 @@ def main() -> None:
         "ebpm --help (CLI start-up)": "from ebpm.cli import build_parser; build_parser().format_help()",
         "ebpm build (data/raw)": f"from ebpm.warehouse import build; build(db_path={str(db)!r})",
         "ebpm status (JSON)": f"from ebpm import status, warehouse; status.to_json(warehouse.progress_table(None, {str(db)!r}))",
-        "ebpm report (16 charts × 3 formats)": f"from ebpm.report import write_report; write_report({str(tmp / 'report')!r}, {str(db)!r})",
+        "ebpm report --no-documents (charts, page)": f"from ebpm.report import write_report; write_report({str(tmp / 'report0')!r}, {str(db)!r}, documents=False)",
+        "ebpm report (+ xlsx, docx, pptx)": f"from ebpm.report import write_report; write_report({str(tmp / 'report')!r}, {str(db)!r})",
         f"GX validation of {args.rows:,} overtime rows": f"""
             import polars as pl
             from ebpm import paths, validation

@@ -210,11 +210,18 @@ def _cmd_status(args: argparse.Namespace) -> int:
         if args.db is None:
             _warn_if_stale(wh)
     if args.format == "json":
-        print(status.to_json(table))
+        text = status.to_json(table) + "\n"
     elif args.format == "csv":  # names and notes come from input files: no live formulas
-        sys.stdout.write(status.to_csv(neutralize_frame(table)))
+        text = status.to_csv(neutralize_frame(table))
     else:
-        print(status.format_table(table))
+        text = status.format_table(table) + "\n"
+    if args.output is None:
+        sys.stdout.write(text)
+        return OK
+    # A file is for Excel: a BOM makes Japanese Excel read the CSV as UTF-8.
+    encoding = "utf-8-sig" if args.format == "csv" else "utf-8"
+    args.output.write_text(text, encoding=encoding, newline="")
+    print(f"書き出しました: {args.output}（{table.height}指標）")
     return OK
 
 
@@ -225,13 +232,16 @@ def _cmd_report(args: argparse.Namespace) -> int:
     with Warehouse(args.db) as wh:  # one snapshot for the staleness check and the report
         if args.db is None:
             _warn_if_stale(wh)
-        result = write_report(args.out, wh, fiscal_year=args.fy)
+        result = write_report(args.out, wh, fiscal_year=args.fy, documents=args.documents)
     if result.fiscal_year is None:
         print(f"注意: {_no_rows(None)}。定義と出典だけのレポートを作りました。", file=sys.stderr)
     judged = f"{result.fiscal_year}年度の評価" if result.fiscal_year else "評価なし"
     print(f"レポートを作成しました: {result.index}（{judged}）")
+    for label, path in result.documents.items():
+        print(f"  {label}: {path}")
     print(
-        f"  グラフ {len(result.charts)} ファイル（PNG・SVG・PDF）: {result.index.parent / 'charts'}"
+        f"  グラフ {len(result.charts)} ファイル（画面用 PNG・SVG・PDF、資料用 charts/document/）:"
+        f" {result.index.parent / 'charts'}"
     )
     print(f"  ブラウザで開く: file://{result.index.resolve()}")
     return OK
@@ -272,6 +282,13 @@ def _add_status(commands: Any) -> None:
     status.add_argument(
         "--format", choices=["table", "json", "csv"], default="table", help="出力形式"
     )
+    status.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        metavar="ファイル",
+        help="画面ではなくファイルに書き出す（csv は Excel で開ける BOM 付き UTF-8）",
+    )
     status.set_defaults(func=_cmd_status)
 
 
@@ -279,11 +296,19 @@ def _add_report(commands: Any) -> None:
     report = commands.add_parser(
         "report", help="進捗表とグラフのレポート（オフラインで開けるHTML）を作る", parents=[_ROOT]
     )
-    report.add_argument("--out", type=Path, help="出力フォルダ（既定: data/processed/report）")
+    report.add_argument(
+        "--out", type=Path, help="出力フォルダ（既定: data/processed/report/<年度>）"
+    )
     report.add_argument(
         "--db", type=Path, help="ウェアハウスのファイル（既定: data/processed/ebpm.duckdb）"
     )
     report.add_argument("--fy", type=_fiscal_year, help="評価する年度（既定: 実績のある最新年度）")
+    report.add_argument(
+        "--no-documents",
+        dest="documents",
+        action="store_false",
+        help="Excel・Word・PowerPoint を作らない（HTML とグラフだけ）",
+    )
     report.set_defaults(func=_cmd_report)
 
 
@@ -301,9 +326,17 @@ def _cmd_init(args: argparse.Namespace) -> int:
 
 
 def _cmd_template(args: argparse.Namespace) -> int:
+    if args.commentary:
+        from ebpm.annotations import write_commentary_template
+
+        out = write_commentary_template(
+            args.out or Path("所管課コメント入力テンプレート.xlsx"), fiscal_year=args.fy
+        )
+        print(f"所管課コメントの入力テンプレートを作成しました: {out}")
+        return OK
     from ebpm.template import write_actuals_template
 
-    out = write_actuals_template(args.out)
+    out = write_actuals_template(args.out or Path("実績入力テンプレート.xlsx"))
     print(f"実績入力テンプレートを作成しました: {out}")
     return OK
 
@@ -335,7 +368,18 @@ def _add_template(commands: Any) -> None:
         "template", help="実績入力用の空の Excel テンプレートを作る", parents=[_ROOT]
     )
     template.add_argument(
-        "out", type=Path, nargs="?", default=Path("実績入力テンプレート.xlsx"), help="保存先"
+        "out",
+        type=Path,
+        nargs="?",
+        help="保存先（既定: 実績入力テンプレート.xlsx、--commentary なら 所管課コメント入力テンプレート.xlsx）",
+    )
+    template.add_argument(
+        "--commentary",
+        action="store_true",
+        help="所管課コメント（担当課・取組状況・要因分析・今後の方向性）の入力用テンプレートを作る",
+    )
+    template.add_argument(
+        "--fy", type=_fiscal_year, help="--commentary のテンプレートに入れておく年度（例: R7）"
     )
     template.set_defaults(func=_cmd_template)
 

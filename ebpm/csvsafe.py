@@ -21,7 +21,15 @@ from typing import Any, Final
 
 import polars as pl
 
-__all__ = ["FORMULA_START", "neutralize", "neutralize_frame", "protect_xlsx_cell", "write_csv"]
+__all__ = [
+    "FORMULA_START",
+    "neutralize",
+    "neutralize_frame",
+    "protect_workbook",
+    "protect_xlsx_cell",
+    "safe_cell",
+    "write_csv",
+]
 
 #: A cell starting with one of these is read by Excel as a formula.
 FORMULA_START: Final = "=+-@\t\r"
@@ -37,6 +45,11 @@ def neutralize(value: str) -> str:
     if _RISKY_RE.match(value) and not _HARMLESS_RE.match(value):
         return "'" + value
     return value
+
+
+def safe_cell(value: object) -> object:
+    """A value for a CSV cell: text neutralised, numbers, dates and None unchanged."""
+    return neutralize(value) if isinstance(value, str) else value
 
 
 def neutralize_frame(frame: pl.DataFrame) -> pl.DataFrame:
@@ -65,3 +78,11 @@ def protect_xlsx_cell(cell: Any) -> None:
     if isinstance(cell.value, str) and cell.value.startswith(tuple(FORMULA_START)):
         cell.data_type = "s"
         cell.quotePrefix = True
+
+
+def protect_workbook(book: Any) -> None:
+    """:func:`protect_xlsx_cell` on every cell of every sheet (ebpm writes no formulas)."""
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                protect_xlsx_cell(cell)

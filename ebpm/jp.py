@@ -38,6 +38,7 @@ __all__ = [
     "fiscal_period_label",
     "fiscal_year_expr",
     "fiscal_year_label",
+    "fiscal_year_label_ja",
     "fiscal_year_of",
     "format_fixed",
     "format_number",
@@ -352,6 +353,22 @@ def wareki_label(fiscal_year: int) -> str:
         if era_year >= 1:
             return f"{era}{'元' if era_year == 1 else era_year}年度"
     raise ValueError(f"{fiscal_year}年度は和暦に変換できません")
+
+
+def fiscal_year_label_ja(fiscal_year: int, *, short: bool = False) -> str:
+    """The label of a 年度 wherever it is shown to people: 和暦 first, the Western year after.
+
+    The strategy writes 令和 years (R05, 令和9年度); planners and charts count in Western
+    years. ``short`` is for narrow table cells.
+
+    >>> fiscal_year_label_ja(2025), fiscal_year_label_ja(2019, short=True)
+    ('令和7年度（2025年度）', 'R元（2019）')
+    """
+    era = wareki_label(fiscal_year)  # 令和7年度
+    if not short:
+        return f"{era}（{fiscal_year_label(fiscal_year)}）"
+    letter = {"令和": "R", "平成": "H", "昭和": "S"}[era[:2]]
+    return f"{letter}{era[2:].removesuffix('年度')}（{fiscal_year}）"
 
 
 def parse_number(value: object) -> float | None:

@@ -635,7 +635,11 @@ def _paper_purchases(seed: int) -> pl.DataFrame:
 
 
 def _write_xlsx(frame: pl.DataFrame, path: Path, sheet: str) -> None:
-    """An xlsx whose bytes depend only on the data (fixed timestamps inside the zip)."""
+    """An xlsx whose bytes depend only on the data (fixed timestamps inside the zip).
+
+    openpyxl serialises through lxml when it is installed (python-docx requires it, and
+    constraints.txt pins it), so the committed files are those of the pinned environment.
+    """
     import io
     import re
     import zipfile

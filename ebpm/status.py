@@ -2,25 +2,30 @@
 
 Formatting only: the rows come from :meth:`ebpm.warehouse.Warehouse.progress_table` and
 every number is printed by :func:`ebpm.kpi.format_progress` (half-up rounding, fixed
-decimals per column, published precision), so the table, the charts and the report agree.
-JSON and CSV carry the unrounded values for programs, with the decimals to show them.
+decimals per column, published precision), so the table, the CSV for Excel, the charts and
+the report agree. JSON carries the unrounded values for programs, with the decimals to
+show them.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+from typing import Any
 
 import polars as pl
 
-from ebpm.jp import display_width, plain_table
+from ebpm.csvsafe import safe_cell
+from ebpm.jp import display_width, fiscal_year_label_ja, plain_table
 from ebpm.kpi import NEUTRAL, PERIOD_AVERAGE_RULE, SURVEY_RULE, format_progress
-from ebpm.kpi.grades import GRADE_STYLES
+from ebpm.kpi.grades import grade_legend
 from ebpm.kpi.model import GradeBands
 from ebpm.kpi.progress import PROGRESS_COLUMNS
 
-__all__ = ["STATUS_COLUMNS", "format_table", "to_csv", "to_json"]
+__all__ = ["CSV_HEADERS", "STATUS_COLUMNS", "format_table", "to_csv", "to_json"]
 
-#: Columns of ``ebpm status --format json|csv``, in order.
+#: Columns of ``ebpm status --format json``, in order (the CSV has :data:`CSV_HEADERS`).
 STATUS_COLUMNS: tuple[str, ...] = PROGRESS_COLUMNS
 
 _HEADERS = (
@@ -44,11 +49,115 @@ def to_json(table: pl.DataFrame) -> str:
     return json.dumps(table.to_dicts(), ensure_ascii=False, indent=2)
 
 
+#: The columns of ``ebpm status --format csv``: Japanese headers for Excel.
+CSV_HEADERS: tuple[str, ...] = (
+    "指標ID",
+    "指標名",
+    "分野",
+    "戦略",
+    "単/累",
+    "単位",
+    "基準年度",
+    "基準値",
+    "目標年度",
+    "目標値",
+    "評価年度",
+    "実績値",
+    "期間平均",
+    "判定に使った値の種類",
+    "判定に使った年度",
+    "回答数",
+    "95%信頼区間（下限）",
+    "95%信頼区間（上限）",
+    "期待値",
+    "期待値の期間平均",
+    "進捗率",
+    "ペース",
+    "評価",
+    "計算上の評価",
+    "判定の理由",
+    "注",
+    "サンプル",
+)
+#: Columns written as numbers (never neutralised: a negative pace stays a number).
+_CSV_NUMERIC = frozenset(
+    CSV_HEADERS.index(h)
+    for h in (
+        "基準値",
+        "目標値",
+        "実績値",
+        "期間平均",
+        "回答数",
+        "95%信頼区間（下限）",
+        "95%信頼区間（上限）",
+        "期待値",
+        "期待値の期間平均",
+        "進捗率",
+        "ペース",
+    )
+)
+_BASIS = {"single_year": "その年度の値", "cumulative": "累計値", "period_average": "推進期間の平均"}
+
+
+def _plain(text: str | None) -> str:
+    """A number as printed (:func:`ebpm.kpi.format_progress`) without separators, so
+    Excel reads it back as a number; empty when missing."""
+    return "" if text is None or text == "−" else text.replace(",", "")
+
+
+def _csv_row(row: dict[str, Any]) -> list[object]:
+    text = format_progress(row)
+    ci = text.ci.removesuffix("%").split("〜") if text.ci else ["", ""]
+    return [
+        row["kpi_id"],
+        row["name"],
+        f"分野{row['field_id']} {row['field_name']}",
+        f"戦略{row['strategy_id']}",
+        "累計" if row["aggregation"] == "cumulative" else "単年度",
+        text.unit,
+        fiscal_year_label_ja(row["base_fy"]),
+        _plain(text.base),
+        fiscal_year_label_ja(row["target_fy"]),
+        _plain(text.target),
+        fiscal_year_label_ja(row["fiscal_year"]),
+        _plain(text.actual),
+        _plain(text.period_average),
+        _BASIS.get(str(row["actual_basis"]), "実績なし"),
+        "・".join(f"{y}年度" for y in row["actual_years"] or []),
+        _plain(text.sample_size),
+        _plain(ci[0]),
+        _plain(ci[1]),
+        _plain(text.expected),
+        _plain(text.expected_period_average),
+        _plain(text.progress),
+        _plain(text.pace),
+        text.grade,
+        text.formula_grade if text.formula_grade != text.grade else "",
+        row["reason"],
+        "".join(text.notes),
+        "研修用サンプルデータ" if row["is_sample"] else "",
+    ]
+
+
 def to_csv(table: pl.DataFrame) -> str:
-    """CSV text (the caller adds a BOM when writing a file for Excel)."""
-    return table.with_columns(
-        pl.col("actual_years").list.eval(pl.element().cast(pl.String)).list.join(";")
-    ).write_csv()
+    """CSV for Excel: Japanese headers, numbers as printed, years in 和暦 and 西暦.
+
+    Every number is the text :func:`ebpm.kpi.format_progress` prints (half-up, fixed
+    decimals per column, published precision) without thousands separators, so Excel reads
+    it as a number and shows what the table shows. 実績値 is the year's own value; a
+    period-average KPI has its 期間平均 and 期待値の期間平均 beside it; survey KPIs their
+    回答数 and 95% interval. Text cells that a spreadsheet would run as a formula are
+    neutralised (:func:`ebpm.csvsafe.safe_cell`). The caller adds a BOM when writing a file,
+    so Japanese Excel reads it as UTF-8. Programs use ``--format json`` (unrounded values
+    with their ``*_decimals``).
+    """
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_HEADERS)
+    for row in table.iter_rows(named=True):
+        cells = _csv_row(row)
+        writer.writerow([c if i in _CSV_NUMERIC else safe_cell(c) for i, c in enumerate(cells)])
+    return out.getvalue()
 
 
 def _shorten(name: str, width: int) -> str:
@@ -76,11 +185,6 @@ def _cells(row: dict[str, object], name_width: int, mark: str) -> list[str]:
     ]
 
 
-def _legend() -> str:
-    """The grade symbols, so a greyscale print or a colour-blind reader needs no colour."""
-    return "記号：" + "、".join(f"{s.symbol} {g}" for g, s in GRADE_STYLES.items()) + "。"
-
-
 def format_table(table: pl.DataFrame, *, name_width: int = 28) -> str:
     """A Japanese table for the terminal, with the grade bands and a note per special KPI.
 
@@ -101,7 +205,7 @@ def format_table(table: pl.DataFrame, *, name_width: int = 28) -> str:
         first = table.row(0, named=True)
         out += ["", f"{first['fiscal_year']}年度の評価（年度は4月〜翌年3月、開始年の西暦で表示）。"]
         out.append(GradeBands(first["band_on_track"], first["band_mostly"]).describe())
-        out.append(_legend())
+        out.append(grade_legend())
         out += notes
         if (table["actual_basis"] == "period_average").any():
             out.append(PERIOD_AVERAGE_RULE)

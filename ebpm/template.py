@@ -15,7 +15,7 @@ import polars as pl
 from ebpm import paths
 from ebpm.readers import ACTUALS_COLUMNS, STRATEGY_COLUMNS, read_table
 
-__all__ = ["TEMPLATE", "make_actuals_template", "write_actuals_template"]
+__all__ = ["TEMPLATE", "latest_definitions", "make_actuals_template", "write_actuals_template"]
 
 TEMPLATE = Path(__file__).with_name("templates") / "actuals_template.xlsx"
 
@@ -93,6 +93,11 @@ def _fill_kpi_list(sheet: Any, definitions: pl.DataFrame) -> None:
         for cell in row:  # a name like 「=…」 from the definitions stays text
             protect_xlsx_cell(cell)
     sheet.column_dimensions["B"].width = 60
+
+
+def latest_definitions(raw_dir: Path | None = None) -> pl.DataFrame:
+    """The latest revision of each KPI of a workspace (the commentary template uses it too)."""
+    return _latest_definitions(raw_dir or paths.workspace().raw)
 
 
 def make_actuals_template(out: Path, raw_dir: Path | None = None) -> Path:

@@ -42,3 +42,14 @@ def realdata() -> Path:
     if not REALDATA.is_dir():
         pytest.skip("../shared/realdata がないため実データのテストを省略")
     return REALDATA
+
+
+@pytest.fixture(scope="session")
+def committee_pack(built_db: Path, tmp_path_factory: pytest.TempPathFactory):
+    """``ebpm report`` for FY2025 of the repository's data: page, both chart sets, documents."""
+    import datetime as dt
+
+    from ebpm.report import write_report
+
+    out = tmp_path_factory.mktemp("report")
+    return write_report(out, built_db, today=dt.date(2026, 11, 26))

@@ -133,14 +133,50 @@ def test_status_table_and_csv(built_db):
     rows = list(csv.DictReader(io.StringIO(out.stdout)))
     assert len(rows) == 15
     # FY2026 has no actual of its own: every KPI, the period-average one too, is 評価不能.
-    assert {r["grade"] for r in rows} == {"評価不能"}
-    overtime = next(r for r in rows if r["kpi_id"] == "K10")
-    assert (overtime["actual"], overtime["period_average"], overtime["actual_basis"]) == (
+    assert {r["評価"] for r in rows} == {"評価不能"}
+    overtime = next(r for r in rows if r["指標ID"] == "K10")
+    assert (overtime["実績値"], overtime["期間平均"], overtime["判定に使った値の種類"]) == (
         "",
         "",
-        "none",
+        "実績なし",
     )
-    assert rows[0]["fiscal_year"] == "2026"
+    assert rows[0]["評価年度"] == "令和8年度（2026年度）"
+
+
+def test_status_csv_file_opens_in_japanese_excel(built_db, tmp_path):
+    target = tmp_path / "進捗.csv"
+    out = ebpm(
+        "status", "--db", str(built_db), "--fy", "2025", "--format", "csv", "-o", str(target)
+    )
+    assert out.returncode == 0 and "書き出しました" in out.stdout
+    data = target.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")  # BOM: Excel reads UTF-8
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    assert list(rows[0])[:4] == ["指標ID", "指標名", "分野", "戦略"]
+    k09 = next(r for r in rows if r["指標ID"] == "K09")
+    # rounded as printed, no binary noise, no separators Excel could misread
+    # derived values (期待値) get one decimal: the CSV shows what the table shows
+    assert (k09["基準値"], k09["実績値"], k09["期待値"]) == ("5216000", "4500000", "4434000.0")
+    assert (k09["進捗率"], k09["ペース"], k09["評価"]) == ("45.8%", "0.92", "概ね順調")
+    # half-up on the decimal value: -0.175 is -0.18, and stays a number
+    assert next(r for r in rows if r["指標ID"] == "K06")["ペース"] == "-0.18"
+
+
+def test_status_csv_neutralises_text_that_excel_would_run(built_db):
+    import polars as pl
+
+    from ebpm import status
+    from ebpm.warehouse import progress_table
+
+    table = progress_table(2025, built_db).with_columns(
+        pl.when(pl.col("kpi_id") == "K01")
+        .then(pl.lit("=cmd|' /C calc'!A0"))
+        .otherwise(pl.col("name"))
+        .alias("name")
+    )
+    rows = list(csv.DictReader(io.StringIO(status.to_csv(table))))
+    k01 = next(r for r in rows if r["指標ID"] == "K01")
+    assert k01["指標名"] == "'=cmd|' /C calc'!A0"
 
 
 def test_status_without_warehouse(tmp_path):

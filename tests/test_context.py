@@ -473,7 +473,7 @@ def test_report_page_has_the_context_section(built_db, tmp_path):
 
     result = write_report(tmp_path, built_db, formats=("svg",), today=dt.date(2026, 11, 27))
     page = result.index.read_text(encoding="utf-8")
-    section = page[page.index('<section id="context"') :]
+    section = page[page.index('<section id="context"') : page.index('<section id="definitions"')]
     assert "参考 全国・県・類似の市との比較" in section
     figures = re.findall(r'<figure class="context-chart".*?</figure>', section, flags=re.S)
     assert len(figures) == 7

@@ -74,11 +74,10 @@ def test_status_csv_neutralises_text_and_keeps_negative_numbers(hostile, capsys)
     code = main(["status", "--db", str(hostile[1]), "--format", "csv", "--fy", "2025"])
     out = capsys.readouterr().out
     assert code == 0
-    rows = {r["kpi_id"]: r for r in csv.DictReader(io.StringIO(out))}
-    assert rows["K05"]["name"] == "'" + FORMULA
-    assert rows["K05"]["short_name"].startswith("'@SUM")
-    assert float(rows["K05"]["progress"]) < 0  # a number, not text
-    assert not rows["K05"]["progress"].startswith("'")
+    rows = {r["指標ID"]: r for r in csv.DictReader(io.StringIO(out))}
+    assert rows["K05"]["指標名"] == "'" + FORMULA
+    assert float(rows["K05"]["進捗率"].rstrip("%")) < 0  # a number, not text
+    assert not rows["K05"]["進捗率"].startswith("'")
     risky = [c for r in rows.values() for c in r.values() if c[:1] in ("=", "@", "+")]
     assert risky == []
 

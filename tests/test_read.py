@@ -63,7 +63,7 @@ def test_snapshot_is_read_only_and_released(built_db, tmp_path):
 
 
 def test_report_reads_through_one_connection(built_db, tmp_path, monkeypatch):
-    from ebpm.report import html
+    from ebpm.report import figures, write_report
 
     opened = []
     real_connect = duckdb.connect
@@ -73,6 +73,7 @@ def test_report_reads_through_one_connection(built_db, tmp_path, monkeypatch):
         return real_connect(*args, **kwargs)
 
     monkeypatch.setattr("ebpm.warehouse.read.duckdb.connect", counting)
-    monkeypatch.setattr(html, "_draw", lambda snap, chart_dir, formats: (None, []))  # no rendering
-    html.write_report(tmp_path, built_db)
+    no_rendering = lambda data, chart_dir, formats: figures.Figures(None, {}, "")  # noqa: E731
+    monkeypatch.setattr(figures, "draw_figures", no_rendering)
+    write_report(tmp_path, built_db, documents=False)
     assert len(opened) == 1

@@ -12,6 +12,8 @@ Every builder requires ``source`` (the 出典 line) and prints the grading band 
 ``trend``       :func:`kpi_trend_chart`: one KPI over the years (plan, then draw)
 ``overview``    :func:`progress_overview_chart`: every KPI's pace by strategy (plan, then draw)
 ``export``      :func:`save_chart`, :func:`chart_to_svg`: PNG/SVG/PDF/JSON through vl-convert
+``profile``     sizes to lay a chart out at: :data:`WEB` (screen) or :data:`DOCUMENT` (8 cm
+                wide, every text ≥ 8 pt there); PNG and PDF of one physical size
 ==============  ==========================================================================
 
 Each builder first decides as data (``plan_trend`` → ``TrendPlan``, ``plan_overview`` →
@@ -24,6 +26,7 @@ from __future__ import annotations
 from ebpm.charts.axes import YAxis, y_axis
 from ebpm.charts.export import PRINT_DPI, PRINT_SCALE, chart_to_svg, save_chart
 from ebpm.charts.overview import progress_overview_chart
+from ebpm.charts.profile import DOCUMENT, WEB, ChartProfile
 from ebpm.charts.text import band_note, with_source, wrap_japanese
 from ebpm.charts.theme import (
     FONT_FAMILY,
@@ -42,6 +45,7 @@ from ebpm.kpi import GRADE_STYLES, GRADES
 from ebpm.manifest import SAMPLE_LABEL
 
 __all__ = [
+    "DOCUMENT",
     "FONT_FAMILY",
     "FONT_STACK",
     "GRADES",
@@ -52,6 +56,8 @@ __all__ = [
     "PRINT_SCALE",
     "SAMPLE_LABEL",
     "THEME_NAME",
+    "WEB",
+    "ChartProfile",
     "YAxis",
     "band_note",
     "chart_to_svg",

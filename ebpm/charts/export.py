@@ -2,6 +2,10 @@
 
 Every export applies the ebpm theme and the ja-JP locale and refuses to draw Japanese as
 tofu boxes (see :func:`~ebpm.charts.theme.require_japanese_font`).
+
+Physical size: vl-convert writes a PDF page of one point (1/72 inch) per chart unit and
+cannot scale it, so the PNG's dpi is written to match (72 × scale factor): a PNG and the
+PDF of one chart are placed at the same size in Word, Excel or PowerPoint.
 """
 
 from __future__ import annotations
@@ -18,9 +22,11 @@ from ebpm.charts.theme import THEME_NAME, render_kwargs, require_japanese_font
 __all__ = ["FORMATS", "PRINT_DPI", "PRINT_SCALE", "chart_to_svg", "render", "save_chart"]
 
 FORMATS: Final = ("png", "svg", "pdf", "json")
-#: Print target: 300 dpi when the chart is placed at its CSS size (96 px per inch).
+#: Print target: 300 dpi at the chart's physical size (one point per chart unit, as in the PDF).
 PRINT_DPI: Final = 300
-PRINT_SCALE: Final = PRINT_DPI / 96  # 3.125 output pixels per chart pixel
+#: Chart units per inch: the PDF's points.
+UNITS_PER_INCH: Final = 72
+PRINT_SCALE: Final = PRINT_DPI / UNITS_PER_INCH  # 4.17 output pixels per chart unit
 
 
 def themed_spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
@@ -34,8 +40,9 @@ def _render_spec(spec: dict[str, Any], fmt: str, scale_factor: float) -> bytes:
 
     kwargs = render_kwargs()
     if fmt == "png":
-        # vl-convert draws at scale * ppi / 72 and writes ppi into the PNG header.
-        ppi = 96 * scale_factor
+        # vl-convert draws at scale * ppi / 72 and writes ppi into the PNG header; one chart
+        # unit is one point, as in the PDF.
+        ppi = UNITS_PER_INCH * scale_factor
         return vlc.vegalite_to_png(spec, scale=scale_factor * 72 / ppi, ppi=ppi, **kwargs)
     if fmt == "svg":
         return vlc.vegalite_to_svg(spec, **kwargs).encode("utf-8")
@@ -67,7 +74,8 @@ def render(chart: alt.TopLevelMixin, fmt: str, *, scale_factor: float = PRINT_SC
     fmt
         ``"png"``, ``"svg"`` (UTF-8), ``"pdf"`` or ``"json"`` (the themed Vega-Lite spec).
     scale_factor
-        Output pixels per chart pixel for PNG; the default gives 300 dpi at CSS size.
+        Output pixels per chart unit for PNG; the default gives 300 dpi at the size of the
+        PDF (one point per chart unit).
     """
     _check_format([fmt])
     _check_scale(scale_factor)
@@ -102,9 +110,9 @@ def save_chart(
     formats
         Any of ``"png"``, ``"svg"``, ``"pdf"`` and ``"json"`` (the Vega-Lite spec).
     scale_factor
-        Output pixels per chart pixel for PNG. The default 3.125 gives 300 dpi when the
-        image is placed at the chart's CSS size (96 px per inch), e.g. a 680 px wide chart
-        becomes 2,125 px = 180 mm at 300 dpi; the PNG's pHYs header records that dpi.
+        Output pixels per chart unit for PNG. The default 4.17 gives 300 dpi at the size of
+        the PDF (one point per chart unit), e.g. a 680-unit wide chart becomes 2,833 px =
+        240 mm at 300 dpi, the width of its PDF page; the PNG's pHYs header records that dpi.
 
     Returns
     -------

@@ -19,13 +19,13 @@ HALO: Final[dict[str, Any]] = {"stroke": "white", "strokeWidth": 4, "strokeJoin"
 RULE_COLOR: Final = "#444444"
 
 
-def sample_watermark(text: str, x: float, y: float) -> alt.Chart:
+def sample_watermark(text: str, x: float, y: float, *, font_size: float = 34) -> alt.Chart:
     """A faint, tilted 「研修用サンプルデータ」 across the plot centre at (``x``, ``y``) px."""
     return (
         alt.Chart(alt.InlineData(values=[{}]))
         .mark_text(
             text=text,
-            fontSize=34,
+            fontSize=font_size,
             fontWeight="bold",
             color="#000000",
             opacity=0.08,
@@ -53,11 +53,12 @@ def zero_rule(x: alt.X) -> alt.Chart:
     )
 
 
-def axis_break(plot_height: float, *, at: float = 16) -> list[alt.Chart]:
+def axis_break(plot_height: float, *, at: float = 16, scale: float = 1.0) -> list[alt.Chart]:
     """The break mark (二重線) on the y axis, ``at`` px above its bottom: the axis is cut.
 
     A white gap over the axis line between two short slanted strokes, the mark Japanese
-    graph guidance uses for an omitted range (see :mod:`ebpm.charts.axes`).
+    graph guidance uses for an omitted range (see :mod:`ebpm.charts.axes`). ``scale``
+    shrinks the mark with the chart (document charts).
     """
     y = plot_height - at
 
@@ -68,8 +69,11 @@ def axis_break(plot_height: float, *, at: float = 16) -> list[alt.Chart]:
             .encode(x=alt.value(x), x2=alt.value(x2), y=alt.value(y1), y2=alt.value(y2))
         )
 
+    def u(value: float) -> float:
+        return value if scale == 1 else value * scale
+
     return [
-        stroke(0, 0, y - 5, y + 5, "white", 6),  # the gap in the axis line
-        stroke(-8, 8, y + 1, y - 5, RULE_COLOR, 1.5),
-        stroke(-8, 8, y + 5, y - 1, RULE_COLOR, 1.5),
+        stroke(0, 0, y - u(5), y + u(5), "white", u(6)),  # the gap in the axis line
+        stroke(-u(8), u(8), y + u(1), y - u(5), RULE_COLOR, 1.5),
+        stroke(-u(8), u(8), y + u(5), y - u(1), RULE_COLOR, 1.5),
     ]

@@ -16,17 +16,12 @@ from typing import Any, Final
 import altair as alt
 import polars as pl
 
-from ebpm.charts.theme import (
-    FONT_STACK,
-    FOOTER_LINE_HEIGHT,
-    FOOTER_SIZE,
-    SUBTITLE_SIZE,
-    TITLE_SIZE,
-)
+from ebpm.charts.profile import WEB, ChartProfile
+from ebpm.charts.theme import FONT_STACK, FOOTER_SIZE
 from ebpm.kpi import GradeBands
 from ebpm.manifest import SAMPLE_LABEL
 
-__all__ = ["Caption", "band_note", "with_source", "wrap_japanese"]
+__all__ = ["Caption", "band_note", "note_parts", "with_source", "wrap_japanese"]
 
 _NO_LINE_START: Final = set(
     "、。，．,.)）」』】〕〉》］｝!！?？:：;；%％ー・々ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮ"
@@ -125,8 +120,8 @@ def is_flagged(value: object) -> bool:
     return value is not None and bool(value)
 
 
-def note_text(note: str | None, *extra: str) -> str:
-    """``（注）`` + the user's note, then the builder's sentences, each ending in 「。」."""
+def note_parts(note: str | None, *extra: str) -> list[str]:
+    """The user's note, then the builder's sentences, each ending in 「。」 (no 「（注）」)."""
     if note is not None and not isinstance(note, str):
         msg = f"注（note）は文字列で指定してください：{note!r}"
         raise ValueError(msg)
@@ -134,7 +129,12 @@ def note_text(note: str | None, *extra: str) -> str:
     for prefix in ("（注）", "(注)", "注："):
         user = user.removeprefix(prefix).strip()
     parts = [p.strip() for p in (user, *extra) if p and p.strip()]
-    return "（注）" + "".join(p if p.endswith("。") else p + "。" for p in parts)
+    return [p if p.endswith("。") else p + "。" for p in parts]
+
+
+def note_text(note: str | None, *extra: str) -> str:
+    """``（注）`` + the user's note, then the builder's sentences, each ending in 「。」."""
+    return "（注）" + "".join(note_parts(note, *extra))
 
 
 def check_bands(bands: Sequence[float]) -> GradeBands:
@@ -180,13 +180,15 @@ def sample_subtitle(is_sample: bool) -> list[str]:
     return [f"【{SAMPLE_LABEL}】"] if is_sample else []
 
 
-def footer_lines(source: str, note: str, *, is_sample: bool, width_px: float) -> list[str]:
+def footer_lines(
+    source: str, note: str, *, is_sample: bool, width_px: float, font_size: float = FOOTER_SIZE
+) -> list[str]:
     """出典, then （注）, then the sample notice, each wrapped to ``width_px``."""
-    lines = wrap_japanese(source, width_px, FOOTER_SIZE)
+    lines = wrap_japanese(source, width_px, font_size)
     if note:
-        lines += wrap_japanese(note, width_px, FOOTER_SIZE)
+        lines += wrap_japanese(note, width_px, font_size)
     if is_sample:
-        lines += wrap_japanese(_SAMPLE_NOTICE, width_px, FOOTER_SIZE)
+        lines += wrap_japanese(_SAMPLE_NOTICE, width_px, font_size)
     return lines
 
 
@@ -200,6 +202,8 @@ class Caption:
     source: str
     note: str
     is_sample: bool
+    #: the sizes the lines were wrapped for
+    profile: ChartProfile = WEB
 
     @classmethod
     def compose(
@@ -211,18 +215,31 @@ class Caption:
         note: str,
         is_sample: bool,
         width_px: float,
+        profile: ChartProfile = WEB,
     ) -> Caption:
         """Wrap the title and every subtitle line; the sample flag leads the subtitle."""
         lines = [*sample_subtitle(is_sample), *subtitle]
         return cls(
-            title=tuple(wrap_japanese(title, width_px, TITLE_SIZE)),
+            # one line of large type: the kinsoku margin kept for the small lines is not needed
+            title=tuple(wrap_japanese(title, width_px + profile.wrap_margin, profile.title_size)),
             subtitle=tuple(
-                line for sub in lines for line in wrap_japanese(sub, width_px, SUBTITLE_SIZE)
+                line
+                for sub in lines
+                for line in wrap_japanese(sub, width_px, profile.subtitle_size)
             ),
-            footer=tuple(footer_lines(source, note, is_sample=is_sample, width_px=width_px)),
+            footer=tuple(
+                footer_lines(
+                    source,
+                    note,
+                    is_sample=is_sample,
+                    width_px=width_px,
+                    font_size=profile.footer_size,
+                )
+            ),
             source=source,
             note=note,
             is_sample=is_sample,
+            profile=profile,
         )
 
 
@@ -239,18 +256,20 @@ def title_of(caption: Caption) -> alt.Title:
         anchor="start",
         font=FONT_STACK,
         subtitleFont=FONT_STACK,
-        fontSize=TITLE_SIZE,
-        subtitleFontSize=SUBTITLE_SIZE,
+        fontSize=caption.profile.title_size,
+        subtitleFontSize=caption.profile.subtitle_size,
     )
 
 
-def footer_chart(lines: Sequence[str], plot_width: float, axis_extent: float) -> alt.Chart:
+def footer_chart(
+    lines: Sequence[str], plot_width: float, axis_extent: float, profile: ChartProfile = WEB
+) -> alt.Chart:
     """A data-free text chart drawing the 出典/注 lines, flush with the y-axis labels.
 
     Concatenated views are aligned on their plot origins, so the text starts at
     ``-axis_extent`` (the fixed extent of the plot's left axis).
     """
-    height = FOOTER_LINE_HEIGHT * len(lines)
+    height = profile.footer_line_height * len(lines)
     return (
         alt.Chart(alt.InlineData(values=[{}]), width=plot_width, height=height)
         .mark_text(
@@ -259,8 +278,8 @@ def footer_chart(lines: Sequence[str], plot_width: float, axis_extent: float) ->
             baseline="top",
             x=-axis_extent,
             y=0,
-            fontSize=FOOTER_SIZE,
-            lineHeight=FOOTER_LINE_HEIGHT,
+            fontSize=profile.footer_size,
+            lineHeight=profile.footer_line_height,
             color="#333333",
             font=FONT_STACK,
         )

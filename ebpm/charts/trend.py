@@ -25,7 +25,7 @@ What the chart says, and how it stays honest:
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, cast
 
@@ -34,6 +34,7 @@ import polars as pl
 
 from ebpm.charts.axes import YAxis, cut_note, y_axis
 from ebpm.charts.marks import HALO, axis_break, sample_watermark
+from ebpm.charts.profile import WEB, ChartProfile, apply
 from ebpm.charts.text import (
     Caption,
     check_bands,
@@ -42,12 +43,12 @@ from ebpm.charts.text import (
     footer_chart,
     framed,
     is_flagged,
-    note_text,
+    note_parts,
     require_columns,
     require_source,
     text_em,
 )
-from ebpm.charts.theme import LABEL_SIZE, OKABE_ITO, PLOT_HEIGHT, PLOT_WIDTH
+from ebpm.charts.theme import OKABE_ITO
 from ebpm.jp import fiscal_period_label, fiscal_year_label, format_fixed, shortest_decimals
 from ebpm.kpi import (
     KPI,
@@ -57,7 +58,7 @@ from ebpm.kpi import (
     survey_note,
     unit_note,
 )
-from ebpm.kpi.display import derived_decimals, points_text, value_text
+from ebpm.kpi.display import derived_decimals, points_text, survey_assumption, value_text
 from ebpm.kpi.grades import GRADES, NEUTRAL, UNGRADED
 from ebpm.kpi.model import Direction
 from ebpm.manifest import SAMPLE_LABEL
@@ -70,7 +71,7 @@ __all__ = [
     "plan_trend",
 ]
 
-Y_AXIS_EXTENT: Final = 80  # fixed width of the y-axis labels, so the footer lines up
+Y_AXIS_EXTENT: Final = WEB.y_axis_extent  # fixed width of the y-axis labels (web profile)
 _TREND_KEYS: Final = ("base_fy", "base_value", "target_fy", "target_value", "unit")
 _DIRECTION_JA: Final = {
     "increase": "増加が目標",
@@ -167,6 +168,10 @@ class TrendPlan:
     #: base and target values as printed (published precision)
     base_text: str = ""
     target_text: str = ""
+    #: the sizes the chart is laid out for
+    profile: ChartProfile = WEB
+    #: every （注） sentence of the chart (the user's first), shown or not in its footer
+    note_parts: tuple[str, ...] = ()
 
     @property
     def decreasing(self) -> bool:
@@ -320,11 +325,13 @@ def _expected_points(definition: KPI, years: tuple[int, int]) -> tuple[tuple[int
     return tuple((y, expected_path(definition, y)) for y in (definition.base_fy, end))
 
 
-def _period_label(period: tuple[int, int], years: tuple[int, int]) -> str:
+def _period_label(
+    period: tuple[int, int], years: tuple[int, int], profile: ChartProfile = WEB
+) -> str:
     """「推進期間（2025〜2027年度）」, or just 「推進期間」 when the band is too narrow."""
     text = f"推進期間（{fiscal_period_label(*period)}）"
-    band_px = PLOT_WIDTH * (period[1] - period[0] + 1) / (years[1] - years[0] + 1)
-    return "推進期間" if text_em(text) * LABEL_SIZE + 12 > band_px else text
+    band_px = profile.plot_width * (period[1] - period[0] + 1) / (years[1] - years[0] + 1)
+    return "推進期間" if text_em(text) * profile.label_size + 12 > band_px else text
 
 
 def _status_line(kpi: Mapping[str, Any], latest_fy: int | None) -> str:
@@ -395,8 +402,9 @@ def _trend_note(
     definition: KPI,
     plan_bits: dict[str, Any],
     bands: tuple[float, float],
-) -> str:
-    """The user's （注） followed by how to read the chart, the axis and the band edges."""
+) -> list[str]:
+    """The user's （注） followed by how to read the chart, the axis and the band edges
+    (sentences, each ending in 「。」)."""
     text = format_progress(kpi)
     sentences = _path_note(definition, plan_bits["period_target"], plan_bits["target_text"])
     period = plan_bits["period"]
@@ -405,15 +413,21 @@ def _trend_note(
     if plan_bits["has_ci"]:
         sentences.append("縦線は95%信頼区間（Wilson法、回答数から計算）")
     cut = cut_note(plan_bits["axis"], text.unit, plan_bits["axis_start"])
-    if cut:
+    if cut and plan_bits["compact"]:
+        # the start is this chart's; what the mark means is the same on every cut chart
+        start = cut.partition("（")[0]
+        sentences += [start, "縦軸の下端の「//」は、0からの部分を省略した印"]
+    elif cut:
         sentences.append(cut)
     # the period average is in the subtitle and the path note; the unit and survey notes here
-    for extra in (unit_note(kpi), survey_note(kpi)):
+    # (a compact profile keeps of the survey note what the subtitle does not say)
+    survey = survey_assumption(kpi) if plan_bits["compact"] else survey_note(kpi)
+    for extra in (unit_note(kpi), survey):
         if extra:
             sentences.append(extra.removeprefix(f"{kpi.get('kpi_id')}："))
     sentences.append("年度は4月〜翌年3月で、開始年で表示")
     sentences.append(check_bands(bands).describe())
-    return note_text(note, *sentences)
+    return note_parts(note, *sentences)
 
 
 def plan_trend(
@@ -423,11 +437,15 @@ def plan_trend(
     source: str,
     note: str | None = None,
     bands: tuple[float, float] = (1.0, 0.6),
+    profile: ChartProfile = WEB,
+    omit_notes: Collection[str] = (),
 ) -> TrendPlan:
     """Check the inputs and decide what the trend chart shows (see :func:`kpi_trend_chart`).
 
     The 推進期間 shaded on the plot is the progress row's ``promotion_start_fy`` …
     ``promotion_end_fy`` (read from the KPI definitions at build); none is shaded without it.
+    ``profile`` sets the sizes; （注） sentences in ``omit_notes`` are left out of the footer
+    (a document prints them once, in its own note) but kept in :attr:`TrendPlan.note_parts`.
     """
     source = require_source(source)
     edges = check_bands(bands)
@@ -470,26 +488,33 @@ def plan_trend(
     series += [_BASE, _TARGET_AVERAGE if period_target else _TARGET]
     if has_ci:
         series.append(_CI)
+    parts = _trend_note(
+        kpi,
+        note,
+        definition,
+        {
+            "period_target": period_target,
+            "target_text": f"{text.target}{unit}",
+            "period": period,
+            "has_ci": has_ci,
+            "axis": axis,
+            "axis_start": format_fixed(axis.domain[0], 0 if axis.domain[0].is_integer() else 1),
+            "compact": profile.compact,
+        },
+        (edges.on_track, edges.mostly),
+    )
+    shown_notes = [p for p in parts if p not in omit_notes]
     caption = Caption.compose(
         title,
-        [_status_line(kpi, latest_fy), _identity_line(kpi, title, display_text(name))],
+        [
+            _status_line(kpi, latest_fy),
+            _identity_line(kpi, title, "" if profile.compact else display_text(name)),
+        ],
         source=source,
-        note=_trend_note(
-            kpi,
-            note,
-            definition,
-            {
-                "period_target": period_target,
-                "target_text": f"{text.target}{unit}",
-                "period": period,
-                "has_ci": has_ci,
-                "axis": axis,
-                "axis_start": format_fixed(axis.domain[0], 0 if axis.domain[0].is_integer() else 1),
-            },
-            (edges.on_track, edges.mostly),
-        ),
+        note="（注）" + "".join(shown_notes) if shown_notes else "",
         is_sample=is_flagged(kpi.get("is_sample")) or any(p.is_sample for p in points),
-        width_px=PLOT_WIDTH + Y_AXIS_EXTENT,
+        width_px=profile.wrap_width,
+        profile=profile,
     )
     return TrendPlan(
         kpi_id=kpi.get("kpi_id"),
@@ -499,7 +524,7 @@ def plan_trend(
         target=target,
         years=years,
         period=period,
-        period_label=_period_label(period, years) if period else None,
+        period_label=_period_label(period, years, profile) if period else None,
         points=points,
         expected=expected,
         period_target=period_target,
@@ -510,6 +535,8 @@ def plan_trend(
         caption=caption,
         base_text=text.base,
         target_text=text.target,
+        profile=profile,
+        note_parts=tuple(parts),
     )
 
 
@@ -532,19 +559,42 @@ class _Axes:
         return alt.Y(field, scale=self.y_scale, axis=self.y_axis)
 
 
+def _u(plan: TrendPlan, value: float) -> float:
+    """A stroke width or label offset at the plan's profile (the web sizes unchanged)."""
+    scale = plan.profile.mark_scale
+    return value if scale == 1 else round(value * scale, 2)
+
+
+def _area(plan: TrendPlan, size: float) -> float:
+    """A point or legend symbol size (an area) at the plan's profile."""
+    scale = plan.profile.mark_scale
+    return size if scale == 1 else round(size * scale * scale, 1)
+
+
+def _halo(plan: TrendPlan) -> dict[str, Any]:
+    return HALO if plan.profile.mark_scale == 1 else HALO | {"strokeWidth": _u(plan, 4)}
+
+
 def _axes(plan: TrendPlan) -> _Axes:
     fy_min, fy_max = plan.years
+    profile = plan.profile
     low, high = plan.axis.domain
     # counts: whole-number ticks only
     extra: dict[str, Any] = {"tickMinStep": 1, "format": ",d"} if plan.axis.integer else {}
     return _Axes(
-        x_scale=alt.Scale(domain=[fy_min - 0.5, fy_max + 0.5], nice=False, zero=False),
+        x_scale=alt.Scale(
+            domain=[fy_min - profile.x_padding, fy_max + profile.x_padding], nice=False, zero=False
+        ),
         x_axis=alt.Axis(
             values=list(range(fy_min, fy_max + 1)),
-            labelExpr="datum.value + '年度'",
+            labelExpr=(
+                "[toString(datum.value), '年度']"
+                if profile.stacked_year_labels
+                else "datum.value + '年度'"
+            ),
             title=None,
             grid=False,
-            labelFontSize=LABEL_SIZE,
+            labelFontSize=profile.label_size,
         ),
         y_scale=alt.Scale(domain=[low, high], nice=False, zero=False),
         y_axis=alt.Axis(
@@ -556,11 +606,20 @@ def _axes(plan: TrendPlan) -> _Axes:
             titleY=-14,
             titleX=0,
             titleBaseline="bottom",
-            minExtent=Y_AXIS_EXTENT,
-            maxExtent=Y_AXIS_EXTENT,
+            minExtent=profile.y_axis_extent,
+            maxExtent=profile.y_axis_extent,
             **extra,
         ),
     )
+
+
+def _legend_columns(plan: TrendPlan) -> int:
+    """Entries per legend row: three on screen; in a narrow profile as many as fit."""
+    profile = plan.profile
+    if profile.legend_columns is None:
+        return 3
+    widest = max(text_em(s) for s in plan.series) * profile.label_size + _u(plan, 30)
+    return max(1, min(profile.legend_columns, int(profile.text_width // widest)))
 
 
 def _series_encodings(plan: TrendPlan) -> dict[str, Any]:
@@ -570,12 +629,12 @@ def _series_encodings(plan: TrendPlan) -> dict[str, Any]:
         title=None,
         orient="top",
         direction="horizontal",
-        symbolStrokeWidth=2.5,
-        symbolSize=140,
-        labelFontSize=LABEL_SIZE,
+        symbolStrokeWidth=_u(plan, 2.5),
+        symbolSize=_area(plan, 140),
+        labelFontSize=plan.profile.label_size,
         labelLimit=0,
-        offset=8,
-        columns=3,
+        offset=_u(plan, 8),
+        columns=_legend_columns(plan),
     )
     domain = list(plan.series)
 
@@ -590,7 +649,8 @@ def _series_encodings(plan: TrendPlan) -> dict[str, Any]:
 
 
 def _period_layers(plan: TrendPlan, axes: _Axes) -> list[alt.Chart]:
-    """The shaded 推進期間 and its label at the top left of the band."""
+    """The shaded 推進期間 and its label at the top left of the band (in a compact profile,
+    at the bottom when the values fall: the top of a narrow band is taken by their labels)."""
     if plan.period is None:
         return []
     start, end = plan.period
@@ -600,9 +660,19 @@ def _period_layers(plan: TrendPlan, axes: _Axes) -> list[alt.Chart]:
     rect = period.mark_rect(color=OKABE_ITO["yellow"], opacity=0.22).encode(
         x=axes.x("start:Q"), x2="end:Q"
     )
+    bottom = plan.profile.compact and plan.decreasing
     label = period.mark_text(
-        align="left", baseline="top", dx=6, dy=6, fontSize=LABEL_SIZE, color="#5A5200"
-    ).encode(x="start:Q", y=alt.value(0), text="label:N")
+        align="left",
+        baseline="bottom" if bottom else "top",
+        dx=_u(plan, 6),
+        dy=-_u(plan, 6) if bottom else _u(plan, 6),
+        fontSize=plan.profile.label_size,
+        color="#5A5200",
+    ).encode(
+        x="start:Q",
+        y=alt.value(plan.profile.plot_height if bottom else 0),
+        text="label:N",
+    )
     return [rect, label]
 
 
@@ -616,7 +686,7 @@ def _expected_layer(plan: TrendPlan, axes: _Axes, series: dict[str, Any]) -> alt
     }
     return (
         alt.Chart(pl.DataFrame(data))
-        .mark_line(strokeDash=_EXPECTED_DASH, strokeWidth=2)
+        .mark_line(strokeDash=_EXPECTED_DASH, strokeWidth=_u(plan, 2))
         .encode(
             x=axes.x("fiscal_year:Q"),
             y=axes.y("value:Q"),
@@ -659,14 +729,14 @@ def _actual_layers(plan: TrendPlan, base: alt.Chart, series: dict[str, Any]) -> 
     # Labels sit on the side away from the incoming segment: upper right when falling.
     style: dict[str, Any] = {
         "align": "left" if plan.decreasing else "right",
-        "dx": 7 if plan.decreasing else -7,
-        "dy": -11,
-        "fontSize": LABEL_SIZE,
+        "dx": _u(plan, 7) if plan.decreasing else -_u(plan, 7),
+        "dy": -_u(plan, 11),
+        "fontSize": plan.profile.label_size,
     }
     return [
-        base.mark_line(strokeWidth=2.5).encode(strokeDash=series["strokeDash"]),
-        base.mark_point(filled=True, size=80, opacity=1).encode(shape=series["shape"]),
-        base.mark_text(**style, **HALO).encode(text="label:N", color=alt.value("white")),
+        base.mark_line(strokeWidth=_u(plan, 2.5)).encode(strokeDash=series["strokeDash"]),
+        base.mark_point(filled=True, size=_area(plan, 80), opacity=1).encode(shape=series["shape"]),
+        base.mark_text(**style, **_halo(plan)).encode(text="label:N", color=alt.value("white")),
         base.mark_text(**style).encode(text="label:N", color=alt.value(_INK)),
     ]
 
@@ -690,7 +760,7 @@ def _ci_layer(plan: TrendPlan, axes: _Axes, series: dict[str, Any]) -> list[alt.
         x=axes.x("fiscal_year:Q"), y=axes.y("low:Q"), y2="high:Q", color=series["color"]
     )
     caps = [
-        data.mark_tick(orient="horizontal", size=12, thickness=1.5, color=_INK).encode(
+        data.mark_tick(orient="horizontal", size=_u(plan, 12), thickness=1.5, color=_INK).encode(
             x=axes.x("fiscal_year:Q"), y=axes.y(f"{end}:Q")
         )
         for end in ("low", "high")
@@ -717,21 +787,23 @@ def _average_layers(plan: TrendPlan, axes: _Axes, series: dict[str, Any]) -> lis
     for side in (-1.0, 1.0):  # above or below the square, away from the year's actual
         style: dict[str, Any] = {
             "align": "left",
-            "dx": 8,
-            "dy": 12 * side,
+            "dx": _u(plan, 8),
+            "dy": _u(plan, 12) * side,
             "baseline": "top" if side > 0 else "bottom",
-            "fontSize": LABEL_SIZE,
+            "fontSize": plan.profile.label_size,
         }
         shown = data.transform_filter(alt.datum.side == side)
         labels += [
-            shown.mark_text(**style, **HALO).encode(text="label:N", color=alt.value("white")),
+            shown.mark_text(**style, **_halo(plan)).encode(
+                text="label:N", color=alt.value("white")
+            ),
             shown.mark_text(**style).encode(text="label:N", color=alt.value(_AVERAGE_COLOR)),
         ]
     return [
-        data.mark_line(strokeWidth=2).encode(strokeDash=series["strokeDash"]),
-        data.mark_point(filled=False, size=90, strokeWidth=2, opacity=1).encode(
-            shape=series["shape"]
-        ),
+        data.mark_line(strokeWidth=_u(plan, 2)).encode(strokeDash=series["strokeDash"]),
+        data.mark_point(
+            filled=False, size=_area(plan, 90), strokeWidth=_u(plan, 2), opacity=1
+        ).encode(shape=series["shape"]),
         *labels,
     ]
 
@@ -743,7 +815,7 @@ def _anchor_layers(plan: TrendPlan, axes: _Axes, series: dict[str, Any]) -> list
         "fiscal_year": [base_fy],
         "value": [base_value],
         "series": [_BASE],
-        "label": [f"{_BASE} {plan.base_text}"],
+        "label": [plan.base_text if plan.profile.compact else f"{_BASE} {plan.base_text}"],
         # base label on the side the path leaves from, target label beyond the end
         "offset": [-1.0 if plan.decreasing else 1.0],
     }
@@ -752,7 +824,7 @@ def _anchor_layers(plan: TrendPlan, axes: _Axes, series: dict[str, Any]) -> list
         rows["fiscal_year"].append(target_fy)
         rows["value"].append(target_value)
         rows["series"].append(_TARGET)
-        rows["label"].append(plan.target_label)
+        rows["label"].append(plan.target_text if plan.profile.compact else plan.target_label)
         rows["offset"].append(1.0 if plan.decreasing else -1.0)
     rows["offset"] = [
         _label_side(plan, v, side) for v, side in zip(rows["value"], rows["offset"], strict=True)
@@ -761,8 +833,10 @@ def _anchor_layers(plan: TrendPlan, axes: _Axes, series: dict[str, Any]) -> list
         x=axes.x("fiscal_year:Q"), y=axes.y("value:Q"), color=series["color"]
     )
     layers = [
-        anchors.mark_point(filled=True, size=130, opacity=1).encode(shape=series["shape"]),
-        *_anchor_labels(anchors),
+        anchors.mark_point(filled=True, size=_area(plan, 130), opacity=1).encode(
+            shape=series["shape"]
+        ),
+        *_anchor_labels(plan, anchors),
     ]
     if plan.period_target and plan.period is not None:
         layers[:0] = _target_segment(plan, axes, series)
@@ -798,15 +872,15 @@ def _target_segment(plan: TrendPlan, axes: _Axes, series: dict[str, Any]) -> lis
     style: dict[str, Any] = {
         "align": "right",
         "baseline": "top" if plan.decreasing else "bottom",
-        "dx": -4,
-        "dy": 5 if plan.decreasing else -5,
-        "fontSize": LABEL_SIZE,
+        "dx": -_u(plan, 4),
+        "dy": _u(plan, 5) if plan.decreasing else -_u(plan, 5),
+        "fontSize": plan.profile.label_size,
     }
     return [
-        segment.mark_rule(strokeWidth=3).encode(
+        segment.mark_rule(strokeWidth=_u(plan, 3)).encode(
             x=axes.x("start:Q"), x2="end:Q", y=axes.y("value:Q"), color=series["color"]
         ),
-        segment.mark_text(**style, **HALO).encode(
+        segment.mark_text(**style, **_halo(plan)).encode(
             x="end:Q", y=axes.y("value:Q"), text="label:N", color=alt.value("white")
         ),
         segment.mark_text(**style).encode(
@@ -815,16 +889,19 @@ def _target_segment(plan: TrendPlan, axes: _Axes, series: dict[str, Any]) -> lis
     ]
 
 
-def _anchor_labels(anchors: alt.Chart) -> list[alt.Chart]:
+def _anchor_labels(plan: TrendPlan, anchors: alt.Chart) -> list[alt.Chart]:
     """基準値/目標値 labels below or above their diamonds, each with a halo first."""
     return [
         anchors.transform_filter(alt.datum.offset == side)
         .mark_text(
-            baseline="top" if side > 0 else "bottom", dy=11 * side, fontSize=LABEL_SIZE, **extra
+            baseline="top" if side > 0 else "bottom",
+            dy=_u(plan, 11) * side,
+            fontSize=plan.profile.label_size,
+            **extra,
         )
         .encode(text="label:N", **enc)
         for side in (-1.0, 1.0)
-        for extra, enc in ((HALO, {"color": alt.value("white")}), ({}, {}))
+        for extra, enc in ((_halo(plan), {"color": alt.value("white")}), ({}, {}))
     ]
 
 
@@ -844,16 +921,29 @@ def trend_layers(plan: TrendPlan) -> list[alt.Chart]:
         *_anchor_layers(plan, axes, series),
         *actual_labels,
     ]
+    profile = plan.profile
     if plan.axis.cut:
-        layers += axis_break(PLOT_HEIGHT)
+        # the mark sits as far up the axis, in proportion, as on screen (below the first tick)
+        at = 16 if profile == WEB else round(16 * profile.plot_height / WEB.plot_height, 1)
+        layers += axis_break(profile.plot_height, at=at, scale=profile.mark_scale)
     if plan.caption.is_sample:
-        layers.append(sample_watermark(SAMPLE_LABEL, PLOT_WIDTH / 2, PLOT_HEIGHT / 2))
+        layers.append(
+            sample_watermark(
+                SAMPLE_LABEL,
+                profile.plot_width / 2,
+                profile.plot_height / 2,
+                font_size=profile.watermark_size,
+            )
+        )
     return layers
 
 
 def draw_trend(plan: TrendPlan) -> alt.VConcatChart:
     """The plot above its 出典/注 footer, under the title (see :func:`kpi_trend_chart`)."""
-    plot = alt.layer(*trend_layers(plan)).properties(width=PLOT_WIDTH, height=PLOT_HEIGHT)
+    profile = plan.profile
+    plot = alt.layer(*trend_layers(plan)).properties(
+        width=profile.plot_width, height=profile.plot_height
+    )
     caption = plan.caption
     meta = {
         "chart": "kpi_trend",
@@ -865,8 +955,8 @@ def draw_trend(plan: TrendPlan) -> alt.VConcatChart:
         "y_domain": list(plan.axis.domain),
         "y_cut": plan.axis.cut,
     }
-    footer = footer_chart(caption.footer, PLOT_WIDTH, Y_AXIS_EXTENT)
-    return framed([plot], footer, meta=meta, caption=caption)
+    footer = footer_chart(caption.footer, profile.plot_width, profile.y_axis_extent, profile)
+    return apply(framed([plot], footer, meta=meta, caption=caption), profile)
 
 
 def kpi_trend_chart(
@@ -876,6 +966,8 @@ def kpi_trend_chart(
     source: str,
     note: str | None = None,
     bands: tuple[float, float] = (1.0, 0.6),
+    profile: ChartProfile = WEB,
+    omit_notes: Collection[str] = (),
 ) -> alt.VConcatChart:
     """Trend of one KPI: actuals by 年度, base, target, expected path and 推進期間.
 
@@ -901,10 +993,18 @@ def kpi_trend_chart(
     bands
         Lower pace edges of (順調, 概ね順調), printed in the note. Must equal the row's
         ``band_on_track``/``band_mostly`` when present.
+    profile
+        The sizes to lay the chart out at: :data:`~ebpm.charts.profile.WEB` (default) or
+        :data:`~ebpm.charts.profile.DOCUMENT` (8 cm wide, every text ≥ 8 pt there).
+    omit_notes
+        （注） sentences to leave out of the footer because a document prints them once.
 
     Returns
     -------
     alt.VConcatChart
         The plot above a 出典/注 footer.
     """
-    return draw_trend(plan_trend(kpi, history, source=source, note=note, bands=bands))
+    plan = plan_trend(
+        kpi, history, source=source, note=note, bands=bands, profile=profile, omit_notes=omit_notes
+    )
+    return draw_trend(plan)

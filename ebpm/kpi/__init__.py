@@ -24,6 +24,7 @@ from ebpm.kpi.grades import (
     GradeStyle,
     contrast_ratio,
     grade_label,
+    grade_legend,
 )
 from ebpm.kpi.model import (
     DEFAULT_BANDS,
@@ -70,6 +71,7 @@ __all__ = [
     "format_band",
     "format_progress",
     "grade_label",
+    "grade_legend",
     "judged_actual",
     "period_label",
     "period_note",

@@ -51,10 +51,12 @@ __all__ = [
     "display_unit",
     "format_progress",
     "pace_text",
+    "period_average_sentence",
     "period_label",
     "period_note",
     "points_text",
     "progress_text",
+    "survey_assumption",
     "survey_note",
     "unit_note",
     "value_text",
@@ -250,6 +252,26 @@ def period_note(row: Mapping[str, Any], text: ProgressText | None = None) -> str
     ...     "target_basis": "period_average", "promotion_start_fy": 2025, "promotion_end_fy": 2027})
     'K10：2026年度の実績値は 104時間。評価は推進期間（2025〜2027年度）のうち2025〜2026年度の実績の平均 112.0時間を、期待値の同じ年度の平均 104.8時間と比べたもの（目標は推進期間の平均 100時間）。'
     """
+    text = text or _core(row)
+    judged = period_average_sentence(row, text)
+    if judged is None:
+        return None
+    return (
+        f"{_prefix(row)}{fiscal_year_label(int(row['fiscal_year']))}の実績値は"
+        f" {text.actual}{text.unit}。{judged}"
+    )
+
+
+def period_average_sentence(row: Mapping[str, Any], text: ProgressText | None = None) -> str | None:
+    """What a period-average grade compared, in one sentence (None for other rows).
+
+    >>> period_average_sentence({"fiscal_year": 2025, "unit": "時間", "base_value": 129.0,
+    ...     "target_value": 100.0, "actual": 120.0, "actual_basis": "period_average",
+    ...     "actual_years": [2025], "period_average": 120.0,
+    ...     "expected_period_average": 109.66666666666667, "target_basis": "period_average",
+    ...     "promotion_start_fy": 2025, "promotion_end_fy": 2027})
+    '評価は推進期間（2025〜2027年度）のうち2025年度の実績の平均 120.0時間を、期待値の同じ年度の平均 109.7時間と比べたもの（目標は推進期間の平均 100時間）。'
+    """
     label = period_label(row)
     if label is None or row.get("actual_basis") != "period_average":
         return None
@@ -262,7 +284,6 @@ def period_note(row: Mapping[str, Any], text: ProgressText | None = None) -> str
     )
     unit = text.unit
     return (
-        f"{_prefix(row)}{fiscal_year_label(int(row['fiscal_year']))}の実績値は {text.actual}{unit}。"
         f"評価は{label}のうち{used}の実績の平均 {text.period_average}{unit}を、"
         f"期待値の同じ年度の平均 {text.expected_period_average}{unit}と比べたもの"
         f"（目標は推進期間の平均 {text.target}{unit}）。"
@@ -300,18 +321,27 @@ def survey_note(row: Mapping[str, Any], text: ProgressText | None = None) -> str
                 else f"標本誤差{spread}を超える変化です。"
             )
         )
-    if row.get("base_sample_size_assumed") and row.get("base_sample_size") is not None:
-        from ebpm.survey import two_proportion_test
-
-        # The assumption is worded once, by ebpm.survey (the same test the rule ran).
-        base, actual = _number(row.get("base_value")), _number(row.get("actual"))
-        if base is not None and actual is not None:
-            test = two_proportion_test(
-                base,
-                None,
-                actual,
-                int(row["sample_size"]),
-                assumed_n_before=int(row["base_sample_size"]),
-            )
-            parts.append(test.assumption or "")
+    parts.append(survey_assumption(row) or "")
     return "".join(parts)
+
+
+def survey_assumption(row: Mapping[str, Any]) -> str | None:
+    """What the survey rule assumed about the base's sample size (None when nothing was).
+
+    Worded once, by :mod:`ebpm.survey` (the same test the rule ran).
+    """
+    if not (row.get("base_sample_size_assumed") and row.get("base_sample_size") is not None):
+        return None
+    base, actual = _number(row.get("base_value")), _number(row.get("actual"))
+    if base is None or actual is None or row.get("sample_size") is None:
+        return None
+    from ebpm.survey import two_proportion_test
+
+    test = two_proportion_test(
+        base,
+        None,
+        actual,
+        int(row["sample_size"]),
+        assumed_n_before=int(row["base_sample_size"]),
+    )
+    return test.assumption

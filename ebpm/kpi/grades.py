@@ -48,6 +48,7 @@ __all__ = [
     "GradeStyle",
     "contrast_ratio",
     "grade_label",
+    "grade_legend",
     "relative_luminance",
 ]
 
@@ -118,6 +119,15 @@ def grade_label(grade: str) -> str:
     """
     style = GRADE_STYLES.get(grade)
     return f"{style.symbol} {grade}" if style else grade
+
+
+def grade_legend() -> str:
+    """Every grade's symbol, for a greyscale print or a reader who cannot tell the colours.
+
+    >>> grade_legend()[:20]
+    '記号：◎ 達成、○ 順調、△ 概ね順調、'
+    """
+    return "記号：" + "、".join(f"{s.symbol} {g}" for g, s in GRADE_STYLES.items()) + "。"
 
 
 def _linear(channel: int) -> float:

@@ -416,7 +416,7 @@ def _survey(
 
 # --- the kpi_progress relation ------------------------------------------------------------
 
-#: Columns of ``kpi_progress`` (and of ``ebpm status --format json|csv``), in order, with
+#: Columns of ``kpi_progress`` (and of ``ebpm status --format json``), in order, with
 #: their polars types; the first block describes the KPI, the rest is the rule's output.
 PROGRESS_SCHEMA: dict[str, str] = {
     "kpi_id": "String",

@@ -88,18 +88,27 @@ class ContextData:
     peer_files: list[str]
 
 
-def read_context(wh: Warehouse) -> ContextData | None:
-    """Read the section's data, or None when the warehouse has no national data."""
+def read_context(wh: Warehouse, up_to_year: int | None = None) -> ContextData | None:
+    """Read the section's data, or None when the warehouse has no national data.
+
+    With ``up_to_year`` (the report's 年度) nothing later is read: no fiscal year and no
+    census after it, like the rest of a report for that year.
+    """
     if not wh.has_relations(*_RELATIONS):
         return None
-    comparison = wh.fiscal_comparison().filter(pl.col("indicator_id").is_in(CONTEXT_INDICATORS))
+    comparison = wh.fiscal_comparison().filter(
+        pl.col("indicator_id").is_in(CONTEXT_INDICATORS),
+        pl.lit(up_to_year is None) | (pl.col("fiscal_year") <= (up_to_year or 0)),
+    )
     if comparison.height == 0:
         return None
     rule = wh.peer_rule()
     latest = int(comparison["fiscal_year"].max())  # type: ignore[arg-type]
     return ContextData(
         rule=rule,
-        population=wh.census_population(str(rule["target_code"])),
+        population=wh.census_population(str(rule["target_code"])).filter(
+            pl.lit(up_to_year is None) | (pl.col("year") <= (up_to_year or 0))
+        ),
         comparison=comparison,
         latest_year=latest,
         latest_values=wh.fiscal_year_values(latest).filter(
@@ -323,20 +332,14 @@ def _position_table(plan: PositionPlan) -> DataTable:
     )
 
 
-def _inline_svg(svg: str) -> Markup:
-    """SVG for embedding in HTML5: no XML prolog, no namespace URLs (HTML implies them)."""
-    svg = re.sub(r"<\?xml[^>]*\?>\s*", "", svg)
-    return Markup(re.sub(r'\s+xmlns(:xlink)?="[^"]*"', "", svg))
-
-
-def _export(chart: Any, base: Path, formats: Sequence[str]) -> tuple[Markup, tuple[Path, ...]]:
-    """Write every format once; the page inlines the SVG file's text (or a fresh SVG)."""
+def _export(chart: Any, base: Path, formats: Sequence[str]) -> tuple[str, tuple[Path, ...]]:
+    """Write every format once; the SVG file's text (or a fresh SVG) for the page."""
     from ebpm.charts.export import render, save_chart
 
     files = save_chart(chart, base, formats)
     svg_file = next((f for f in files if f.suffix == ".svg"), None)
     svg = svg_file.read_text(encoding="utf-8") if svg_file else render(chart, "svg").decode("utf-8")
-    return _inline_svg(svg), tuple(files)
+    return svg, tuple(files)
 
 
 def _charts(data: ContextData) -> list[tuple[str, Any, Any, DataTable]]:
@@ -392,17 +395,22 @@ def context_section(
     """
     if data is None:
         return None
+    from ebpm.report.figures import accessible_svg, inline_svg
+
     folder = Path(chart_dir) / CHART_FOLDER
     charts = []
     for key, chart, plan, table in _charts(data):
         svg, files = _export(chart, folder / f"context_{key}", formats)
         caption = plan.caption
+        title, description = "".join(caption.title), plan.describe()
+        # the page's SVG: vl-convert's English ARIA labels replaced by the Japanese ones
+        svg = accessible_svg(svg, f"context-{key}-svg", title, description)
         charts.append(
             ContextChart(
                 key=key,
-                title="".join(caption.title),
-                description=plan.describe(),
-                svg=svg,
+                title=title,
+                description=description,
+                svg=Markup(inline_svg(svg)),
                 files=files,
                 table=table,
                 source=caption.source,

@@ -1,170 +1,106 @@
-"""The offline KPI report: one self-contained ``index.html`` plus every chart as PNG/SVG/PDF.
+"""The offline KPI report page: one self-contained ``index.html``.
 
-The page is the Jinja2 template ``ebpm/templates/report.html`` (autoescape on). It has no
-external scripts, styles, fonts or images: charts are inline SVG, styles are inline, and
-URLs in credit lines are printed as text without their scheme, so the page opens on a PC
-with no internet (LGWAN) exactly as it does anywhere else.
-
-Everything is read through one :class:`~ebpm.warehouse.Warehouse` snapshot; each chart is
-rendered to SVG once, written to its ``.svg`` file and inlined from the same string.
+The page is the Jinja2 template ``ebpm/templates/report.html`` (autoescape on). It loads
+nothing from outside: charts are inline SVG, styles and the small filter script are inline,
+a Content-Security-Policy allows only that script (by its hash) and inline styles, and URLs
+in credit lines are printed as text without their scheme, so the page opens on a PC with
+no internet (LGWAN) exactly as it does anywhere else. Printed (A4), the progress table
+takes one landscape page with its notes, and each KPI keeps its heading with its chart
+(the document chart at its own size, text 8.5 pt), two KPIs a page where their charts allow.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import base64
+import hashlib
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
-import polars as pl
 from markupsafe import Markup
 
-from ebpm import paths
-from ebpm.jp import (
-    fiscal_period_label,
-    fiscal_year_label,
-    format_number,
-    format_percent,
-    wareki_label,
+from ebpm.annotations import COMMENTARY_TEXTS
+from ebpm.jp import MISSING, format_fixed
+from ebpm.kpi import grade_legend
+from ebpm.report.context import ContextSection
+from ebpm.report.data import ReportData
+from ebpm.report.figures import Figures
+from ebpm.report.logic_model import STAGE_NAMES
+from ebpm.report.present import (
+    GRADE_ORDER,
+    grade_css,
+    grade_label,
+    grade_rank,
+    is_number,
+    rule_texts,
+    unit_of,
+    year_text,
 )
-from ebpm.kpi.model import KPI_ID_PATTERN, GradeBands
-from ebpm.manifest import Provenance, notes_of, source_line
-from ebpm.report.context import ContextData, ContextSection, context_section, read_context
-from ebpm.warehouse.read import Warehouse
 
 if TYPE_CHECKING:
     import jinja2
 
-__all__ = ["FORMATS", "ReportResult", "write_report"]
+__all__ = ["DIRECTIONS", "FILTER_SCRIPT", "render_page"]
 
-FORMATS = ("png", "svg", "pdf")
-SAMPLE_LABEL = "研修用サンプルデータ"
-DIRECTIONS = {"increase": "増やす", "decrease": "減らす", "maintain": "維持する"}
-#: A KPI id becomes a file name and an HTML anchor: checked again here, not only at build.
-SAFE_ID = re.compile(KPI_ID_PATTERN)
+DIRECTIONS: Final = {"increase": "増やす", "decrease": "減らす", "maintain": "維持する"}
 
-
-@dataclass(frozen=True)
-class ReportResult:
-    """Where the report and its chart files were written."""
-
-    index: Path
-    charts: list[Path]
-    fiscal_year: int | None
-
-
-@dataclass(frozen=True)
-class _Chart:
-    """One exported chart: inline SVG for the page, links to its files."""
-
-    kpi_id: str
-    name: str
-    svg: Markup
-    files: list[Path]
-
-    @property
-    def links(self) -> Markup:
-        return Markup("・").join(
-            Markup('<a href="charts/{}">{}</a>').format(f.name, f.suffix[1:].upper())
-            for f in self.files
-        )
-
-
-@dataclass(frozen=True)
-class _Snapshot:
-    """Everything the report shows, read from the warehouse in one go."""
-
-    table: pl.DataFrame
-    fiscal_year: int | None
-    bands: GradeBands
-    period: tuple[int, int] | None
-    records: dict[str, Provenance]
-    sources: dict[str, list[Provenance]]
-    history: pl.DataFrame
-    definitions: pl.DataFrame
-    built: dt.datetime
-    context: ContextData | None  # national context section (ebpm.report.context)
-
-
-def _read(wh: Warehouse, fiscal_year: int | None) -> _Snapshot:
-    table = wh.progress_table(fiscal_year)
-    if table.height == 0 and fiscal_year is not None:
-        raise ValueError(
-            f"{fiscal_year}年度の評価はありません（計画期間内の年度を指定してください）"
-        )
-    return _Snapshot(
-        table=table,
-        fiscal_year=int(table["fiscal_year"][0]) if table.height else None,
-        bands=wh.grade_bands(),
-        period=wh.promotion_period(),
-        records={r.path: r for r in wh.provenance()},
-        sources=wh.sources_by_kpi(),
-        history=wh.kpi_history(with_base=False),
-        definitions=wh.definitions(),
-        built=wh.built_at,
-        context=read_context(wh),  # national context section: read in the same snapshot
-    )
+#: Filter and sort the progress table by field, strategy and grade (no network, no library).
+FILTER_SCRIPT: Final = """
+(function () {
+  var form = document.getElementById("filters");
+  var table = document.getElementById("progress-table");
+  var status = document.getElementById("filter-status");
+  if (!form || !table) { return; }
+  form.hidden = false;
+  var rows = Array.prototype.slice.call(table.querySelectorAll("tbody tr[data-kpi]"));
+  var order = {};
+  rows.forEach(function (row, i) { order[row.dataset.kpi] = i; });
+  function key(row, by) {
+    if (by === "grade") { return [Number(row.dataset.gradeRank), order[row.dataset.kpi]]; }
+    if (by === "pace" || by === "progress") {
+      var v = row.dataset[by];
+      return [v === "" ? Infinity : Number(v), order[row.dataset.kpi]];
+    }
+    return [order[row.dataset.kpi], 0];
+  }
+  function apply() {
+    var field = form.field.value, strategy = form.strategy.value, grade = form.grade.value;
+    var by = form.sort.value, shown = 0;
+    Array.prototype.forEach.call(table.tBodies, function (body) {
+      var own = rows.filter(function (r) { return r.parentNode === body; });
+      own.sort(function (a, b) {
+        var ka = key(a, by), kb = key(b, by);
+        return ka[0] - kb[0] || ka[1] - kb[1];
+      }).forEach(function (r) { body.appendChild(r); });
+      var visible = 0;
+      own.forEach(function (r) {
+        var ok = (!field || r.dataset.field === field) &&
+          (!strategy || r.dataset.strategy === strategy) && (!grade || r.dataset.grade === grade);
+        r.hidden = !ok;
+        if (ok) { visible += 1; }
+      });
+      shown += visible;
+      if (!field && !strategy && !grade) {
+        body.hidden = false;
+      } else if (own.length === 0) {  // a field without KPIs yet: shown when it is chosen
+        body.hidden = !(field === body.dataset.field && !strategy && !grade);
+      } else {
+        body.hidden = visible === 0;
+      }
+    });
+    status.textContent = rows.length + "指標のうち " + shown + "指標を表示しています。";
+  }
+  form.addEventListener("change", apply);
+  form.addEventListener("reset", function () { window.setTimeout(apply, 0); });
+  apply();
+})();
+""".strip()
 
 
-def _safe_id(kpi_id: str) -> str:
-    if not SAFE_ID.match(kpi_id):
-        raise ValueError(f"指標ID「{kpi_id}」はファイル名・リンクに使えない文字を含みます")
-    return kpi_id
-
-
-def _inline_svg(svg: str) -> Markup:
-    """SVG for embedding in HTML5: no XML prolog, no namespace URLs (HTML implies them)."""
-    svg = re.sub(r"<\?xml[^>]*\?>\s*", "", svg)
-    return Markup(re.sub(r'\s+xmlns(:xlink)?="[^"]*"', "", svg))
-
-
-def _export(chart: Any, base: Path, formats: Sequence[str]) -> tuple[str, list[Path]]:
-    """Render ``chart`` to SVG once, write it and the other formats; files in ``formats`` order."""
-    from ebpm import charts
-
-    svg = charts.chart_to_svg(chart)
-    others = [f for f in formats if f != "svg"]
-    written = dict(zip(others, charts.save_chart(chart, base, others), strict=True))
-    if "svg" in formats:
-        written["svg"] = base.with_name(f"{base.name}.svg")
-        written["svg"].write_text(svg, encoding="utf-8")
-    return svg, [written[f] for f in formats]
-
-
-def _draw(
-    snap: _Snapshot, chart_dir: Path, formats: Sequence[str]
-) -> tuple[_Chart | None, list[_Chart]]:
-    """The overview and one trend chart per KPI, exported to ``chart_dir``."""
-    from ebpm import charts
-
-    if snap.table.height == 0:
-        return None, []
-    bands = (snap.bands.on_track, snap.bands.mostly)
-    kpi_ids = [_safe_id(k) for k in snap.table["kpi_id"]]
-    used = sorted({r.path for k in kpi_ids for r in snap.sources.get(k, [])})
-    overview_chart = charts.progress_overview_chart(
-        snap.table, source=source_line(snap.records[p] for p in used), note=None, bands=bands
-    )
-    svg, files = _export(overview_chart, chart_dir / "overview", formats)
-    overview = _Chart("overview", "", _inline_svg(svg), files)
-    trends = []
-    for row in snap.table.iter_rows(named=True):
-        kpi_id, records = row["kpi_id"], snap.sources[row["kpi_id"]]
-        notes = [n for n in (row["base_note"], row["target_note"]) if n] + notes_of(records)
-        chart = charts.kpi_trend_chart(
-            row,
-            snap.history.filter(pl.col("kpi_id") == kpi_id).select(
-                "fiscal_year", "actual", "is_sample"
-            ),
-            source=source_line(records),
-            note="、".join(notes) or None,
-            bands=bands,
-        )
-        svg, files = _export(chart, chart_dir / kpi_id, formats)
-        trends.append(_Chart(kpi_id, row["name"], _inline_svg(svg), files))
-    return overview, trends
+def script_hash(script: str) -> str:
+    """The CSP source that allows exactly this inline script."""
+    digest = hashlib.sha256(script.encode("utf-8")).digest()
+    return "'sha256-" + base64.b64encode(digest).decode("ascii") + "'"
 
 
 def _environment() -> jinja2.Environment:
@@ -177,10 +113,9 @@ def _environment() -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters.update(
-        number=format_number,
-        percent=format_percent,
-        fy=fiscal_year_label,
-        wareki=wareki_label,
+        year=year_text,
+        year_short=lambda fy: year_text(fy, short=True),
+        grade_label=grade_label,
         date_ja=lambda d: f"{d:%Y年%m月%d日}",
         datetime_ja=lambda d: f"{d:%Y年%m月%d日 %H:%M}",
         text_url=lambda url: re.sub(r"^https?://", "", url or ""),  # nothing points outside
@@ -188,85 +123,97 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-def _definition_rows(definitions: pl.DataFrame) -> list[dict[str, object]]:
+def _definition_rows(data: ReportData) -> list[dict[str, object]]:
     return [
         {**r, "notes_lines": [n for n in (r["base_note"], r["target_note"], r["notes"]) if n]}
-        for r in definitions.iter_rows(named=True)
+        for r in data.definitions.iter_rows(named=True)
     ]
 
 
-def _render(
-    snap: _Snapshot,
-    overview: _Chart | None,
-    trends: list[_Chart],
-    today: dt.date,
+def chip(grade: str | None) -> Markup:
+    """A grade as a chip: its symbol and name on its palette colours (``.g0`` … ``.g7``)."""
+    style = GRADE_ORDER.index(grade) if grade in GRADE_ORDER else GRADE_ORDER.index("評価不能")
+    return Markup('<span class="chip g{}">{}</span>').format(style, grade_label(str(grade)))
+
+
+def published(value: float | None, decimals: int | None) -> str:
+    """A definition's value with the decimals it was published with (26.0 stays 26.0)."""
+    if not is_number(value):
+        return MISSING
+    return format_fixed(value, int(decimals) if is_number(decimals) else 0)
+
+
+def _notes(data: ReportData) -> tuple[dict[str, str], list[str]]:
+    """A ※ mark per KPI with notes (period average, survey, corrected unit) and the notes."""
+    marks: dict[str, str] = {}
+    notes: list[str] = []
+    for kpi in data.kpis:
+        own = kpi.text.notes
+        if own:
+            marks[kpi.kpi_id] = f"※{len(notes) + 1}"
+            notes.append(f"{marks[kpi.kpi_id]} " + "".join(own))
+    return marks, notes
+
+
+def render_page(
+    data: ReportData,
+    figures: Figures,
+    documents: dict[str, Path],
     context: ContextSection | None = None,
 ) -> str:
-    config = _workspace_config()
-    has_sample = bool(snap.table["is_sample"].any()) or any(
-        snap.records[p].is_sample
-        for k in snap.table["kpi_id"]
-        for p in {r.path for r in snap.sources.get(k, [])}
-    )
+    """The page as text; ``documents`` are the workbook/Word/PowerPoint files to link to,
+    ``context`` the national context section (:mod:`ebpm.report.context`)."""
+    grades = sorted({str(k.row["grade"]) for k in data.kpis}, key=grade_rank)
+    counts = {g: sum(1 for k in data.kpis if k.row["grade"] == g) for g in grades}
+    marks, notes = _notes(data)
+    # the files behind what the page shows: the KPI folder and every file of an actual shown
+    used = {r.path for r in data.used_records} | {p for p in data.records if p.startswith("kpi/")}
+    shown = [data.records[p] for p in sorted(used) if p in data.records]
     return (
         _environment()
         .get_template("report.html")
         .render(
-            title=config.title,
-            kpi_source=config.kpi_source
-            or f"{config.strategy}の重要業績評価指標（KPI）".lstrip("の"),
-            fy=snap.fiscal_year,
-            today=today,
-            built=snap.built,
-            has_sample=has_sample,
-            sample_label=SAMPLE_LABEL,
-            progress=list(snap.table.iter_rows(named=True)),
-            bands_text=snap.bands.describe(),
-            period=fiscal_period_label(*snap.period) if snap.period else None,
-            overview=overview,
-            kpi_charts=trends,
-            definitions=_definition_rows(snap.definitions),
+            data=data,
+            context=context,
+            fy=data.fiscal_year,
+            figures=figures,
+            overview=figures.overview,
+            documents={label: path.name for label, path in documents.items()},
+            grades=grades,
+            all_grades=GRADE_ORDER,
+            grade_counts=counts,
+            grade_rank=grade_rank,
+            grade_css=Markup(grade_css()),
+            chip=chip,
+            legend=grade_legend(),
+            published=published,
+            note_marks=marks,
+            table_notes=notes,
+            rules=rule_texts(data.bands, (k.row for k in data.kpis))[2:],
+            unit_of=unit_of,
+            commentary_texts=COMMENTARY_TEXTS,
+            stage_names=STAGE_NAMES,
+            bands_text=data.bands.describe(),
+            period=data.period,
+            definitions=_definition_rows(data),
             directions=DIRECTIONS,
-            provenance=list(snap.records.values()),
-            context=context,  # national context section (templates/report_context.html)
+            provenance=shown,
+            other_provenance=[r for r in data.records.values() if r.path not in used],
+            script=Markup(FILTER_SCRIPT),
+            csp_script=Markup(script_hash(FILTER_SCRIPT)),
+            svg=lambda figure: Markup(figure.svg),
+            document_svg=lambda figure: Markup(figure.document_svg),
         )
     )
 
 
-def _workspace_config() -> paths.WorkspaceConfig:
-    """The names printed in the report: the current workspace's, or neutral ones."""
-    try:
-        return paths.workspace().config
-    except paths.WorkspaceError:
-        return paths.WorkspaceConfig()
-
-
-def write_report(
-    out_dir: str | Path | None = None,
-    db_path: str | Path | Warehouse | None = None,
-    *,
-    fiscal_year: int | None = None,
-    formats: tuple[str, ...] = FORMATS,
-    today: dt.date | None = None,
-) -> ReportResult:
-    """Write ``index.html`` and the chart files from the warehouse.
-
-    ``db_path`` may be an open :class:`~ebpm.warehouse.Warehouse` (it is left open).
-    With no actuals yet (a new workspace) the page is still written: definitions and
-    provenance, and a note on what to enter. A ``fiscal_year`` without rows is an error.
-    """
-    out = Path(out_dir) if out_dir else paths.workspace().report
-    chart_dir = out / "charts"
-    if isinstance(db_path, Warehouse):
-        snap = _read(db_path, fiscal_year)
-    else:
-        with Warehouse(db_path) as wh:
-            snap = _read(wh, fiscal_year)
-    chart_dir.mkdir(parents=True, exist_ok=True)
-    overview, trends = _draw(snap, chart_dir, formats)
-    context = context_section(snap.context, chart_dir, formats)  # national context section
-    page = _render(snap, overview, trends, today or dt.date.today(), context)
-    index = out / "index.html"
-    index.write_text(page, encoding="utf-8")
-    written = [f for chart in ([overview] if overview else []) + trends for f in chart.files]
-    return ReportResult(index, written, snap.fiscal_year)
+def write_page(
+    path: Path,
+    data: ReportData,
+    figures: Figures,
+    documents: dict[str, Any],
+    context: ContextSection | None = None,
+) -> Path:
+    """Write ``index.html``."""
+    path.write_text(render_page(data, figures, documents, context), encoding="utf-8")
+    return path

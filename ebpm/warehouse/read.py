@@ -270,12 +270,14 @@ class Warehouse:
     ) -> pl.DataFrame:
         """Observed values by fiscal year: the published base (``kind`` 基準値) and actuals.
 
-        Columns ``kpi_id, fiscal_year, kind, actual, sample_size, is_sample``; the base
+        Columns ``kpi_id, fiscal_year, kind, actual, sample_size, is_sample,
+        value_decimals`` (the decimals the value was published or entered with); the base
         row of each current KPI comes first, then its actuals up to ``up_to_fy``.
         """
         base = (
             "SELECT kpi_id, base_fy AS fiscal_year, $base AS kind, base_value AS actual,"
-            " NULL::BIGINT AS sample_size, false AS is_sample, 0 AS _order FROM kpi_current"
+            " NULL::BIGINT AS sample_size, false AS is_sample,"
+            " base_value_decimals AS value_decimals, 0 AS _order FROM kpi_current"
             " UNION ALL "
             if with_base
             else ""
@@ -283,7 +285,7 @@ class Warehouse:
         return self.sql(
             f"SELECT * EXCLUDE (_order) FROM ({base}"
             " SELECT kpi_id, fiscal_year, $actual AS kind, value AS actual, sample_size, is_sample,"
-            " 1 AS _order FROM kpi_actual)"
+            " value_decimals, 1 AS _order FROM kpi_actual)"
             " WHERE ($kpi IS NULL OR kpi_id = $kpi) AND ($fy IS NULL OR fiscal_year <= $fy)"
             " ORDER BY kpi_id, fiscal_year, _order",
             {"kpi": kpi_id, "fy": up_to_fy, "actual": ACTUAL}
@@ -316,6 +318,66 @@ class Warehouse:
     def promotion_period(self) -> tuple[int, int] | None:
         """The promotion period (推進期間) named by the current KPI definitions."""
         return promotion_period(self.kpis())
+
+    # --- what planners add: actual notes, commentary, the strategy tree, logic-model stages --
+
+    def _has_table(self, name: str) -> bool:
+        [(found,)] = self.connection.sql(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = $name", params={"name": name}
+        ).fetchall()
+        return bool(found)
+
+    def actuals(self, up_to_fy: int | None = None) -> pl.DataFrame:
+        """Every recorded actual with what its file says about it (``source``, ``note``).
+
+        Columns ``kpi_id, fiscal_year, value, sample_size, source, note, is_sample,
+        source_file``, up to ``up_to_fy`` (a report for year Y shows nothing after Y).
+        """
+        return self.sql(
+            "SELECT kpi_id, fiscal_year, value, sample_size, source, note, is_sample, source_file"
+            " FROM kpi_actual WHERE ($fy IS NULL OR fiscal_year <= $fy)"
+            " ORDER BY kpi_id, fiscal_year",
+            {"fy": up_to_fy},
+        )
+
+    def commentary(self, fiscal_year: int | None = None) -> pl.DataFrame:
+        """The departments' commentary (``kpi_commentary``), of one year or all years.
+
+        Empty (with the columns) for a warehouse built before commentary existed.
+        """
+        columns = (
+            "kpi_id, fiscal_year, department, activities, factors, next_steps, is_sample,"
+            " source_file"
+        )
+        if not self._has_table("kpi_commentary"):
+            return self.sql(
+                f"SELECT {columns} FROM (SELECT NULL::VARCHAR AS kpi_id,"
+                " NULL::INTEGER AS fiscal_year, NULL::VARCHAR AS department,"
+                " NULL::VARCHAR AS activities, NULL::VARCHAR AS factors,"
+                " NULL::VARCHAR AS next_steps, NULL::BOOLEAN AS is_sample,"
+                " NULL::VARCHAR AS source_file) WHERE false"
+            )
+        return self.sql(
+            f"SELECT {columns} FROM kpi_commentary WHERE ($fy IS NULL OR fiscal_year = $fy)"
+            " ORDER BY kpi_id, fiscal_year",
+            {"fy": fiscal_year},
+        )
+
+    def logic_stages(self) -> pl.DataFrame:
+        """``kpi_id, stage, basis``: the stated アウトプット/アウトカム classification of KPIs."""
+        if not self._has_table("kpi_logic_stage"):
+            return pl.DataFrame(
+                schema={"kpi_id": pl.String, "stage": pl.String, "basis": pl.String}
+            )
+        return self.sql("SELECT kpi_id, stage, basis FROM kpi_logic_stage ORDER BY kpi_id")
+
+    def strategy_tree(self) -> dict[str, pl.DataFrame]:
+        """The strategy tree: ``fields``, ``strategies`` and ``tactics``, in their order."""
+        return {
+            "fields": self.sql("SELECT * FROM field ORDER BY field_id"),
+            "strategies": self.sql("SELECT * FROM strategy ORDER BY field_id, number"),
+            "tactics": self.sql("SELECT * FROM tactic ORDER BY strategy_id, number"),
+        }
 
     # --- national context (the national_* tables and views; ebpm.report.context) -------------
 

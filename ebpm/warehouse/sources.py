@@ -194,12 +194,15 @@ def _unread_kpi_files(raw_dir: Path) -> list[InputError]:
     kpi_dir = raw_dir / "kpi"
     if not kpi_dir.is_dir():
         return []
+    from ebpm.annotations import COMMENTARY_DIR, LOGIC_MODEL_FILE
+
     errors: list[InputError] = []
     for path in data_files(kpi_dir):
         rel = path.relative_to(raw_dir).as_posix()
-        if path.parent == kpi_dir and path.name in STRATEGY_COLUMNS:
+        if path.parent == kpi_dir and path.name in (*STRATEGY_COLUMNS, LOGIC_MODEL_FILE):
             continue
-        if path.parent == kpi_dir / "actuals" and path.suffix.lower() in TABLE_SUFFIXES:
+        tables = (kpi_dir / "actuals", kpi_dir / COMMENTARY_DIR)
+        if path.parent in tables and path.suffix.lower() in TABLE_SUFFIXES:
             continue
         if path.name.startswith("~$"):  # Excel's lock file while a workbook is open
             continue
@@ -208,7 +211,8 @@ def _unread_kpi_files(raw_dir: Path) -> list[InputError]:
             InputError(
                 rel,
                 f"ebpm が読まないファイルです（{where}には CSV・Excel（.xlsx・.xls）の"
-                "実績ファイルと定義ファイルだけを置きます。実績なら kpi/actuals/ の直下に"
+                "実績ファイル・定義ファイル・ロジックモデルの区分だけを置きます。実績なら "
+                f"kpi/actuals/ の直下に、所管課のコメントなら kpi/{COMMENTARY_DIR}/ の直下に"
                 "CSV か Excel で保存し、そうでなければ data/raw の外に移してください）",
             )
         )
@@ -333,6 +337,11 @@ def read_all(
         actuals, actual_errors = read_kpi_actuals(raw_dir, tables["kpi_definition"])
         errors += actual_errors
         tables["kpi_actual"] = actuals
+        from ebpm.annotations import read_annotations  # commentary and logic-model stages
+
+        annotations, annotation_errors = read_annotations(raw_dir, tables["kpi_definition"])
+        tables.update(annotations)
+        errors += annotation_errors
     for read in EXTRA_SOURCES:
         extra, extra_errors = read(raw_dir)
         tables.update(extra)
