@@ -499,7 +499,8 @@ def explain_error(error: BaseException) -> list[str] | None:
             f"関数「{function}」に必要な値 {names} が渡されていません。",
             f"直し方：かっこの中に値を足します。渡し方は help({function}) で確かめられます。",
         ]
-    if kind == "TypeError" and "not supported between instances of 'str'" in message:
+    # "2027" > 2025 and 2025 < "2027" alike
+    if kind == "TypeError" and re.search(r"not supported between instances of .*'str'", message):
         return [
             '文字列と数値を比べようとしています（"2027" と 2027 は別のものです）。',
             '直し方：年度などの数は " " で囲まずに書きます。',

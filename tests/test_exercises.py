@@ -262,3 +262,32 @@ def test_a_cell_that_failed_before_any_answer_names_its_error_and_keeps_no_old_v
     assert not verdict.ok and verdict.stale
     assert "全角の「（」" in verdict.message
     assert "前に実行したときの値" not in verdict.message
+
+
+def test_a_decimal_from_a_duckdb_sum_counts_as_a_number():
+    from decimal import Decimal
+
+    from ebpm.exercises.core import as_number
+
+    assert as_number(Decimal("13196.54")) == pytest.approx(13196.54)
+
+
+def test_the_judges_paper_data_is_per_staff_and_flags_electronic_approval_from_october_2022():
+    import datetime as dt
+
+    import polars as pl
+
+    from ebpm.exercises.data import paper_by_month
+
+    rows = (
+        paper_by_month()
+        .filter(pl.col("date").is_in([dt.date(2022, 9, 1), dt.date(2022, 10, 1)]))
+        .sort("date")
+        .select("sheets", "staff", "sheets_per_staff", "e_approval")
+        .rows()
+    )
+    # training sample: 402,500 ÷ 350 = 1,150; 793,500 ÷ 350 = 2,267.142857…
+    assert rows == [
+        (402_500, 350.0, 1150.0, False),
+        (793_500, 350.0, pytest.approx(2267.142857), True),
+    ]

@@ -237,3 +237,83 @@ def test_progress_view_marks_rows_with_notes_and_keeps_the_published_precision()
     )  # fmt: skip
     assert view["実績値"][1] == "8※1" and view["単位"][1] == "回"
     assert lesson.progress_notes(table).startswith("※1 K14の単位は「回」で表示しています")
+
+
+# --------------------------------------------------------------------------- phase 2: untested so far
+
+
+def test_counts_keep_separators_while_codes_and_years_do_not():
+    table = pl.DataFrame({"fiscal_year": [2025], "area_code": [3203], "n_by_code": [1742]})
+    text = lesson.table_text(table)
+    cells = [c.strip() for c in text.splitlines()[-2].strip("│").split("┆")]
+    assert cells == ["2025", "3203", "1,742"]
+
+
+def test_a_decimal_from_duckdb_is_shown_as_a_number():
+    from decimal import Decimal
+
+    assert lesson.format_value(Decimal("5216000")) == "5,216,000"
+    assert lesson.format_value(Decimal("13196.50")) == "13,196.5"
+
+
+def test_a_national_column_gets_its_japanese_label():
+    text = lesson.table_text(pl.DataFrame({"fiscal_strength_index": [0.38]}))
+    assert "財政力指数（fiscal_strength_index）" in text
+
+
+def _first_line(action) -> str:
+    return lesson.explain_error(_error(action))[0]
+
+
+def test_a_missing_argument_is_named():
+    from ebpm.survey import sample_size_per_wave
+
+    first = _first_line(lambda: sample_size_per_wave())
+    assert first == "関数「sample_size_per_wave」に必要な値 'change_points' が渡されていません。"
+
+
+@pytest.mark.parametrize(
+    "action", [lambda: "2027" > 2025, lambda: 2025 < "2027"], ids=["text-first", "number-first"]
+)
+def test_comparing_a_quoted_year_with_a_number_is_explained_either_way(action):
+    assert (
+        _first_line(action)
+        == '文字列と数値を比べようとしています（"2027" と 2027 は別のものです）。'
+    )
+
+
+@pytest.mark.parametrize(
+    "action", [lambda: "2027" + 1, lambda: 2027 - "2025"], ids=["concatenate", "operand"]
+)
+def test_arithmetic_with_a_quoted_number_is_explained(action):
+    assert _first_line(action).startswith('文字列（" " で囲んだもの）と数値を')
+
+
+def test_a_method_on_the_wrong_kind_of_value_names_that_kind():
+    assert _first_line(lambda: (14).filter) == "整数の値には「.filter」がありません。"
+
+
+def test_a_number_passed_where_a_dict_is_needed_is_explained():
+    first = _first_line(lambda: 2025 in 14)
+    assert (
+        first == "関数に渡した値の種類が違います（整数を渡したところに、辞書やリストが必要です）。"
+    )
+
+
+def test_a_list_index_written_with_a_comma_is_explained():
+    years = [2023, 2024, 2025]
+    lines = lesson.explain_error(_error(lambda: years[0, 2]))
+    assert lines[0] == "リストの番号の書き方が違います。" and "コロン :" in lines[1]
+
+
+def test_calculating_with_none_asks_to_fill_in_the_exercise():
+    lines = lesson.explain_error(_error(lambda: None * 100))
+    assert lines[0].startswith("None（まだ何も入っていない値）") and "練習のセル" in lines[1]
+
+
+def test_a_missing_warehouse_says_how_to_build_it(tmp_path):
+    import ebpm
+
+    error = _error(lambda: ebpm.Warehouse(tmp_path / "none.duckdb"))
+    lines = lesson.explain_error(error)
+    assert lines[0] == str(error) and "`ebpm build`" in lines[1]
