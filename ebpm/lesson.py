@@ -92,6 +92,7 @@ LABELS: Mapping[str, str] = {
     "is_sample": "サンプル",
     "is_survey": "アンケート",
     "sample_size": "回答数",
+    "value_decimals": "小数の桁数",
     "source": "出典",
     "note": "備考",
     "notes": "備考",
