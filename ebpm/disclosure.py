@@ -700,6 +700,8 @@ class Release:
             group of fewer than k people.
         """
         stats = _check_stats(stats)
+        if isinstance(by, str | pl.Expr):  # one column written without [ ] (not its letters)
+            by = [by]
         keys = [pl.col(b) if isinstance(b, str) else b for b in by]
         names = [key.meta.output_name() for key in keys]
         if len(set(names)) != len(names):

@@ -35,13 +35,26 @@ import html
 import math
 import re
 import traceback
-from collections.abc import Mapping
+import unicodedata
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import polars as pl
 
-__all__ = ["LABELS", "explain_error", "format_value", "setup", "table_html", "table_text"]
+    from ebpm.kpi import KPI, Progress
+
+__all__ = [
+    "LABELS",
+    "explain_error",
+    "format_value",
+    "progress_notes",
+    "progress_view",
+    "results_view",
+    "setup",
+    "table_html",
+    "table_text",
+]
 
 #: Japanese labels for the English column names a trainee meets in the lessons.
 LABELS: Mapping[str, str] = {
@@ -79,6 +92,7 @@ LABELS: Mapping[str, str] = {
     "is_sample": "サンプル",
     "is_survey": "アンケート",
     "sample_size": "回答数",
+    "value_decimals": "小数の桁数",
     "source": "出典",
     "note": "備考",
     "notes": "備考",
@@ -127,11 +141,43 @@ LABELS: Mapping[str, str] = {
     "group": "群",
     "period": "期間",
     "n": "件数",
+    "kind": "種類",
+    "record_days": "記録の日数",
+    "overtime_days": "時間外のあった日数",
+    "derived_value": "記録から求めた値",
+    "typed_value": "入力した実績",
+    "status": "状態",
+    "staff_count": "職員数",
+    "formula_grade": "計算上の評価",
+    "n_rows": "行数",
+    "n_by_code": "団体コードで照合",
+    "n_by_name": "都道府県名＋団体名で照合",
+    "n_by_former": "旧市町村名で照合",
+    "n_unmatched": "照合できず",
+    "match_method": "照合の方法",
+    "successor_code": "合併後の団体コード",
+    "area_note": "区域の注",
+    "fiscal_strength_index": "財政力指数",
+    "cat01_label": "分類",
+    "area_label": "地域",
+    "time_code": "時間コード",
+    "time_label": "時間",
+    "period_kind": "時間の種類",
+    "series": "系列",
+    "boundary": "区域",
+    "former_code": "旧市町村コード",
+    "former_name": "旧市町村",
+    "successor_name": "合併後の団体",
+    "population_2010": "2010年の人口",
+    "population_2015": "2015年の人口",
+    "period_average": "期間平均",
+    "survey_change": "差（ポイント）",
+    "survey_margin": "誤差の範囲（±ポイント）",
 }
 
 #: Columns whose numbers are names, not quantities: no thousands separators.
 _PLAIN_DIGITS = re.compile(
-    r"(?i)(year|_fy$|^fy|_id$|^id$|code|month|年度|年$|^年|月|コード|番号|ID)"
+    r"(?i)(year|_fy$|^fy|_id$|^id$|code|month|年度|年$|^年|月$|^月|コード|番号|ID)"
 )
 _MAX_ROWS = 40
 _HEAD, _TAIL = 20, 5
@@ -214,12 +260,17 @@ def _finite(value: object) -> bool:
     return isinstance(value, float) and math.isfinite(value)
 
 
+def _is_plain(column: str) -> bool:
+    """Digits shown as written (2025, 03203), except counts (``n_…``: 1,742 rows)."""
+    return not column.startswith("n_") and bool(_PLAIN_DIGITS.search(column))
+
+
 def _cells(df: pl.DataFrame) -> tuple[list[list[str]], bool]:
     rows, cut = _shown_rows(df)
     columns = [
         _column_texts(
             [row[c] for row in rows],
-            plain=bool(_PLAIN_DIGITS.search(c)),
+            plain=_is_plain(c),
             is_float=df.schema[c].is_float(),
         )
         for c in df.columns
@@ -284,6 +335,120 @@ def table_text(df: pl.DataFrame) -> str:
         return f"{_shape_line(df, cut)}\n{frame}"
 
 
+# ----------------------------------------------------------------------------- progress
+
+
+def _progress_cells(row: Mapping[str, Any], mark: str) -> dict[str, str]:
+    from ebpm.kpi import format_progress
+
+    text = format_progress(row)
+    maintain = row.get("direction") == "maintain"
+    return {
+        "ID": str(row["kpi_id"]),
+        "指標": str(row.get("short_name") or row.get("name") or ""),
+        "単位": text.unit,
+        "基準値": text.base,
+        "目標値": text.target,
+        "実績値": text.actual + mark,
+        "期待値": text.expected,
+        # a maintain KPI's 進捗率 is A÷T (04), so the column says which one it is
+        "進捗率": text.progress + ("（目標比）" if maintain and text.actual != "−" else ""),
+        "ペース": text.pace,
+        "評価": text.grade_label + ("（サンプル）" if row.get("is_sample") else ""),
+    }
+
+
+def _noted_rows(table: pl.DataFrame) -> list[tuple[dict[str, Any], tuple[str, ...]]]:
+    from ebpm.kpi import format_progress
+
+    return [(row, format_progress(row).notes) for row in table.iter_rows(named=True)]
+
+
+def progress_view(table: pl.DataFrame, *, with_year: bool = False) -> pl.DataFrame:
+    """KPI progress rows (``kpi_progress``) as a lesson shows them, the same as ``ebpm status``.
+
+    Every number is the text of :func:`ebpm.kpi.format_progress` — half-up rounding on the
+    decimal value, fixed decimals per column, the published precision of base, target and
+    actual — so a lesson never shows a number the status table or the report rounds
+    differently. 実績値 is always the year's own actual; a ※n mark points to the note
+    (:func:`progress_notes`) that says what the grade was judged on (a period average, a
+    survey share with its sampling error, a corrected unit). ``with_year`` adds a first
+    column 年度 (for the rows of several years).
+    """
+    import polars as pl
+
+    rows: list[dict[str, str]] = []
+    count = 0
+    for row, notes in _noted_rows(table):
+        mark = ""
+        if notes:
+            count += 1
+            mark = f"※{count}"
+        cells = _progress_cells(row, mark)
+        rows.append({"年度": str(row["fiscal_year"])} | cells if with_year else cells)
+    columns = [
+        *(["年度"] if with_year else []),
+        "ID",
+        "指標",
+        "単位",
+        "基準値",
+        "目標値",
+        "実績値",
+        "期待値",
+        "進捗率",
+        "ペース",
+        "評価",
+    ]
+    return pl.DataFrame(rows, schema=dict.fromkeys(columns, pl.String), orient="row")
+
+
+def progress_notes(table: pl.DataFrame) -> str:
+    """The ※n notes of :func:`progress_view` for the same rows, one line each ("" if none)."""
+    lines: list[str] = []
+    for _row, notes in _noted_rows(table):
+        if notes:
+            lines.append(f"※{len(lines) + 1} " + "".join(notes))
+    return "\n".join(lines)
+
+
+def results_view(results: Iterable[Progress], kpi: KPI | None = None) -> pl.DataFrame:
+    """:func:`ebpm.evaluate` results as a table, numbers as ``ebpm status`` prints them.
+
+    One row per result: 年度, 実績値 (the year's own actual), 期間平均 and 期待値の平均 (only
+    when some result was judged on a period average), 期待値, 進捗率, ペース, 評価 and 理由.
+    ``kpi`` adds the unit to the values.
+    """
+    import polars as pl
+
+    from ebpm.jp import MISSING
+    from ebpm.kpi import format_progress
+
+    extra = {} if kpi is None else {"unit": kpi.unit, "unit_corrected": kpi.unit_corrected}
+    rows = [r.as_dict() | extra for r in results]
+    averaged = any(row["actual_basis"] == "period_average" for row in rows)
+    out = []
+    for row in rows:
+        text = format_progress(row)
+
+        def with_unit(value: str | None, unit: str = text.unit) -> str:
+            return value + unit if value and value != MISSING else MISSING
+
+        cells = {"年度": str(row["fiscal_year"]), "実績値": with_unit(text.actual)}
+        if averaged:
+            cells["期間平均"] = with_unit(text.period_average)
+            cells["期待値の平均"] = with_unit(text.expected_period_average)
+        cells |= {
+            "期待値": with_unit(text.expected),
+            "進捗率": text.progress,
+            "ペース": text.pace,
+            "評価": text.grade_label,
+            "理由": str(row["reason"]),
+        }
+        out.append(cells)
+    columns = list(out[0]) if out else ["年度", "評価"]
+    return pl.DataFrame(out, schema=dict.fromkeys(columns, pl.String), orient="row")
+
+
 # ----------------------------------------------------------------------------- errors
 
 _FULL_WIDTH = re.compile(r"U\+(3000|FF0[0-9A-F]|FF[1-5][0-9A-F]|201[CD]|2018|2019)")
@@ -308,6 +473,70 @@ def explain_error(error: BaseException) -> list[str] | None:
     """
     kind = type(error).__name__
     message = str(error)
+    if isinstance(error, IndentationError) and "indent" in error.msg:
+        return [
+            "字下げ（行の頭の空白）が合っていません。",
+            "直し方：def・if・for の行の最後に : を付け、次の行からは行の頭に半角スペース4つを入れます"
+            "（中身の行はすべて同じ深さにそろえます）。",
+        ]
+    if isinstance(error, SyntaxError):
+        return _syntax_hint(error)
+    too_many = re.search(
+        r"(\w+)\(\) takes (\d+) positional arguments? but (\d+) (?:was|were) given", message
+    )
+    if kind == "TypeError" and too_many:
+        function, takes, given = too_many.groups()
+        return [
+            f"関数「{function}」に、名前を付けずに渡した値が多すぎます（{takes}個までのところに{given}個）。",
+            "直し方：2つめ以降の値は「名前=値」の形で渡します（例：base_percent=30.8）。"
+            f"渡し方は help({function}) で確かめられます。",
+        ]
+    missing = re.search(
+        r"(\w+)\(\) missing \d+ required (?:positional |keyword-only )?arguments?: (.+)", message
+    )
+    if kind == "TypeError" and missing:
+        function, names = missing.groups()
+        return [
+            f"関数「{function}」に必要な値 {names} が渡されていません。",
+            f"直し方：かっこの中に値を足します。渡し方は help({function}) で確かめられます。",
+        ]
+    # "2027" > 2025 and 2025 < "2027" alike
+    if kind == "TypeError" and re.search(r"not supported between instances of .*'str'", message):
+        return [
+            '文字列と数値を比べようとしています（"2027" と 2027 は別のものです）。',
+            '直し方：年度などの数は " " で囲まずに書きます。',
+        ]
+    typical = 'ebpm.evaluate なら (kpis["K01"], {2025: 14}, 2025)：定義・{年度: 実績} の辞書・年度 の順です'
+    attribute = re.search(r"'(\w+)' object has no attribute '(\w+)'", message)
+    if kind == "AttributeError" and attribute:
+        held, name = attribute.groups()
+        return [
+            f"{_TYPE_NAMES.get(held, held)}の値には「.{name}」がありません。",
+            f"直し方：自分で書いた .{name} ならつづりを確かめます。書いていなければ、関数に渡した値の"
+            f"種類が違います（{typical}）。",
+        ]
+    iterable = re.search(
+        r"argument of type '(\w+)' is not iterable|'(\w+)' object is not iterable", message
+    )
+    if kind == "TypeError" and iterable:
+        held = iterable.group(1) or iterable.group(2)
+        return [
+            f"関数に渡した値の種類が違います（{_TYPE_NAMES.get(held, held)}を渡したところに、"
+            "辞書やリストが必要です）。",
+            f"直し方：例のとおりの形で渡します（{typical}）。",
+        ]
+    if kind == "TypeError" and "list indices must be integers or slices" in message:
+        return [
+            "リストの番号の書き方が違います。",
+            "直し方：1つなら [0]、範囲なら [始め:終わり] のようにコロン : で書きます（コンマ , ではありません）。",
+        ]
+    if kind == "TypeError" and re.search(
+        r"can only concatenate str|unsupported operand type.*\bstr\b", message
+    ):
+        return [
+            '文字列（" " で囲んだもの）と数値を、+ や - で計算しようとしています。',
+            '直し方：数値は " " で囲まずに書きます。文字と数を並べて表示するときは f"…{数}…"（f文字列）を使います。',
+        ]
     if kind == "ColumnNotFoundError":
         name, columns, guess = _polars_columns(message)
         lines = [f"列「{name}」がありません。" if name else "指定した列がありません。"]
@@ -353,7 +582,43 @@ def explain_error(error: BaseException) -> list[str] | None:
             "直し方：上のセルを順番に実行してください。カーネルを再起動したときは最初のセルから。"
             "つづり（大文字・小文字）も確かめてください。",
         ]
-    if "read-only mode" in message:
+    item = re.search(r"call .\.item\(\). .*(?:shape=\((\d+), (\d+)\)|length (\d+))", message)
+    if item:
+        rows = int(item.group(1) or item.group(3))
+        size = (
+            "1列の表ではありません（列が複数あります）"
+            if item.group(2) not in (None, "1")
+            else ("条件に合う行が1つもありません" if rows == 0 else f"{rows}行あります")
+        )
+        return [
+            f".item() は1つの値（1行1列）にしか使えませんが、{size}。",
+            "直し方：filter の条件を見直して1行に絞るか（年度・指標などの条件を & で足す）、"
+            '列を1つ選んでから .item() を使います（例：表["列名"].item()）。',
+        ]
+    if kind == "PermissionException" and "disabled by configuration" in message:
+        return [
+            "ウェアハウスの接続（ebpm.connect・ebpm.Warehouse）は、ウェアハウスの表しか読めないように"
+            "制限されています（ファイルを読み書きする SQL は使えません）。",
+            "直し方：ファイルは pl.read_csv・ebpm.read_text・owndata.read_own_table で読みます。"
+            'polars の表を SQL で使うときは duckdb.sql("…")（ウェアハウスとは別の、メモリ上の DuckDB）を使います。',
+        ]
+    if kind == "CatalogException" and "does not exist" in message:
+        table = re.search(r"with name (\S+) does not exist", message)
+        name = table.group(1) if table else "その表"
+        suggested = re.search(r'Did you mean "([^"]+)"', message)
+        # DuckDB also suggests its own catalog tables (pg_proc …), which only confuse
+        similar = (
+            suggested.group(1)
+            if suggested and not suggested.group(1).startswith(("pg_", "duckdb_"))
+            else None
+        )
+        return [
+            f"表「{name}」はウェアハウスにありません。"
+            + (f"もしかして「{similar}」ですか？" if similar else ""),
+            "直し方：表の名前のつづりを確かめてください。Python の中の polars の表は、ウェアハウスの "
+            'SQL からは見えません。duckdb.sql("…")（メモリ上の DuckDB）で使います。',
+        ]
+    if "read-only mode" in message or message.startswith("読み取りの問い合わせ"):
         return [
             "ウェアハウスは読み取り専用で開いているので、書き換えられません（正しい動きです）。",
             "データを直すときは、data/raw/ の元のファイルを直してから `ebpm build` を実行します。",
@@ -386,7 +651,10 @@ def _short_traceback(etype: type[BaseException], value: BaseException, tb: Any) 
     explained = explain_error(value)
     if explained:
         lines = [f"エラー（{etype.__name__}）：{explained[0]}", *explained[1:]]
-    where = _cell_line(tb)
+    if isinstance(value, SyntaxError) and value.lineno:
+        where: str | None = f"場所：このセルの{value.lineno}行目　{(value.text or '').strip()}"
+    else:
+        where = _cell_line(tb)
     if where:
         lines.append(where)
     return lines
@@ -396,14 +664,67 @@ def _exception_handler(shell: Any, etype: Any, value: Any, tb: Any, tb_offset: A
     shell._showtraceback(etype, value, _short_traceback(etype, value, tb))
 
 
+#: Python's type names as a trainee knows them (lesson 00 and 01).
+_TYPE_NAMES: Mapping[str, str] = {
+    "int": "整数",
+    "float": "小数",
+    "str": "文字列",
+    "list": "リスト",
+    "tuple": "タプル",
+    "dict": "辞書",
+    "NoneType": "None",
+    "bool": "True/False",
+    "DataFrame": "表（DataFrame）",
+}
+
+#: Full-width characters typed by Japanese input where code needs ASCII, and what was meant.
+_TYPED_FULL_WIDTH: Mapping[str, str] = {
+    "ー": "-（引き算）",
+    "−": "-（引き算）",
+    "－": "-（引き算）",
+    "（": "(",
+    "）": ")",
+    "＝": "=",
+    "＋": "+",
+    "＊": "*",
+    "／": "/",
+    "，": ",",
+    "．": ".",
+    "：": ":",
+    "［": "[",
+    "］": "]",
+    "“": '"',
+    "”": '"',
+    "　": "半角スペース",
+}
+
+
+def _full_width_in_code(line: str) -> str | None:
+    """The first full-width character of a code line outside strings and comments."""
+    code = re.sub(r"\"[^\"]*\"|'[^']*'", "", line).split("#", 1)[0]
+    return next(
+        (ch for ch in code if ch in _TYPED_FULL_WIDTH or (ch.isdigit() and ord(ch) > 127)), None
+    )
+
+
 def _syntax_hint(value: BaseException) -> list[str]:
     text = str(value)
+    typed = _full_width_in_code(getattr(value, "text", None) or "")
+    if typed is not None:
+        meant = _TYPED_FULL_WIDTH.get(typed) or unicodedata.normalize("NFKC", typed)
+        return [
+            f"全角の「{typed}」がコードに入っています（半角の {meant} のつもりではありませんか）。",
+            '直し方：コードは半角で入力します（日本語は " " で囲んだ文字列とコメント # の中だけ）。',
+        ]
     if _FULL_WIDTH.search(text) or "invalid character" in text:
         return [
             "全角の文字（（ ）や ＝、全角スペース、“ ” など）がコードに入っています。",
             '直し方：コードは半角で入力します（日本語は " " で囲んだ文字列とコメント # の中だけ）。',
         ]
-    return ['書き方（文法）の誤りです。かっこや " " の閉じ忘れ、: の付け忘れを確かめてください。']
+    return [
+        f"書き方（文法）の誤りです（{getattr(value, 'msg', text)}）。",
+        '直し方：かっこや " " の閉じ忘れ、: の付け忘れ、演算子の後ろの書き忘れを確かめてください。',
+    ]
 
 
 def _install_syntax_hint(shell: Any) -> None:

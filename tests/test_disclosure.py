@@ -635,3 +635,12 @@ def test_the_release_summary_lists_tables_and_hidden_cells(fy2025):
     assert release.summary().endswith("- まだありません")
     release.table(by=["department"], value="hours", stats=("mean",), title="部署別平均")
     assert release.summary().splitlines()[1] == "- 部署別平均：19セル中 5セルを秘匿"
+
+
+def test_one_grouping_column_may_be_written_without_brackets():
+    """by="department" groups by the column, not by its letters (a trainee's typical form)."""
+    rows = _people({"A": 12, "B": 15})
+    plain = d.Release(rows, person_col="employee_id").table(by="department", value="hours")
+    listed = d.Release(rows, person_col="employee_id").table(by=["department"], value="hours")
+    assert plain.equals(listed)
+    assert plain["n_people"].to_list() == [12, 15]

@@ -35,6 +35,7 @@ from ebpm.exercises.core import (
     as_list,
     close_enough,
     decimals_written,
+    error_text,
     number_hint,
 )
 
@@ -90,24 +91,27 @@ def _snapshots(lesson: Path) -> dict[str, dict[str, Any]]:
     return found
 
 
-def _try(exercise_id: str, code: str) -> tuple[dict[str, Any], bool]:
-    """Run an exercise cell in the lesson's namespace at that point; (namespace, succeeded)."""
+def _try(exercise_id: str, code: str) -> tuple[dict[str, Any], str | None]:
+    """Run an exercise cell in the lesson's namespace at that point; (namespace, error).
+
+    ``error`` is what the trainee's check is told about a cell that raised (None if it ran).
+    """
     lesson = _lesson_of(exercise_id)
     namespace = dict(_snapshots(lesson)[exercise_id])
     cwd = Path.cwd()
     os.chdir(lesson.parent)
     try:
         _run(code, namespace, f"<練習 {exercise_id}>")
-        return namespace, True
-    except Exception:
-        return namespace, False
+        return namespace, None
+    except Exception as error:
+        return namespace, error_text(error)
     finally:
         os.chdir(cwd)
 
 
 def _verdict(exercise_id: str, code: str):
-    namespace, succeeded = _try(exercise_id, code)
-    runs = [Run(1, code, succeeded)]
+    namespace, error = _try(exercise_id, code)
+    runs = [Run(1, code, error is None, error)]
     return evaluate(exercise_id, namespace, source=code, runs=runs)
 
 
@@ -149,8 +153,8 @@ def test_wrong_answer_fails_with_its_hint(exercise_id, index):
 @pytest.mark.parametrize("exercise_id", IDS)
 def test_answer_left_from_an_earlier_run_is_not_accepted(exercise_id):
     exercise = EXERCISES[exercise_id]
-    namespace, succeeded = _try(exercise_id, exercise.solution)
-    assert succeeded
+    namespace, error = _try(exercise_id, exercise.solution)
+    assert error is None, error
     broken = f"{exercise.marker}\n{exercise.answers[0]} = 1 / 0"
     runs = [Run(5, exercise.solution, True), Run(6, broken, False)]
     verdict = evaluate(exercise_id, namespace, runs=runs)
@@ -247,3 +251,43 @@ def test_in_a_kernel_a_failed_exercise_cell_makes_the_check_report_a_stale_answe
     assert after_error.startswith("✘ 練習 0-2") and "エラーで止まりました" in after_error
     error = notebook.cells[3].outputs[0]
     assert error.output_type == "error" and error.traceback[0].startswith("エラー（NameError）")
+
+
+def test_a_cell_that_failed_before_any_answer_names_its_error_and_keeps_no_old_value():
+    error = error_text(
+        SyntaxError("invalid character '（' (U+FF08)", ("<cell>", 2, 1, "p = （1）"))
+    )
+    runs = [Run(3, "# 練習 0-2\nprogress_k10 = （120 - 129） / （100 - 129）", False, error)]
+    verdict = evaluate("0-2", {}, runs=runs)
+    assert not verdict.ok and verdict.stale
+    assert "全角の「（」" in verdict.message
+    assert "前に実行したときの値" not in verdict.message
+
+
+def test_a_decimal_from_a_duckdb_sum_counts_as_a_number():
+    from decimal import Decimal
+
+    from ebpm.exercises.core import as_number
+
+    assert as_number(Decimal("13196.54")) == pytest.approx(13196.54)
+
+
+def test_the_judges_paper_data_is_per_staff_and_flags_electronic_approval_from_october_2022():
+    import datetime as dt
+
+    import polars as pl
+
+    from ebpm.exercises.data import paper_by_month
+
+    rows = (
+        paper_by_month()
+        .filter(pl.col("date").is_in([dt.date(2022, 9, 1), dt.date(2022, 10, 1)]))
+        .sort("date")
+        .select("sheets", "staff", "sheets_per_staff", "e_approval")
+        .rows()
+    )
+    # training sample: 402,500 ÷ 350 = 1,150; 793,500 ÷ 350 = 2,267.142857…
+    assert rows == [
+        (402_500, 350.0, 1150.0, False),
+        (793_500, 350.0, pytest.approx(2267.142857), True),
+    ]

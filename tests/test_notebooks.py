@@ -147,15 +147,13 @@ def test_lessons_do_not_overwrite_the_checker(lesson):
         assert not re.search(r"^(check|setup)\s*=", cell.source, re.M), cell.source
 
 
-# Lesson 12 reads the hand-made e-Stat fixture until data/raw/estat holds a real response
-# (phase 2 of issue 10); every other lesson reads the warehouse, data/raw or notebooks/data.
-READS_TESTS_FOLDER = {"12"}
-
-
-@pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("lesson", [*LESSONS, *SOLUTIONS], ids=lambda p: p.stem)
 def test_no_lesson_reads_the_tests_folder(lesson):
-    uses_tests = any('"tests"' in c.source or "tests/" in c.source for c in code_cells(lesson))
-    assert uses_tests == (lesson.name[:2] in READS_TESTS_FOLDER)
+    """Lessons read the warehouse, data/raw (12: the real e-Stat response) or notebooks/data."""
+    uses_tests = [
+        c.source for c in code_cells(lesson) if '"tests"' in c.source or "tests/" in c.source
+    ]
+    assert uses_tests == []
 
 
 def test_links_between_notebooks_resolve():

@@ -24,6 +24,7 @@ sign and too coarse a rounding get their own hints.
 
 from __future__ import annotations
 
+import decimal
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -41,6 +42,7 @@ __all__ = [
     "as_list",
     "as_number",
     "check",
+    "error_text",
     "evaluate",
     "install_recorder",
     "number_hint",
@@ -145,6 +147,8 @@ class Run:
     count: int | None
     source: str
     success: bool
+    #: the error the cell stopped with, as the trainee saw it (Japanese where explained)
+    error: str | None = None
 
 
 _RUNS: list[Run] = []
@@ -156,11 +160,33 @@ def install_recorder(shell: Any) -> None:
         return
 
     def record(result: Any) -> None:
-        _RUNS.append(Run(result.execution_count, result.info.raw_cell or "", result.success))
+        error = result.error_in_exec or result.error_before_exec
+        _RUNS.append(
+            Run(
+                result.execution_count,
+                result.info.raw_cell or "",
+                result.success,
+                None if error is None else error_text(error),
+            )
+        )
         del _RUNS[:-_MAX_RUNS]
 
     shell.events.register("post_run_cell", record)
     shell._ebpm_recorder = True
+
+
+def error_text(error: BaseException) -> str:
+    """One line for an error an exercise cell stopped with: the lesson's Japanese
+    explanation when there is one (:func:`ebpm.lesson.explain_error`), else the message."""
+    from ebpm.lesson import explain_error
+
+    explained = explain_error(error)
+    # the cell already shows the whole explanation; the check repeats what went wrong
+    text = explained[0] if explained else str(error)
+    text = " ".join(text.split())
+    if len(text) > 300:
+        text = text[:299] + "…"
+    return f"{type(error).__name__}：{text}" if text else type(error).__name__
 
 
 def _is_exercise_cell(exercise: Exercise, source: str) -> bool:
@@ -185,7 +211,7 @@ def as_number(value: Any, *, what: str = "答え") -> float:
     """The answer as a float, or :class:`NotAnswerable` with a hint about its shape."""
     if isinstance(value, bool):
         raise NotAnswerable(f"{what}が True/False になっています。数値を入れてください。")
-    if isinstance(value, int | float):
+    if isinstance(value, int | float | decimal.Decimal):  # DuckDB's sum() is a Decimal
         return float(value)
     try:
         import numpy as np
@@ -323,14 +349,23 @@ def _wrong(
     return Verdict(exercise.id, False, "\n".join(lines), stale)
 
 
-def _stale(exercise: Exercise, run: Run) -> Verdict:
+def _stale(exercise: Exercise, run: Run, namespace: Mapping[str, Any]) -> Verdict:
     where = f"（[{run.count}]）" if run.count is not None else ""
-    names = "、".join(exercise.answers)
-    hint = (
-        f"練習のセル{where}はエラーで止まりました。{names} には前に実行したときの値が残っているので、"
-        "いまの答えを確かめられません。エラーを直して、練習のセルをもう一度実行してから確認してください。"
-    )
-    return _wrong(exercise, hint, look=False, stale=True, judged=False)
+    said = f"（{run.error}）" if run.error else ""
+    left = [n for n in exercise.answers if namespace.get(n) is not None]
+    if left:
+        names = "、".join(left)
+        hint = (
+            f"練習のセル{where}はエラーで止まりました{said}。{names} には前に実行したときの値が"
+            "残っているので、いまの答えを確かめられません。エラーを直して、練習のセルをもう一度"
+            "実行してから確認してください。"
+        )
+    else:
+        hint = (
+            f"練習のセル{where}はエラーで止まりました{said}。エラーの説明を読んで直し、"
+            "練習のセルをもう一度実行してから確認してください。"
+        )
+    return _wrong(exercise, hint, look=bool(run.error), stale=True, judged=False)
 
 
 def _uses_hint(exercise: Exercise, source: str | None) -> str | None:
@@ -393,7 +428,7 @@ def _evaluate(
 ) -> Verdict:
     run = last_run(exercise, runs)
     if run is not None and not run.success:
-        return _stale(exercise, run)
+        return _stale(exercise, run, namespace)
     if source is None and run is not None:
         source = run.source
     absent = [n for n in exercise.answers if n not in namespace]

@@ -13,6 +13,7 @@ from ebpm.exercises.core import (
     as_list,
     as_number,
     close_enough,
+    error_text,
     known_wrong,
     number_hint,
 )
@@ -39,9 +40,15 @@ def _call(function: Callable[..., Any], *args: Any) -> tuple[Any, str | None]:
     try:
         return function(*args), None
     except Exception as error:  # the trainee's function raised
+        called = ", ".join(map(repr, args))
+        hint = (
+            '（文字は " " で囲みます。例：return "順調"）'
+            if isinstance(error, NameError) and not str(error).isascii()
+            else ""
+        )
         return None, (
-            f"関数を {args} で呼ぶとエラーになりました（{type(error).__name__}: {error}）。"
-            "関数の中の式を確かめてください。"
+            f"関数を ({called}) で呼ぶとエラーになりました（{error_text(error)}）。"
+            f"関数の中の式を確かめてください{hint}。"
         )
 
 

@@ -81,7 +81,7 @@ EXERCISES = (
         solution=(
             "# 練習 2-1\n"
             'sql_2023 = "SELECT sum(sheets) FROM sample_copy_paper_monthly WHERE fiscal_year = 2023"\n'
-            "con.sql(sql_2023).pl()"
+            "wh.sql(sql_2023)"
         ),
         judge=_sql_2023,
         look="2「小計（GROUP BY）」と 3 の暦年と年度の比較",
@@ -153,8 +153,8 @@ EXERCISES = (
             ),
         ),
         also_right=(
-            '# 練習 2-2\nq4_2025 = con.sql("SELECT sum(sheets) FROM sample_copy_paper_monthly '
-            'WHERE fiscal_year = 2025 AND month IN (1, 2, 3)").fetchall()[0][0]',
+            '# 練習 2-2\nq4_2025 = wh.sql("SELECT sum(sheets) FROM sample_copy_paper_monthly '
+            'WHERE fiscal_year = 2025 AND month IN (1, 2, 3)").item()',
             '# 練習 2-2\nq4_2025 = paper.filter((pl.col("fiscal_year") == 2025) & (pl.col("fiscal_month") >= 10))'
             '["sheets"].sum()',
         ),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ebpm.exercises.core import (
@@ -74,6 +75,11 @@ def _t_over_a_and_progress(a: Answers) -> str | None:
         return "t_over_a と progress_120 が逆に入っています。"
     if close_enough(ratio, 120 / 100, min_decimals=2):
         return "t_over_a が実績÷目標（A/T = 120 ÷ 100）です。目標÷実績は 100 ÷ 120 です。"
+    if close_enough(value, 120 - 129 / 100 - 129, min_decimals=2):
+        return (
+            "progress_120 で割り算が先に計算されています。引き算をかっこ ( ) で囲みます："
+            "(120 - 129) / (100 - 129)"
+        )
     hint = number_hint(t_over_a, 100 / 120, min_decimals=2, what="t_over_a")
     return hint or number_hint(
         progress, (120 - 129) / (100 - 129), min_decimals=2, what="progress_120"
@@ -87,20 +93,35 @@ def _result_2027(a: Answers) -> str | None:
     if result.fiscal_year != 2027:
         return f"{result.fiscal_year}年度を評価しています。2027年度を評価します（3つめの引数）。"
     expected = _evaluate("K10", HISTORY_2027, 2027)
-    years = tuple(result.actual_years)
-    if years != tuple(expected.actual_years):
-        if years and max(years) < 2027:
-            return (
-                "年度が1年ずれています。118時間は2025年度、110時間は2026年度、99時間は2027年度の実績です"
-                "（{2025: 118, 2026: 110, 2027: 99}）。"
-            )
+    source = a.source or ""
+    if result.actual is None and re.search(r"[\"']20\d\d[\"']\s*:", source):
         return (
-            f"判定に使われた年度が {list(years)} です。推進期間の平均で判定するので、"
-            "2025〜2027年度の3つの実績をすべて渡します。"
+            '年度が文字列（"2025" のように " " で囲んだもの）になっているので、2027年度の実績が'
+            "見つからず「評価不能」になっています。年度は "
+            " で囲まずに書きます（{2025: 118, …}）。"
         )
-    if not close_enough(float(result.actual), float(expected.actual)):
+    if result.actual is None and not re.search(r"\b202[47]\s*:", source):
         return (
-            f"判定に使った値が {result.actual} です。実績の数字（118、110、99）を確かめてください。"
+            "辞書に2027年度の実績（2027: 99）がないため「評価不能」になっています。"
+            "2025〜2027年度の3つの実績を {2025: 118, 2026: 110, 2027: 99} のように渡します。"
+        )
+    if result.actual is None:
+        return (
+            "2027年度の実績がないため「評価不能」になっています。年度が1年ずれていませんか？"
+            "118時間は2025年度、110時間は2026年度、99時間は2027年度の実績です"
+            "（{2025: 118, 2026: 110, 2027: 99}）。"
+        )
+    if tuple(result.actual_years) != tuple(expected.actual_years):
+        return (
+            "推進期間の平均で判定できていません（評価不能）。推進期間の平均で判定するので、"
+            "2025〜2027年度の3つの実績をすべて辞書で渡します。"
+        )
+    if not close_enough(float(result.actual), float(expected.actual)) or not close_enough(
+        float(result.period_average or 0), float(expected.period_average or 0)
+    ):
+        return (
+            f"2027年度の実績が {result.actual}、期間平均が {result.period_average} です。"
+            "実績の数字（118、110、99）と年度の組み合わせを確かめてください。"
         )
     if not _same(result, expected):
         return "評価の結果が期待と違います。境界（bands）などを変えずに ebpm.evaluate を呼んでください。"
@@ -160,6 +181,9 @@ EXERCISES = (
                 "逆に入っています",
             ),
             Wrong("# 練習 4-2\nt_over_a = 0.8\nprogress_120 = 0.31", "丸め方が粗すぎ"),
+            Wrong(
+                "# 練習 4-2\nt_over_a = 100 / 120\nprogress_120 = 120 - 129 / 100 - 129", "かっこ"
+            ),
         ),
         also_right=("# 練習 4-2\nt_over_a = 0.83\nprogress_120 = 0.310",),
         minutes=5,
@@ -173,11 +197,12 @@ EXERCISES = (
             "# 練習 4-3\n"
             'result_2027 = ebpm.evaluate(kpis["K10"], {2025: 118, 2026: 110, 2027: 99}, 2027)\n'
             "print(\n"
-            '    f"判定に使った値 {result_2027.actual:.1f}（{list(result_2027.actual_years)}）→ {result_2027.grade}"\n'
+            '    f"2027年度の実績 {result_2027.actual}、期間平均 {result_2027.period_average}"\n'
+            '    f"（{list(result_2027.actual_years)} の平均）→ {result_2027.grade}"\n'
             ")"
         ),
         judge=_result_2027,
-        look="6「時間外勤務は「推進期間の平均」で判定」",
+        look="6「時間外勤務は「推進期間の平均」で判定」の「各年度の評価」",
         wrong=(
             Wrong(
                 '# 練習 4-3\nresult_2027 = ebpm.evaluate(kpis["K10"], {2024: 118, 2025: 110, 2026: 99}, 2027)',
@@ -186,6 +211,14 @@ EXERCISES = (
             Wrong(
                 '# 練習 4-3\nresult_2027 = ebpm.evaluate(kpis["K10"], {2027: 99}, 2027)',
                 "3つの実績",
+            ),
+            Wrong(
+                '# 練習 4-3\nresult_2027 = ebpm.evaluate(kpis["K10"], {"2025": 118, "2026": 110, "2027": 99}, 2027)',
+                "文字列",
+            ),
+            Wrong(
+                '# 練習 4-3\nresult_2027 = ebpm.evaluate(kpis["K10"], {2025: 118, 2026: 110}, 2027)',
+                "2027: 99",
             ),
             Wrong(
                 '# 練習 4-3\nresult_2027 = ebpm.evaluate(kpis["K10"], {2025: 118, 2026: 110, 2027: 99}, 2026)',

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import polars as pl
+
 from ebpm.exercises.core import Answers, Exercise, NotAnswerable, Wrong, as_list, close_enough
 
 
@@ -29,21 +31,27 @@ def _chart_k10(a: Answers) -> str | None:
     if info.get("kpi_id") != "K10":
         return f"グラフの評価の行が K10 ではありません（{info.get('kpi_id')}）。progress から K10 の行を取り出します。"
     if not str(info.get("source", "")).startswith("出典："):
-        return '出典が「出典：」で始まっていません。ebpm.source_line(kpi_sources("K10")) を source= に渡します。'
-    if "推進期間の平均" not in str(info.get("note", "")):
-        return (
-            "（注）に「※推進期間の平均」がありません。K10 の行の target_note を note= に渡します。"
-        )
-    rows = a.con.sql("SELECT kpi_id, value FROM kpi_actual").fetchall()
-    own = {float(v) for k, v in rows if k == "K10"}
+        return '出典が「出典：」で始まっていません。ebpm.source_line(wh.kpi_sources("K10")) を source= に渡します。'
+    from ebpm.warehouse import kpi_history
+
+    history = kpi_history("K10", with_base=True)
+    own = [float(v) for v in history.filter(pl.col("kind") == "実績")["actual"]]
+    base = float(history.filter(pl.col("kind") == "基準値")["actual"].item())
     plotted = _plotted_actuals(chart)
-    strangers = [v for v in plotted if not any(close_enough(v, o) for o in own)]
-    if strangers:
-        owners = sorted({k for k, v in rows if any(close_enough(float(v), s) for s in strangers)})
-        whose = f"（{'・'.join(owners)} の実績）" if owners else ""
+    if not plotted:
         return (
-            f"実績の折れ線に K10 以外の値{whose}が描かれています。"
-            '実績は history_of("K10") を渡します。'
+            "実績の折れ線に点が1つもありません。実績に K10 以外の指標の表を渡していませんか？"
+            '実績は wh.kpi_history("K10", with_base=False) です。'
+        )
+    if any(close_enough(v, base) for v in plotted) and not any(close_enough(o, base) for o in own):
+        return (
+            "基準値（2023年度の129時間）まで実績の点として描かれています。"
+            "基準値はグラフが別の印で描くので、実績は with_base=False で読み出します。"
+        )
+    if any(not any(close_enough(v, o) for o in own) for v in plotted):
+        return (
+            "実績の折れ線に K10 以外の値が描かれています。"
+            '実績は wh.kpi_history("K10", with_base=False) を渡します。'
         )
     return None
 
@@ -84,35 +92,40 @@ EXERCISES = (
             'row_k10 = progress.filter(pl.col("kpi_id") == "K10").row(0, named=True)\n'
             "chart_k10 = charts.kpi_trend_chart(\n"
             "    row_k10,\n"
-            '    history_of("K10"),\n'
-            '    source=ebpm.source_line(kpi_sources("K10")),\n'
-            '    note=row_k10["target_note"],\n'
+            '    wh.kpi_history("K10", with_base=False),\n'
+            '    source=ebpm.source_line(wh.kpi_sources("K10")),\n'
             "    bands=bands,\n"
             ")\n"
             "chart_k10"
         ),
         judge=_chart_k10,
-        look="4「KPI のグラフ」の kpi_trend_chart と、3 の history_of",
+        look="3「問いから始める」の kpi_history と kpi_sources、4「KPI のグラフ」",
         wrong=(
             Wrong(
                 '# 練習 5-1\nrow_k10 = progress.filter(pl.col("kpi_id") == "K10").row(0, named=True)\n'
-                'chart_k10 = charts.kpi_trend_chart(row_k10, history_of("K09"), '
-                'source=ebpm.source_line(kpi_sources("K10")), note=row_k10["target_note"])',
+                'chart_k10 = charts.kpi_trend_chart(row_k10, wh.kpi_history("K09", with_base=False), '
+                'source=ebpm.source_line(wh.kpi_sources("K10")))',
+                "点が1つもありません",
+            ),
+            Wrong(
+                '# 練習 5-1\nrow_k10 = progress.filter(pl.col("kpi_id") == "K10").row(0, named=True)\n'
+                'chart_k10 = charts.kpi_trend_chart(row_k10, history.drop("kpi_id"), '
+                'source=ebpm.source_line(wh.kpi_sources("K10")))',
                 "K10 以外の値",
             ),
             Wrong(
                 '# 練習 5-1\nrow_k10 = progress.filter(pl.col("kpi_id") == "K10").row(0, named=True)\n'
-                'chart_k10 = charts.kpi_trend_chart(row_k10, history_of("K10"), '
-                'source=ebpm.source_line(kpi_sources("K10")))',
-                "推進期間の平均",
+                'chart_k10 = charts.kpi_trend_chart(row_k10, wh.kpi_history("K10"), '
+                'source=ebpm.source_line(wh.kpi_sources("K10")))',
+                "with_base=False",
             ),
             Wrong(
-                '# 練習 5-1\nchart_k10 = charts.kpi_trend_chart(row, history_of("K10"), source=source)',
+                '# 練習 5-1\nchart_k10 = charts.kpi_trend_chart(row, wh.kpi_history("K10", with_base=False), source=source)',
                 "K10 ではありません",
             ),
         ),
         minutes=10,
-        taught="02 の filter、05 の 3〜4（history_of・kpi_trend_chart）",
+        taught="02 の filter、05 の 3〜4（kpi_history・kpi_sources・kpi_trend_chart）",
     ),
     Exercise(
         id="5-2",

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from statistics import NormalDist
-
 from ebpm.exercises.core import (
     Answers,
     Exercise,
     NotAnswerable,
     Wrong,
     as_number,
-    known_wrong,
 )
 
 _LABELS = {"改善", "現状維持", "悪化"}
@@ -60,43 +57,38 @@ def _judge_deadband(a: Answers) -> str | None:
     return None
 
 
-def _n_per_wave(p_before: float, p_after: float, power: float = 0.8) -> float:
-    z_alpha, z_power = NormalDist().inv_cdf(0.975), NormalDist().inv_cdf(power)
-    p_mean = (p_before + p_after) / 2
-    spread = (
-        z_alpha * (2 * p_mean * (1 - p_mean)) ** 0.5
-        + z_power * (p_before * (1 - p_before) + p_after * (1 - p_after)) ** 0.5
-    )
-    return spread**2 / (p_after - p_before) ** 2
-
-
-_PERCENT_HINT = "割合を % のまま（30.8）渡していませんか。n_per_wave には 0.308 のように 0〜1 の小数で渡します。"
-
-
 def _n_k08(a: Answers) -> str | None:
-    if isinstance(a.value, complex):
-        return _PERCENT_HINT
+    from ebpm.survey import sample_size_per_wave
+
     answer = as_number(a.value, what="n_k08")
-    expected = _n_per_wave(0.308, 0.338)
-    if abs(answer - expected) <= 1:  # as computed, rounded, or rounded up
+    expected = sample_size_per_wave(3.0, base_percent=30.8)
+    if abs(answer - expected) <= 1:  # as returned, or computed by hand and rounded
         return None
-    hint = known_wrong(
-        answer,
-        {
-            _n_per_wave(
-                0.308, 0.338, power=0.5
-            ): "検出力 50% の回答数です。power は既定の 0.8（80%）のままにします。",
-            _n_per_wave(
-                0.461, 0.491
-            ): "K02（46.1% → 49.1%）の回答数です。K08 は 30.8% → 33.8% です。",
-        },
-        min_decimals=0,
+    typical = {
+        sample_size_per_wave(3.0): (
+            "基準の割合を指定していないので、50% として計算されています。"
+            "K08 の基準値 30.8% を base_percent=30.8 で渡します。"
+        ),
+        sample_size_per_wave(3.0, base_percent=30.8, power=0.5): (
+            "検出力 50% の回答数です。power は既定の 0.8（80%）のままにします。"
+        ),
+        sample_size_per_wave(3.0, base_percent=46.1): (
+            "K02（基準値 46.1%）の回答数です。K08 の基準値は 30.8% です。"
+        ),
+        sample_size_per_wave(0.03, base_percent=0.308): (
+            "割合を 0〜1 の小数（0.03、0.308）で渡していませんか。"
+            "sample_size_per_wave には % の数字のまま（3.0、30.8）渡します。"
+        ),
+        sample_size_per_wave(33.8, base_percent=30.8): (
+            "1つめの引数が変化後の割合（33.8）になっています。1つめは変化の大きさ（3.0ポイント）です。"
+        ),
+    }
+    for value, hint in typical.items():
+        if abs(answer - value) <= 1:
+            return hint
+    return (
+        f"値が違います（{answer:,.0f}）。sample_size_per_wave(3.0, base_percent=30.8) で求めます。"
     )
-    if hint:
-        return hint
-    if answer < 10:
-        return _PERCENT_HINT
-    return f"値が違います（{answer:,.0f}）。n_per_wave(0.308, 0.338) で求めます。"
 
 
 EXERCISES = (
@@ -122,7 +114,7 @@ EXERCISES = (
             "judge_deadband(30.8, 33.8)"
         ),
         judge=_judge_deadband,
-        look="5「±3ポイント未満は現状維持」と「小数の差は丸めてから比べる」、01 の 5（if）",
+        look="6「±3ポイント未満は現状維持」と「小数の差は丸めてから比べる」、01 の 5（if）",
         wrong=(
             Wrong(
                 "# 練習 6-1\ndef judge_deadband(before, after, band=3.0):\n    change = after - before\n"
@@ -150,22 +142,36 @@ EXERCISES = (
             ),
         ),
         minutes=12,
-        taught="01 の 4〜5（def・if）、06 の 5（丸めてから比べる）",
+        taught="01 の 4〜5（def・if）、06 の 6（丸めてから比べる）",
     ),
     Exercise(
         id="6-2",
         answers=("n_k08",),
         stub="# 練習 6-2（None を式に書き換えて、このセルを実行します）\nn_k08 = None",
-        solution="# 練習 6-2\nn_k08 = n_per_wave(0.308, 0.338)\nn_k08",
+        solution="# 練習 6-2\nn_k08 = sample_size_per_wave(3.0, base_percent=30.8)\nn_k08",
         judge=_n_k08,
-        look="6「変化を見分けるのに必要な回答数（検出力 80%）」",
+        look="7「変化を見分けるのに必要な回答数（検出力 80%）」",
+        uses=("sample_size_per_wave",),
         wrong=(
-            Wrong("# 練習 6-2\nn_k08 = n_per_wave(30.8, 33.8)", "% のまま"),
-            Wrong("# 練習 6-2\nn_k08 = n_per_wave(0.308, 0.338, power=0.5)", "検出力 50%"),
-            Wrong("# 練習 6-2\nn_k08 = n_per_wave(0.461, 0.491)", "K02"),
+            Wrong("# 練習 6-2\nn_k08 = sample_size_per_wave(3.0)", "base_percent=30.8"),
+            Wrong(
+                "# 練習 6-2\nn_k08 = sample_size_per_wave(3.0, base_percent=30.8, power=0.5)",
+                "検出力 50%",
+            ),
+            Wrong("# 練習 6-2\nn_k08 = sample_size_per_wave(3.0, base_percent=46.1)", "K02"),
+            Wrong(
+                "# 練習 6-2\nn_k08 = sample_size_per_wave(0.03, base_percent=0.308)",
+                "% の数字のまま",
+            ),
+            Wrong(
+                "# 練習 6-2\nn_k08 = sample_size_per_wave(33.8, base_percent=30.8)", "変化の大きさ"
+            ),
+            Wrong("# 練習 6-2\nn_k08 = 3813", "直接書き込んで"),
         ),
-        also_right=("# 練習 6-2\nimport math\n\nn_k08 = math.ceil(n_per_wave(0.308, 0.338))",),
+        also_right=(
+            "# 練習 6-2\nn_k08 = sample_size_per_wave(change_points=3.0, base_percent=30.8, power=0.8)",
+        ),
         minutes=5,
-        taught="01 の 4（関数を呼ぶ）、06 の 6（検出力）",
+        taught="01 の 4（関数を呼ぶ）、06 の 7（検出力と sample_size_per_wave）",
     ),
 )

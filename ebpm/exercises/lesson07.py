@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from ebpm.exercises import data
 from ebpm.exercises.core import Answers, Exercise, Wrong, as_number, known_wrong, number_hint
 
 
 def _overtime(a: Answers) -> Any:
-    return a.con.sql("SELECT * FROM sample_overtime_monthly").pl()
+    return data.overtime()
 
 
 def _mean_2024(a: Answers) -> str | None:
@@ -60,6 +61,27 @@ def _august_index(a: Answers) -> str | None:
         min_decimals=0,
     )
     return hint or number_hint(answer, by_month[8], min_decimals=2, percent=False)
+
+
+def _needed_95(a: Answers) -> str | None:
+    answer = as_number(a.value, what="needed_95")
+    hint = known_wrong(
+        answer,
+        {
+            95 * 3 - 120: "2026・2027年度の合計になっています。2年度で割って平均にします。",
+            (95 - 120)
+            / 2: "式の組み立てが違います。3年度の合計（95 × 3）から2025年度の120を引き、2で割ります。",
+            (100 * 3 - 120)
+            / 2: "目標を100時間で計算しています。この練習では3年度の平均を95時間にします。",
+            95 * 3
+            - 120
+            / 2: "割り算が先に計算されています。(95 * 3 - 120) のようにかっこで囲んでから 2 で割ります。",
+            (95 * 3 - 120)
+            / 3: "3で割っています。2025年度の分を引いた残りは2026・2027年度の2年度分なので、2で割ります。",
+        },
+        min_decimals=1,
+    )
+    return hint or number_hint(answer, (95 * 3 - 120) / 2, min_decimals=1, percent=False)
 
 
 EXERCISES = (
@@ -126,5 +148,23 @@ EXERCISES = (
         ),
         minutes=5,
         taught="02 の 3（年度の月）、07 の 3（季節指数）",
+    ),
+    Exercise(
+        id="7-3",
+        answers=("needed_95",),
+        stub="# 練習 7-3（None を式に書き換えて、このセルを実行します）\nneeded_95 = None",
+        solution="# 練習 7-3\nneeded_95 = (95 * 3 - 120) / 2\nneeded_95",
+        judge=_needed_95,
+        uses=("120",),
+        look="4「推進期間の平均から逆算する」",
+        wrong=(
+            Wrong("# 練習 7-3\nneeded_95 = 95 * 3 - 120", "2年度で割って"),
+            Wrong("# 練習 7-3\nneeded_95 = (100 * 3 - 120) / 2", "95時間"),
+            Wrong("# 練習 7-3\nneeded_95 = 95 * 3 - 120 / 2", "割り算が先"),
+            Wrong("# 練習 7-3\nneeded_95 = (95 * 3 - 120) / 3", "2で割ります"),
+            Wrong("# 練習 7-3\nneeded_95 = 82.5", "直接書き込んで"),
+        ),
+        minutes=5,
+        taught="00 の 7（式）、07 の 4（逆算）",
     ),
 )

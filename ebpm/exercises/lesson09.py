@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from ebpm.exercises import data
 from ebpm.exercises.core import Answers, Exercise, Wrong, as_number, known_wrong, number_hint
 
-START = dt.date(2022, 10, 1)
+START = data.E_APPROVAL_START
 
 
 def _paper(a: Answers) -> Any:
-    return a.con.sql("SELECT * FROM sample_copy_paper_monthly ORDER BY year, month").pl()
+    return data.paper_by_month()
 
 
 def _per_staff(a: Answers) -> dict[int, float]:
@@ -45,12 +46,8 @@ def _per_staff_2025(a: Answers) -> str | None:
 def _mean_between(a: Answers, first: dt.date, last: dt.date) -> float:
     import polars as pl
 
-    monthly = _paper(a).with_columns(
-        pl.date("year", "month", 1).alias("date"),
-        (pl.col("sheets") / pl.col("staff")).alias("per_staff"),
-    )
-    rows = monthly.filter((pl.col("date") >= first) & (pl.col("date") < last))
-    return float(rows["per_staff"].mean())
+    rows = _paper(a).filter((pl.col("date") >= first) & (pl.col("date") < last))
+    return float(rows["sheets_per_staff"].mean())
 
 
 def _change_2y(a: Answers) -> str | None:

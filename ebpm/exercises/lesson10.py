@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
+from ebpm.exercises import data
 from ebpm.exercises.core import (
     Answers,
     Exercise,
@@ -15,7 +15,7 @@ from ebpm.exercises.core import (
     number_hint,
 )
 
-START = dt.date(2022, 10, 1)
+START = data.E_APPROVAL_START
 
 
 def _its(value: Any, name: str) -> Any:
@@ -43,16 +43,11 @@ def _placebo_2020(a: Answers) -> str | None:
 
 
 def _slope_p(a: Answers) -> str | None:
-    import polars as pl
 
     from ebpm import analysis
 
     answer = as_number(a.value, what="slope_p")
-    paper = a.con.sql("SELECT * FROM sample_copy_paper_monthly ORDER BY year, month").pl()
-    monthly = paper.with_columns(
-        pl.date("year", "month", 1).alias("date"),
-        (pl.col("sheets") / pl.col("staff")).alias("sheets_per_staff"),
-    )
+    monthly = data.paper_by_month()
     options: dict[str, Any] = {
         "time_col": "date",
         "value_col": "sheets_per_staff",

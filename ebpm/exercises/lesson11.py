@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ebpm.exercises import data
 from ebpm.exercises.core import Answers, Exercise, Wrong, as_number, known_wrong, number_hint
 
 TREATED = ["防災管理室", "建設課", "上下水道課"]
@@ -13,7 +14,7 @@ PARTLY = ["総務課", "農林課", "水産課", "都市整備課"]
 def _groups(a: Answers) -> Any:
     import polars as pl
 
-    overtime = a.con.sql("SELECT * FROM sample_overtime_monthly WHERE month IN (9, 10, 11)").pl()
+    overtime = data.overtime().filter(pl.col("month").is_in([9, 10, 11]))
     return (
         overtime.group_by("department", "fiscal_year")
         .agg((pl.col("hours").sum() / pl.col("employee_id").n_unique() / 3).alias("hours_autumn"))

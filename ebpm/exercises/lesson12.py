@@ -25,21 +25,26 @@ def _kamaishi_code(a: Answers) -> str | None:
     return f"「{answer}」は釜石市（03211）の6桁コードではありません。"
 
 
-def _n_markers(a: Answers) -> str | None:
-    answer = as_number(a.value, what="n_markers")
-    from ebpm import ROOT, estat
+def _ofunato_2020(a: Answers) -> str | None:
+    import polars as pl
 
-    fixture = ROOT / "tests" / "fixtures" / "estat" / "stats_data_special.json"
-    frame = estat.parse_file(fixture).frame
-    expected = frame.filter(frame["marker"].is_not_null()).height
-    noted = estat.parse_notes(fixture)["marker"].to_list()
-    if answer == expected:
+    from ebpm import RAW, estat
+
+    response = next((RAW / "estat" / "0003433219").glob("getStatsData_*.json"))
+    frame = estat.parse_file(response).frame.filter(pl.col("area_code") == "03203")
+    by_sex = dict(zip(frame["cat01_label"], frame["value"], strict=True))
+    if a.value is not None and type(a.value).__name__ in {"DataFrame", "Series"}:
+        return '表のままです。1つの数値を取り出します（["value"].item()）。'
+    answer = as_number(a.value, what="ofunato_2020")
+    if answer == by_sex["総数"]:
         return None
-    if answer == frame.filter(frame["marker"].is_in(noted)).height:
-        return "NOTE に載っている記号だけを数えています。全角の「－」のように NOTE にない記号も数えます。"
-    if answer == frame.height - expected:
-        return "値がある行（記号のない行）を数えています。marker が空でない行を数えます（is_not_null）。"
-    return f"{answer:g} 行ではありません。marker 列が空でない行の数を数えます。"
+    if answer == by_sex["男"]:
+        return "男の人口です。cat01_label が「総数」の行を選びます。"
+    if answer == by_sex["女"]:
+        return "女の人口です。cat01_label が「総数」の行を選びます。"
+    if answer == sum(by_sex.values()):
+        return "総数・男・女の3行を足しています（総数を2回数えています）。「総数」の1行だけを選びます。"
+    return f'{answer:,.0f} は大船渡市の総数ではありません。area_code == "03203" と「総数」の2つの条件で絞ります。'
 
 
 EXERCISES = (
@@ -61,22 +66,40 @@ EXERCISES = (
     ),
     Exercise(
         id="12-2",
-        answers=("n_markers",),
-        stub="# 練習 12-2（None を式に書き換えて、このセルを実行します）\nn_markers = None",
-        solution='# 練習 12-2\nn_markers = values.filter(pl.col("marker").is_not_null()).height\nn_markers',
-        judge=_n_markers,
-        look="3「e-Stat の応答をオフラインで表に直す」の marker 列",
+        answers=("ofunato_2020",),
+        stub="# 練習 12-2（None を式に書き換えて、このセルを実行します）\nofunato_2020 = None",
+        solution=(
+            "# 練習 12-2\n"
+            'is_ofunato = pl.col("area_code") == "03203"\n'
+            'is_total = pl.col("cat01_label") == "総数"\n'
+            'ofunato_2020 = values.filter(is_ofunato & is_total)["value"].item()\n'
+            "ofunato_2020"
+        ),
+        judge=_ofunato_2020,
+        look="3「e-Stat の応答をオフラインで表に直す」の values と、02 の「条件を2つ以上つなぐ」",
         wrong=(
             Wrong(
-                '# 練習 12-2\nn_markers = values.filter(pl.col("marker").is_in(["***", "-", "X", "…"])).height',
-                "NOTE にない記号",
+                '# 練習 12-2\nofunato_2020 = values.filter(pl.col("area_code") == "03203")["value"].sum()',
+                "総数を2回",
             ),
             Wrong(
-                '# 練習 12-2\nn_markers = values.filter(pl.col("marker").is_null()).height',
-                "値がある行",
+                '# 練習 12-2\nofunato_2020 = values.filter(\n    (pl.col("area_code") == "03203") & '
+                '(pl.col("cat01_label") == "男")\n)["value"].item()',
+                "男の人口",
+            ),
+            Wrong(
+                '# 練習 12-2\nofunato_2020 = values.filter(\n    (pl.col("area_code") == "03203") & '
+                '(pl.col("cat01_label") == "総数")\n)',
+                "表のまま",
+            ),
+            Wrong(
+                '# 練習 12-2\nofunato_2020 = values.filter(\n    (pl.col("area_code") == 3203) & '
+                '(pl.col("cat01_label") == "総数")\n)["value"].item()',
+                "エラーで止まりました",
             ),
         ),
-        minutes=4,
-        taught="02 の filter、12 の 3（marker）",
+        praise="この 34,739人は速報値です。確定値との違いは 13 で学びます。",
+        minutes=6,
+        taught="02 の filter と &・.item()、03 の団体コード（文字列）、12 の 3",
     ),
 )

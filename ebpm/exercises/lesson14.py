@@ -46,20 +46,13 @@ def _month_check(a: Answers) -> str | None:
 
 def _suspicious(a: Answers) -> str | None:
     values = as_list(a.value, what="suspicious")
-    expected = [
-        row[0]
-        for row in a.con.sql(
-            "SELECT kpi_id FROM kpi_current WHERE unit_corrected IS NOT NULL ORDER BY kpi_id"
-        ).fetchall()
-    ]
+    from ebpm.warehouse import load_kpis
+
+    kpis = load_kpis()
+    expected = sorted(k.kpi_id for k in kpis if k.unit_corrected is not None)
     if values == expected:
         return None
-    all_counts = [
-        row[0]
-        for row in a.con.sql(
-            "SELECT kpi_id FROM kpi_current WHERE name LIKE '%回数' ORDER BY kpi_id"
-        ).fetchall()
-    ]
+    all_counts = sorted(k.kpi_id for k in kpis if k.name.endswith("回数"))
     if values == all_counts:
         return '「回数」で終わる指標をすべて選んでいます。単位が「回」でないもの（!= "回"）に絞ります。'
     if sorted(values) == expected:
@@ -135,9 +128,9 @@ EXERCISES = (
             ),
         ),
         also_right=(
-            "# 練習 14-2\nsuspicious = con.sql(\n"
+            "# 練習 14-2\nsuspicious = wh.sql(\n"
             "    \"SELECT kpi_id FROM kpi_current WHERE name LIKE '%回数' AND unit <> '回' ORDER BY kpi_id\"\n"
-            ').pl()["kpi_id"].to_list()',
+            ')["kpi_id"].to_list()',
         ),
         minutes=8,
         taught="02 の 2（& と ( )）、14 の 4",

@@ -36,8 +36,8 @@ def _applications() -> Any:
     return table
 
 
-def _share(table: Any) -> float:
-    return float(table["申請件数_オンライン"].sum() / table["合計"].sum())
+def _share(table: Any, *, total: str = "合計") -> float:
+    return float(table["申請件数_オンライン"].sum() / table[total].sum())
 
 
 def _online_share_2024(a: Answers) -> str | None:
@@ -60,6 +60,14 @@ def _online_share_2024(a: Answers) -> str | None:
             ): "暦年（2024年1〜12月）で集計しています。年度（fiscal_year）で絞ります。",
             fy[2023]: "2023年度の割合です。2024年度（fiscal_year == 2024）で絞ります。",
             fy[2025]: "2025年度の割合です。2024年度（fiscal_year == 2024）で絞ります。",
+            table.filter(pl.col("fiscal_year") == 2024)["申請件数_オンライン"].sum()
+            / table["合計"].sum(): (
+                "割られる数（オンライン）は2024年度ですが、割る数（合計）がすべての年度の合計です。"
+                "割る数も2024年度に絞った表から求めます。"
+            ),
+            _share(table.filter(pl.col("fiscal_year") == 2024), total="申請件数_窓口"): (
+                "窓口の件数で割っています。申請件数の合計（合計 の列）で割ります。"
+            ),
         },
         min_decimals=2,
     )
@@ -129,6 +137,16 @@ EXERCISES = (
                 'online_share_2024 = fy2024["申請件数_オンライン"].sum() / fy2024["合計"].sum() * 100',
                 "100倍",
             ),
+            Wrong(
+                '# 練習 15-1\nfy2024 = applications.filter(pl.col("fiscal_year") == 2024)\n'
+                'online_share_2024 = fy2024["申請件数_オンライン"].sum() / applications["合計"].sum()',
+                "すべての年度の合計",
+            ),
+            Wrong(
+                '# 練習 15-1\nfy2024 = applications.filter(pl.col("fiscal_year") == 2024)\n'
+                'online_share_2024 = fy2024["申請件数_オンライン"].sum() / fy2024["申請件数_窓口"].sum()',
+                "窓口の件数",
+            ),
         ),
         also_right=(
             '# 練習 15-1\nonline_share_2024 = by_year.filter(pl.col("fiscal_year") == 2024)["オンラインの割合"].item()',
@@ -161,6 +179,15 @@ EXERCISES = (
                 '# 練習 15-2\ntraining_by_department = training.group_by("所属").agg(pl.col("受講時間").sum())',
                 "秘匿していない",
             ),
+            Wrong(
+                "# 練習 15-2\ntraining_by_department = disclosure.safe_aggregate(\n"
+                '    training, by=["所属"], value="受講時間", person_col="職員番号", stats=("sum",), k=3\n)',
+                "10人未満の所属",
+            ),
+        ),
+        also_right=(
+            "# 練習 15-2\ntraining_by_department = disclosure.safe_aggregate(\n"
+            '    training, by="所属", value="受講時間", person_col="職員番号", stats="sum"\n)',
         ),
         minutes=6,
         taught="08 の 2（safe_aggregate と person_col）",
