@@ -61,7 +61,7 @@ def render_spec_formats(
 
     kwargs = render_kwargs()
     out: dict[str, bytes] = {}
-    svg: str | None = None
+    svg = ""
     if any(f in ("png", "svg", "pdf") for f in formats):
         vega = vlc.vegalite_to_vega(spec, vl_version=kwargs.pop("vl_version"))
         svg = vlc.vega_to_svg(vega, **kwargs)
@@ -72,7 +72,7 @@ def render_spec_formats(
             ppi = UNITS_PER_INCH * scale_factor
             out[fmt] = vlc.svg_to_png(svg, scale=scale_factor * 72 / ppi, ppi=ppi)
         elif fmt == "svg":
-            out[fmt] = (svg or "").encode("utf-8")
+            out[fmt] = svg.encode("utf-8")
         elif fmt == "pdf":
             out[fmt] = vlc.svg_to_pdf(svg)
         else:
