@@ -51,52 +51,50 @@ def main() -> None:
     def cold() -> None:
         shutil.rmtree(NATIONAL_CACHE, ignore_errors=True)
 
-    # (figure, its command, what runs first; floor, its command, target ratio or seconds)
-    jobs: list[tuple[str, list[str], Callable[[], None] | None, str, list[str] | None, float]] = [
-        (
-            "ebpm build (national cache cold)",
+    floors = {
+        "import great_expectations": [py, "-c", "import great_expectations"],
+        "import altair, vl_convert": [py, "-c", "import altair, vl_convert"],
+    }
+    # figure: (command, what runs first untimed, its floor or None, target ratio or seconds)
+    figures: dict[str, tuple[list[str], Callable[[], None] | None, str | None, float]] = {
+        "ebpm build (national cache cold)": (
             [*ebpm, "build", "--db", str(db)],
             cold,
             "import great_expectations",
-            [py, "-c", "import great_expectations"],
             1.1,
         ),
-        (
-            "ebpm build (national cache warm)",
+        "ebpm build (national cache warm)": (
             [*ebpm, "build", "--db", str(db)],
             None,
             "import great_expectations",
-            [py, "-c", "import great_expectations"],
             1.1,
         ),
-        (
-            "ebpm report (page, charts, xlsx, docx, pptx)",
+        "ebpm report (page, charts, xlsx, docx, pptx)": (
             [*ebpm, "report", "--db", str(db), "--out", str(tmp / "report")],
             None,
             "import altair, vl_convert",
-            [py, "-c", "import altair, vl_convert"],
             4.0,
         ),
-        ("import ebpm", [py, "-c", "import ebpm"], None, "-", None, 0.3),
-        ("ebpm --help", [*ebpm, "--help"], None, "-", None, 0.3),
-    ]
+        "import ebpm": ([py, "-c", "import ebpm"], None, None, 0.3),
+        "ebpm --help": ([*ebpm, "--help"], None, None, 0.3),
+    }
     seconds([*ebpm, "build", "--db", str(db)])  # the report's warehouse, and warm disk caches
+    times: dict[str, list[float]] = {name: [] for name in [*floors, *figures]}
+    for round_ in range(args.runs):  # a round runs every floor and figure once, side by side
+        for name, argv in floors.items():
+            times[name].append(seconds(argv))
+        for name, (argv, before, _, _) in figures.items():
+            times[name].append(seconds(argv, before))
+        print(f"round {round_ + 1}/{args.runs} done", file=sys.stderr, flush=True)
+    median = {name: statistics.median(values) for name, values in times.items()}
     print(f"{'figure':<46} {'s':>6}  {'floor':<26} {'s':>6} {'ratio':>6} {'target':>8}")
-    for name, argv, before, floor_name, floor_argv, target in jobs:
-        figure: list[float] = []
-        floor: list[float] = []
-        for _ in range(args.runs):
-            if floor_argv is not None:
-                floor.append(seconds(floor_argv))
-            figure.append(seconds(argv, before))
-        mine = statistics.median(figure)
-        if floor:
-            base = statistics.median(floor)
-            ratio = mine / base
-            line = f"{floor_name:<26} {base:>6.2f} {ratio:>5.2f}× {f'≤ {target}×':>8}"
+    for name, (_, _, floor, target) in figures.items():
+        if floor is not None:
+            ratio = median[name] / median[floor]
+            line = f"{floor:<26} {median[floor]:>6.2f} {ratio:>5.2f}× {f'≤ {target}×':>8}"
         else:
-            line = f"{floor_name:<26} {'':>6} {'':>6} {f'≤ {target} s':>8}"
-        print(f"{name:<46} {mine:>6.2f}  {line}", flush=True)
+            line = f"{'-':<26} {'':>6} {'':>6} {f'≤ {target} s':>8}"
+        print(f"{name:<46} {median[name]:>6.2f}  {line}", flush=True)
     shutil.rmtree(tmp, ignore_errors=True)
 
 
