@@ -1,11 +1,22 @@
 #!/usr/bin/env bash
 # Every check: set up, lint, type-check, build the warehouse the notebooks read, then pytest
-# (library + nbval).
+# (library + nbval) on parallel workers.
+#   PYTEST_WORKERS=0 bash scripts/test.sh   # one process (e.g. to debug with -x --pdb)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+# The build mostly waits for Great Expectations' import: overlap it with the linters.
+build_log="$(mktemp)"
+trap 'rm -f "$build_log"' EXIT
+.venv/bin/ebpm build >"$build_log" 2>&1 &
+build=$!
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
-.venv/bin/mypy
-.venv/bin/ebpm build >/dev/null
-.venv/bin/python -m pytest "$@"
+.venv/bin/mypy  # incremental: .mypy_cache keeps what did not change
+if ! wait "$build"; then
+  cat "$build_log" >&2
+  exit 1
+fi
+# Files go to the workers whole (--dist loadfile): a notebook's cells run in order in one kernel,
+# and a module's session fixtures (the built warehouse, the committee pack) are made once per worker.
+.venv/bin/python -m pytest -n "${PYTEST_WORKERS:-2}" --dist loadfile "$@"

@@ -1,9 +1,14 @@
-"""Shared fixtures: a private copy of data/raw and a warehouse built from it."""
+"""Shared fixtures: a private copy of data/raw, a warehouse built from it, the CLI in-process."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
+import os
 import shutil
+import subprocess
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -16,6 +21,50 @@ REALDATA = REPO.parent / "shared" / "realdata"
 
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@contextlib.contextmanager
+def _environment(env: Mapping[str, str] | None) -> Iterator[None]:
+    """``os.environ`` replaced by ``env`` for the block (unchanged when ``None``)."""
+    if env is None:
+        yield
+        return
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def run_ebpm(
+    *args: str, cwd: Path | None = None, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``ebpm ARGS`` run in this process, as the command would: same parser, output, exit code.
+
+    A subprocess would pay Great Expectations' or Altair's import again for every call (seconds
+    each); the entry point itself (``python -m ebpm``) keeps its own subprocess tests. ``env``
+    replaces the whole environment for the run, ``cwd`` the working folder.
+    """
+    from ebpm import paths
+    from ebpm.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with (
+        contextlib.chdir(cwd or Path.cwd()),
+        _environment(env),
+        contextlib.redirect_stdout(out),
+        contextlib.redirect_stderr(err),
+    ):
+        try:
+            code = main(list(args))
+        except SystemExit as done:  # argparse: --help (0) and usage errors (2)
+            code = 0 if done.code is None else done.code if isinstance(done.code, int) else 1
+        finally:
+            paths.set_root(None)  # --root is per run, as in a fresh process
+    return subprocess.CompletedProcess(["ebpm", *args], code, out.getvalue(), err.getvalue())
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import pytest
+from conftest import run_ebpm
 
 from ebpm import paths
 from ebpm.kpi import KPI, evaluate
@@ -18,6 +19,11 @@ DEFINITIONS = paths.RAW / "kpi" / "kpi_definitions.csv"
 
 
 def ebpm(*args: str) -> subprocess.CompletedProcess[str]:
+    """The command in this process (see ``run_ebpm``); the entry point has its own test below."""
+    return run_ebpm(*args)
+
+
+def python_m_ebpm(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "ebpm", *args], capture_output=True, text=True, timeout=120
     )
@@ -244,7 +250,7 @@ def test_shipped_template_lists_current_kpis(tmp_path):
 
 
 def test_help_lists_commands():
-    result = ebpm("--help")
+    result = python_m_ebpm("--help")  # the installed entry point, in a fresh interpreter
     for command in ("init", "build", "status", "report", "template", "samples", "estat", "lab"):
         assert command in result.stdout
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import polars as pl
 import pytest
+from conftest import run_ebpm
 
 from ebpm import charts
 from ebpm.kpi import judged_actual
@@ -27,9 +27,7 @@ is_sample = true
 
 
 def ebpm(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "ebpm", *args], capture_output=True, text=True, timeout=120
-    )
+    return run_ebpm(*args)
 
 
 def status_json(db: Path, fiscal_year: int) -> dict[str, dict[str, object]]:

@@ -15,6 +15,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import run_ebpm
 
 from ebpm import paths
 from ebpm.scaffold import init_workspace
@@ -49,14 +50,7 @@ def ebpm(
     *args: str, cwd: Path, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     environment = {k: v for k, v in os.environ.items() if k != paths.ENV_VAR} | (env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "ebpm", *args],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        cwd=cwd,
-        env=environment,
-    )
+    return run_ebpm(*args, cwd=cwd, env=environment)
 
 
 def svg_text(svg: str) -> str:

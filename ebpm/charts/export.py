@@ -19,7 +19,15 @@ import altair as alt
 
 from ebpm.charts.theme import THEME_NAME, render_kwargs, require_japanese_font
 
-__all__ = ["FORMATS", "PRINT_DPI", "PRINT_SCALE", "chart_to_svg", "render", "save_chart"]
+__all__ = [
+    "FORMATS",
+    "PRINT_DPI",
+    "PRINT_SCALE",
+    "chart_to_svg",
+    "render",
+    "render_formats",
+    "save_chart",
+]
 
 FORMATS: Final = ("png", "svg", "pdf", "json")
 #: Print target: 300 dpi at the chart's physical size (one point per chart unit, as in the PDF).
@@ -36,19 +44,50 @@ def themed_spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
 
 
 def _render_spec(spec: dict[str, Any], fmt: str, scale_factor: float) -> bytes:
+    return render_spec_formats(spec, (fmt,), scale_factor)[fmt]
+
+
+def render_spec_formats(
+    spec: dict[str, Any], formats: Sequence[str], scale_factor: float = PRINT_SCALE
+) -> dict[str, bytes]:
+    """A themed Vega-Lite spec in several formats, drawn once.
+
+    The spec is compiled to Vega once and drawn to SVG once; the PNG and the PDF are
+    rasterised/converted from that SVG (vl-convert's ``svg_to_png``/``svg_to_pdf``): the
+    PNG is byte-identical to ``vegalite_to_png`` and the PDF draws the same page (vl-convert
+    orders a PDF's graphics-state dictionary at random, so no two of its PDFs are byte-equal).
+    """
     import vl_convert as vlc
 
     kwargs = render_kwargs()
-    if fmt == "png":
-        # vl-convert draws at scale * ppi / 72 and writes ppi into the PNG header; one chart
-        # unit is one point, as in the PDF.
-        ppi = UNITS_PER_INCH * scale_factor
-        return vlc.vegalite_to_png(spec, scale=scale_factor * 72 / ppi, ppi=ppi, **kwargs)
-    if fmt == "svg":
-        return vlc.vegalite_to_svg(spec, **kwargs).encode("utf-8")
-    if fmt == "pdf":
-        return vlc.vegalite_to_pdf(spec, **kwargs)
-    return json.dumps(spec, ensure_ascii=False, indent=2).encode("utf-8")
+    out: dict[str, bytes] = {}
+    svg = ""
+    if any(f in ("png", "svg", "pdf") for f in formats):
+        vega = vlc.vegalite_to_vega(spec, vl_version=kwargs.pop("vl_version"))
+        svg = vlc.vega_to_svg(vega, **kwargs)
+    for fmt in formats:
+        if fmt == "png":
+            # vl-convert draws at scale * ppi / 72 and writes ppi into the PNG header; one chart
+            # unit is one point, as in the PDF.
+            ppi = UNITS_PER_INCH * scale_factor
+            out[fmt] = vlc.svg_to_png(svg, scale=scale_factor * 72 / ppi, ppi=ppi)
+        elif fmt == "svg":
+            out[fmt] = svg.encode("utf-8")
+        elif fmt == "pdf":
+            out[fmt] = vlc.svg_to_pdf(svg)
+        else:
+            out[fmt] = json.dumps(spec, ensure_ascii=False, indent=2).encode("utf-8")
+    return out
+
+
+def render_formats(
+    chart: alt.TopLevelMixin, formats: Sequence[str], *, scale_factor: float = PRINT_SCALE
+) -> dict[str, bytes]:
+    """The chart in each of ``formats`` (see :func:`render`), its scenegraph drawn once."""
+    _check_format(formats)
+    _check_scale(scale_factor)
+    require_japanese_font()
+    return render_spec_formats(themed_spec(chart), formats, scale_factor)
 
 
 def _check_format(formats: Sequence[str]) -> None:
@@ -129,8 +168,8 @@ def save_chart(
     spec = themed_spec(chart)
     base.parent.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    for fmt in formats:
+    for fmt, body in render_spec_formats(spec, formats, scale_factor).items():
         target = base.with_name(f"{base.name}.{fmt}")
-        target.write_bytes(_render_spec(spec, fmt, scale_factor))
+        target.write_bytes(body)
         written.append(target)
     return written

@@ -375,13 +375,16 @@ def _position_table(plan: PositionPlan) -> DataTable:
 
 
 def _export(chart: Any, base: Path, formats: Sequence[str]) -> tuple[str, tuple[Path, ...]]:
-    """Write every format once; the SVG file's text (or a fresh SVG) for the page."""
-    from ebpm.charts.export import render, save_chart
+    """Write every format, all drawn from one SVG; that SVG's text for the page."""
+    from ebpm.charts.export import render_formats
 
-    files = save_chart(chart, base, formats)
-    svg_file = next((f for f in files if f.suffix == ".svg"), None)
-    svg = svg_file.read_text(encoding="utf-8") if svg_file else render(chart, "svg").decode("utf-8")
-    return svg, tuple(files)
+    bodies = render_formats(chart, [*dict.fromkeys([*formats, "svg"])])
+    base.parent.mkdir(parents=True, exist_ok=True)
+    files = []
+    for fmt in formats:
+        files.append(base.with_name(f"{base.name}.{fmt}"))
+        files[-1].write_bytes(bodies[fmt])
+    return bodies["svg"].decode("utf-8"), tuple(files)
 
 
 def _charts(data: ContextData) -> list[tuple[str, Any, Any, DataTable]]:

@@ -302,13 +302,12 @@ def _common_notes(data: ReportData) -> list[str]:
 
 
 def _write(chart: Any, base: Path, formats: Sequence[str]) -> tuple[dict[str, Path], str | None]:
-    """Render ``chart`` once per format; returns the files and the SVG text (if rendered)."""
-    from ebpm.charts.export import render
+    """Render ``chart`` once into every format; returns the files and the SVG text (if rendered)."""
+    from ebpm.charts.export import render_formats
 
     base.parent.mkdir(parents=True, exist_ok=True)
     files, svg = {}, None
-    for fmt in formats:
-        body = render(chart, fmt)
+    for fmt, body in render_formats(chart, formats).items():
         if fmt == "svg":
             svg = body.decode("utf-8")
             continue  # written after the text alternative is added

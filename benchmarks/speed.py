@@ -1,0 +1,102 @@
+"""Issue 15's figures beside their floors, as ratios measured in one run (not a test).
+
+    .venv/bin/python benchmarks/speed.py [--runs 3]
+
+Every command runs as users run it, in a fresh process; each round runs a figure right after
+its floor, and the table shows the medians of ``--runs`` rounds and their ratio:
+
+* ``ebpm report`` (page, both chart sets, xlsx, docx, pptx) against
+  ``python -c "import altair, vl_convert"`` (target ≤ 4 ×);
+* ``ebpm build`` with the national table cache emptied first (cold) and kept (warm) against
+  ``python -c "import great_expectations"`` (target ≤ 1.1 ×);
+* ``import ebpm`` and ``ebpm --help`` in seconds (target ≤ 0.3 s each).
+
+The test suite's time (target ≤ 120 s) is ``time bash scripts/test.sh`` (see README).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+NATIONAL_CACHE = ROOT / "data" / "processed" / "cache" / "national"
+
+
+def seconds(argv: list[str], before: Callable[[], None] | None = None) -> float:
+    """Wall seconds of ``argv`` in a fresh process (``before`` runs first, untimed)."""
+    if before is not None:
+        before()
+    start = time.perf_counter()
+    subprocess.run(argv, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=3, help="rounds (medians are printed)")
+    args = parser.parse_args()
+    py = sys.executable
+    tmp = Path(tempfile.mkdtemp(prefix="ebpm-speed-"))
+    db = tmp / "ebpm.duckdb"
+    ebpm = [py, "-m", "ebpm"]
+
+    def cold() -> None:
+        shutil.rmtree(NATIONAL_CACHE, ignore_errors=True)
+
+    floors = {
+        "import great_expectations": [py, "-c", "import great_expectations"],
+        "import altair, vl_convert": [py, "-c", "import altair, vl_convert"],
+    }
+    # figure: (command, what runs first untimed, its floor or None, target ratio or seconds)
+    figures: dict[str, tuple[list[str], Callable[[], None] | None, str | None, float]] = {
+        "ebpm build (national cache cold)": (
+            [*ebpm, "build", "--db", str(db)],
+            cold,
+            "import great_expectations",
+            1.1,
+        ),
+        "ebpm build (national cache warm)": (
+            [*ebpm, "build", "--db", str(db)],
+            None,
+            "import great_expectations",
+            1.1,
+        ),
+        "ebpm report (page, charts, xlsx, docx, pptx)": (
+            [*ebpm, "report", "--db", str(db), "--out", str(tmp / "report")],
+            None,
+            "import altair, vl_convert",
+            4.0,
+        ),
+        "import ebpm": ([py, "-c", "import ebpm"], None, None, 0.3),
+        "ebpm --help": ([*ebpm, "--help"], None, None, 0.3),
+    }
+    seconds([*ebpm, "build", "--db", str(db)])  # the report's warehouse, and warm disk caches
+    times: dict[str, list[float]] = {name: [] for name in [*floors, *figures]}
+    for round_ in range(args.runs):  # a round runs every floor and figure once, side by side
+        for name, argv in floors.items():
+            times[name].append(seconds(argv))
+        for name, (argv, before, _, _) in figures.items():
+            times[name].append(seconds(argv, before))
+        print(f"round {round_ + 1}/{args.runs} done", file=sys.stderr, flush=True)
+    median = {name: statistics.median(values) for name, values in times.items()}
+    print(f"{'figure':<46} {'s':>6}  {'floor':<26} {'s':>6} {'ratio':>6} {'target':>8}")
+    for name, (_, _, floor, target) in figures.items():
+        if floor is not None:
+            ratio = median[name] / median[floor]
+            line = f"{floor:<26} {median[floor]:>6.2f} {ratio:>5.2f}× {f'≤ {target}×':>8}"
+        else:
+            line = f"{'-':<26} {'':>6} {'':>6} {f'≤ {target} s':>8}"
+        print(f"{name:<46} {median[name]:>6.2f}  {line}", flush=True)
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
