@@ -43,4 +43,7 @@ def test_build_refuses_a_sidecar_whose_table_id_is_markup(ws, capsys, tmp_path):
     capsys.readouterr()
     err = refused(ws, capsys)
     data_file = sidecar.name.removesuffix(".provenance.json")
-    assert f"{data_file}: 統計表ID「<img src=x onerror=alert(1)>」は e-Stat の統計表IDの形ではありません" in err
+    assert (
+        f"{data_file}: 統計表ID「<img src=x onerror=alert(1)>」は e-Stat の統計表IDの形ではありません"
+        in err
+    )

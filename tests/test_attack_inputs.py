@@ -9,7 +9,6 @@ import os
 from pathlib import Path
 
 import openpyxl
-import pytest
 from test_hardening_inputs import BAD, actual, base, built, describe, put, refused, ws
 
 from ebpm.readers import MAX_CELL_TEXT
@@ -58,7 +57,10 @@ def test_a_cell_longer_than_the_limit_is_refused(ws, capsys):
     note = "あ" * (MAX_CELL_TEXT + 1)
     put(ws[0], "x.csv", ",".join(HEADER) + f"\nK01,2026,15,,総務課,{note},\n")
     err = refused(ws, capsys)
-    assert "kpi/actuals/x.csv 2行目 note列: 文字が多すぎます（1,001字。1つのセルは1,000字以内です）" in err
+    assert (
+        "kpi/actuals/x.csv 2行目 note列: 文字が多すぎます（1,001字。1つのセルは1,000字以内です）"
+        in err
+    )
 
 
 # --- Excel layouts that read as blanks -----------------------------------------------------
@@ -166,7 +168,7 @@ def test_a_provenance_url_that_is_not_a_web_address_is_refused(ws, capsys):
 def test_a_control_character_in_provenance_is_refused(ws, capsys):
     path = ws[0] / "kpi" / "actuals" / "SOURCES.toml"
     path.write_text(
-        path.read_text(encoding="utf-8").replace("title = \"", 'title = "\\u0007', 1),
+        path.read_text(encoding="utf-8").replace('title = "', 'title = "\\u0007', 1),
         encoding="utf-8",
     )
     err = refused(ws, capsys)
