@@ -135,9 +135,11 @@ def _describe(meta: dict[str, object], where: str) -> dict[str, object]:
                 "（Excel・Word に書き出せないため、その文字を削除してください）"
             )
     url = text("url")
-    if url and not re.match(r"https?://[^\s/]+", url, re.IGNORECASE):
+    # Shown as text (「不明」 is a fair value), but never a script or file address.
+    scheme = re.match(r"\s*([A-Za-z][A-Za-z0-9+.-]*):", url or "")
+    if scheme and scheme.group(1).lower() not in ("http", "https"):
         raise ManifestError(
-            f"{where}: url「{url[:80]}」は Web のアドレスではありません"
+            f"{where}: url「{url[:80]}」は Web のアドレスではありません"  # type: ignore[index]
             "（https:// か http:// で始まるアドレスを書くか、url の行を削除してください）"
         )
     return {
