@@ -173,3 +173,22 @@ def test_a_control_character_in_provenance_is_refused(ws, capsys):
     )
     err = refused(ws, capsys)
     assert "出典情報の title に制御文字" in err
+
+
+# --- a file saved while the build runs -----------------------------------------------------
+
+
+def test_a_file_changed_during_the_build_is_refused(ws, capsys, monkeypatch):
+    # The steward saves the actuals after the build hashed them and before it swaps in.
+    from ebpm.warehouse import sources
+
+    path = put(ws[0], "x.csv", ",".join(HEADER) + "\nK01,2026,15,,総務課,,\n")
+    read_strategy = sources.read_strategy
+
+    def save_meanwhile(raw_dir, today):
+        path.write_text(",".join(HEADER) + "\nK01,2026,16,,総務課,,\n", encoding="utf-8")
+        return read_strategy(raw_dir, today)
+
+    monkeypatch.setattr(sources, "read_strategy", save_meanwhile)
+    err = refused(ws, capsys)
+    assert "kpi/actuals/x.csv: ビルドの途中でファイルが変更（または削除）されました" in err
