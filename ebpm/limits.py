@@ -51,6 +51,7 @@ __all__ = [
     "RECORDS_TABLE",
     "SAMPLE_TABLE",
     "ZIP_MAGIC",
+    "ErrorCell",
     "FormulaCell",
     "LimitError",
     "Limits",
@@ -218,13 +219,29 @@ class FormulaCell:
 
 
 @dataclass(frozen=True)
+class ErrorCell:
+    """A cell holding an Excel error (``#DIV/0!``, ``#REF!``…), which reads as blank."""
+
+    ref: str
+    row: int
+    column: str
+    error: str
+
+
+@dataclass(frozen=True)
 class XlsxReport:
-    """What :func:`check_xlsx` measured: the first sheet's size and its value-less formulas."""
+    """What :func:`check_xlsx` measured: the first sheet's size and the cells that read blank.
+
+    ``error_cells`` and ``merged`` (ranges such as ``E2:E3``, whose cells other than the
+    top-left one read blank) are those of the first sheet.
+    """
 
     rows: int
     columns: int
     cells: int
     formulas_without_value: tuple[FormulaCell, ...]
+    error_cells: tuple[ErrorCell, ...] = ()
+    merged: tuple[str, ...] = ()
 
 
 def _column_number(letters: str) -> int:
@@ -259,9 +276,12 @@ class _SheetScan:
         self.row = 0
         self.column = 0
         self.cell_ref: str | None = None
-        self.in_cell = self.in_value = self.string_result = False
+        self.in_cell = self.in_value = self.string_result = self.error_result = False
         self.has_formula = self.has_value = False
+        self.value_text = ""
         self.formulas: list[FormulaCell] = []
+        self.errors: list[ErrorCell] = []
+        self.merged: list[str] = []
         self.parser = expat.ParserCreate()
         if measure:
             self.parser.StartElementHandler = self.start
@@ -311,6 +331,8 @@ class _SheetScan:
             self.cell_ref = f"{_column_letters(self.column)}{row}"
             self.in_cell, self.has_formula, self.has_value = True, False, False
             self.string_result = attrs.get("t") == "str"
+            self.error_result = attrs.get("t") == "e"
+            self.value_text = ""
             if self.cells > self.limits.max_cells:
                 self._check_range(self.cell_ref)
         elif self.in_cell and tag == "f":
@@ -328,6 +350,8 @@ class _SheetScan:
             self._grow(self.row, self.columns)
         elif tag == "dimension":
             self._dimension(attrs.get("ref", ""))
+        elif tag == "mergeCell" and self.want_formulas and len(self.merged) < 100:
+            self.merged.append(attrs.get("ref", ""))
 
     def _dimension(self, ref: str) -> None:
         last = ref.split(":")[-1]
@@ -351,6 +375,8 @@ class _SheetScan:
     def text(self, data: str) -> None:
         if self.in_value and data.strip():
             self.has_value = True  # an empty <v/> is what a formula never calculated leaves
+            if self.error_result and len(self.value_text) < 20:
+                self.value_text += data.strip()
 
     def end(self, name: str) -> None:
         tag = _local(name)
@@ -362,6 +388,19 @@ class _SheetScan:
                 assert found is not None
                 self.formulas.append(
                     FormulaCell(self.cell_ref, int(found.group(2)), found.group(1))
+                )
+            if (
+                self.want_formulas
+                and self.error_result
+                and self.cell_ref
+                and len(self.errors) < 100
+            ):
+                found = _CELL_REF.match(self.cell_ref)
+                assert found is not None
+                self.errors.append(
+                    ErrorCell(
+                        self.cell_ref, int(found.group(2)), found.group(1), self.value_text[:20]
+                    )
                 )
             self.in_cell = False
 
@@ -452,7 +491,14 @@ def check_xlsx(data: bytes, label: str, limits: Limits) -> XlsxReport:
                     f"（{expat.ErrorString(error.code)}。Excel で開き直して保存してください）",
                 ) from None
             if is_sheet and scan is not None and (report is None or part.filename == first):
-                report = XlsxReport(scan.rows, scan.columns, scan.cells, tuple(scan.formulas))
+                report = XlsxReport(
+                    scan.rows,
+                    scan.columns,
+                    scan.cells,
+                    tuple(scan.formulas),
+                    tuple(scan.errors),
+                    tuple(scan.merged),
+                )
     return report or XlsxReport(0, 0, 0, ())
 
 

@@ -98,6 +98,10 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+#: Characters XML cannot hold (the workbook, Word and slides print provenance) and bidi overrides.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
 def _as_date(value: object, where: str) -> dt.date:
     if isinstance(value, dt.datetime):
         return value.date()
@@ -123,6 +127,21 @@ def _describe(meta: dict[str, object], where: str) -> dict[str, object]:
         value = meta.get(key)
         return str(value) if value not in (None, "") else None
 
+    for key in ("title", "publisher", "licence", "url", "processing", "credit", "notes"):
+        value = text(key)
+        if value and _CONTROL.search(value):
+            raise ManifestError(
+                f"{where}: 出典情報の {key} に制御文字（\\u0007 など）が含まれています"
+                "（Excel・Word に書き出せないため、その文字を削除してください）"
+            )
+    url = text("url")
+    # Shown as text (「不明」 is a fair value), but never a script or file address.
+    scheme = re.match(r"\s*([A-Za-z][A-Za-z0-9+.-]*):", url or "")
+    if scheme and scheme.group(1).lower() not in ("http", "https"):
+        raise ManifestError(
+            f"{where}: url「{url[:80]}」は Web のアドレスではありません"  # type: ignore[index]
+            "（https:// か http:// で始まるアドレスを書くか、url の行を削除してください）"
+        )
     return {
         "title": str(meta["title"]),
         "publisher": str(meta["publisher"]),
@@ -288,6 +307,35 @@ def _check_name(rel: str) -> None:
         )
 
 
+def _link_errors(raw_dir: Path) -> list[str]:
+    """Links under ``raw_dir`` that point outside it or nowhere (refused, never followed).
+
+    A link to a file elsewhere (another department's share, ``/etc/passwd``) would make the
+    build read, hash and publish a file nobody put in ``data/raw``.
+    """
+    base = raw_dir.resolve()
+    errors: list[str] = []
+    for path in sorted(raw_dir.rglob("*")):
+        if not path.is_symlink() or any(
+            part.startswith(".") for part in path.relative_to(raw_dir).parts
+        ):
+            continue
+        rel = shown_name(path.relative_to(raw_dir).as_posix())
+        target = path.resolve()
+        if not target.exists():
+            errors.append(
+                f"{rel}: リンク（ショートカット）の先のファイルがありません"
+                "（リンクを削除し、ファイルそのものを data/raw に置いてください）"
+            )
+        elif not target.is_relative_to(base):
+            errors.append(
+                f"{rel}: data/raw の外（{shown_name(str(target))[:120]}）を指すリンクです。"
+                "ebpm は data/raw の中のファイルだけを読みます（リンクを削除し、"
+                "ファイルそのものを data/raw にコピーしてください）"
+            )
+    return errors
+
+
 def scan_raw(raw_dir: Path) -> list[Provenance]:
     """Describe every data file under ``raw_dir``; sorted by path.
 
@@ -297,6 +345,9 @@ def scan_raw(raw_dir: Path) -> list[Provenance]:
         When a file has no description, listing every such file.
     """
     raw_dir = Path(raw_dir)
+    links = _link_errors(raw_dir)
+    if links:
+        raise ManifestError("\n".join(links))
     records: list[Provenance] = []
     undescribed: list[str] = []
     cache: dict[Path, dict[str, dict[str, object]]] = {}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,13 @@ __all__ = [
 ROW = "_row"
 FILE = "_file"
 TABLE_SUFFIXES = (".csv", ".xlsx", ".xls")
+#: Longest text in one cell: far above any name or note, far below Excel's 32,767 limit.
+MAX_CELL_TEXT = 1000
+#: Characters that XML (so xlsx, docx, pptx) cannot hold, and invisible ones that change
+#: how text reads (bidi overrides, zero-width space): refused with the cell named.
+_BAD_CHARACTERS = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u2060\ufeff\u202a-\u202e\u2066-\u2069]"
+)
 
 
 @dataclass(frozen=True)
@@ -77,6 +85,23 @@ class Column:
     required: bool = True
     #: An id: NFKC-normalised, and two spellings of one id (K05 and Ｋ０５) are refused.
     identifier: bool = False
+
+
+def _cell_text_error(cell: str) -> str | None:
+    """Why a cell's text cannot be stored and printed, or None."""
+    if len(cell) > MAX_CELL_TEXT:
+        return (
+            f"文字が多すぎます（{len(cell):,}字。1つのセルは{MAX_CELL_TEXT:,}字以内です）。"
+            "長い説明は要約して入力してください"
+        )
+    found = _BAD_CHARACTERS.search(cell)
+    if found:
+        return (
+            f"目に見えない制御文字（U+{ord(found.group()):04X}、{found.start() + 1}文字目）が"
+            "含まれています。ほかのソフトから貼り付けたときに入ることがあります。"
+            "この文字を削除するか、セルの内容を入力し直してください"
+        )
+    return None
 
 
 def _code(value: str) -> str:
@@ -257,7 +282,7 @@ def _decode_csv(data: bytes, label: str) -> str:
             ]
         )
     try:
-        return data.decode(jp.sniff_encoding(data))
+        text = data.decode(jp.sniff_encoding(data))
     except UnicodeDecodeError:
         raise BuildError(
             [
@@ -267,6 +292,9 @@ def _decode_csv(data: bytes, label: str) -> str:
                 )
             ]
         ) from None
+    if "\r" in text and "\n" not in text:  # old Mac line ends (「CSV（Macintosh）」 in Excel)
+        text = text.replace("\r", "\n")
+    return text
 
 
 def _xlsx_cells(data: bytes, label: str) -> pl.DataFrame:
@@ -274,19 +302,36 @@ def _xlsx_cells(data: bytes, label: str) -> pl.DataFrame:
         report = limits.check_xlsx(data, label, limits.KPI_TABLE)
     except limits.LimitError as error:
         raise BuildError([InputError(label, error.reason)]) from None
-    if report.formulas_without_value:
-        raise BuildError(
-            [
-                InputError(
-                    label,
-                    f"{cell.ref}セルは数式ですが、計算結果が保存されていません"
-                    "（Excel で開いて上書き保存するか、値として貼り付けてください）",
-                    cell.row,
-                    cell.column,
-                )
-                for cell in report.formulas_without_value
-            ]
+    blank_cells = [
+        InputError(
+            label,
+            f"{cell.ref}セルは数式ですが、計算結果が保存されていません"
+            "（Excel で開いて上書き保存するか、値として貼り付けてください）",
+            cell.row,
+            cell.column,
         )
+        for cell in report.formulas_without_value
+    ]
+    blank_cells += [
+        InputError(
+            label,
+            f"{cell.ref}セルは Excel のエラー（{cell.error or '#…'}）です"
+            "（数式の参照先や割り算を直して値が出るようにするか、値を入力してください）",
+            cell.row,
+            cell.column,
+        )
+        for cell in report.error_cells
+    ]
+    blank_cells += [
+        InputError(
+            label,
+            f"{ref} は結合されたセルです。結合したセルは左上のセルにしか値がなく、ほかの行・列は"
+            "空欄として読まれます（「セルを結合して中央揃え」を解除し、各行に値を入力してください）",
+        )
+        for ref in report.merged
+    ]
+    if blank_cells:
+        raise BuildError(blank_cells)
     try:
         return pl.read_excel(
             io.BytesIO(data), has_header=False, infer_schema_length=0, raise_if_empty=False
@@ -295,6 +340,21 @@ def _xlsx_cells(data: bytes, label: str) -> pl.DataFrame:
         raise BuildError(
             [InputError(label, f"Excel ファイルを読めません（{_XLSX_FIX}。詳細: {error}）")]
         ) from None
+
+
+def _sheet_names(data: bytes) -> list[str]:
+    """The sheet names of an xlsx in their order (for messages); empty if unreadable."""
+    import html
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as book:
+            workbook = book.read("xl/workbook.xml")[: 1 << 20].decode("utf-8", "replace")
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
+        return []
+    return [
+        html.unescape(n) for n in re.findall(r'<(?:\w+:)?sheet\b[^>]*?\bname="([^"]*)"', workbook)
+    ]
 
 
 def _xls_text(value: object, kind: int, datemode: int) -> str | None:
@@ -409,6 +469,7 @@ class _Cells:
     written: list[str]
     headers: list[str]
     body: pl.DataFrame  # columns column_0 … as text, plus ROW (the Excel row number)
+    sheets: tuple[str, ...] = ()  # an xlsx's sheet names, first one read
 
 
 def _read_cells(path: Path, label: str, allow_empty: bool = False) -> _Cells:
@@ -418,6 +479,9 @@ def _read_cells(path: Path, label: str, allow_empty: bool = False) -> _Cells:
     definition files start that way).
     """
     grid = _grid(path, label)
+    sheets: tuple[str, ...] = ()
+    if path.suffix.lower() == ".xlsx" and path.is_file():
+        sheets = tuple(_sheet_names(path.read_bytes()))
     grid = grid.rename({c: f"column_{i}" for i, c in enumerate(grid.columns)})
     if grid.height == 0:
         raise BuildError(
@@ -430,9 +494,49 @@ def _read_cells(path: Path, label: str, allow_empty: bool = False) -> _Cells:
     body = body.filter(~blank)
     if body.height == 0 and not allow_empty:
         raise BuildError(
-            [InputError(label, "データ行がありません（見出しの下に1行以上入力してください）")]
+            [
+                InputError(
+                    label,
+                    "データ行がありません（見出しの下に1行以上入力してください）"
+                    + _other_sheets_hint(sheets),
+                )
+            ]
         )
-    return _Cells(written, [jp.normalize_text(h) for h in written], body)
+    return _Cells(written, [jp.normalize_text(h) for h in written], body, sheets)
+
+
+def _other_sheets_hint(sheets: Sequence[str]) -> str:
+    if len(sheets) < 2:
+        return ""
+    return (
+        f"。ebpm は最初のシート「{sheets[0]}」だけを読みます。ほかのシートに入力したときは、"
+        f"そのシートを先頭に移してください（このファイルのシート: {'、'.join(sheets[:10])}）"
+    )
+
+
+def _layout_hint(cells: _Cells, columns: Sequence[Column]) -> str | None:
+    """Why the header row lacks the columns, when the cause is plain: a title row above the
+    header, a tab- or semicolon-separated file, or the table on another sheet."""
+    required = [c for c in columns if c.required]
+    first = cells.written[0] if cells.written else ""
+    for mark, name in (("\t", "タブ"), (";", "セミコロン（;）")):
+        if len([h for h in cells.written if h]) == 1 and mark in first:
+            parts = {jp.normalize_text(part) for part in first.split(mark)}
+            if all(parts & set(c.aliases) for c in required):
+                return (
+                    f"列が{name}で区切られています。ebpm はコンマ区切りの CSV を読みます"
+                    "（Excel で開き「CSV UTF-8（コンマ区切り）」として保存し直してください）"
+                )
+    for values in cells.body.head(10).iter_rows(named=True):
+        texts = {jp.normalize_text(str(v)) for k, v in values.items() if k != ROW and v}
+        if all(texts & set(c.aliases) for c in required):
+            return (
+                f"見出しが{values[ROW]}行目にあります。ebpm は1行目を見出しとして読みます"
+                "（その上の表題などの行を削除して、見出しを1行目にしてください）"
+            )
+    if len(cells.sheets) > 1:
+        return "1行目に見出しがありません" + _other_sheets_hint(cells.sheets)
+    return None
 
 
 def _pick_columns(
@@ -513,6 +617,10 @@ def read_table(
         return pl.DataFrame(), [e for e in error.errors if isinstance(e, InputError)]
     picked, errors = _pick_columns(cells, columns, label)
     if errors:
+        missing = any(picked[c.name] is None for c in columns if c.required)
+        hint = _layout_hint(cells, columns) if missing else None
+        if hint:
+            errors = [InputError(label, hint, 1)]
         return pl.DataFrame(), errors
     body = cells.body
     out: dict[str, list[object]] = {}
@@ -523,6 +631,11 @@ def read_table(
         raw = body[f"column_{position}"].to_list() if position is not None else [""] * body.height
         values: list[object] = []
         for row, cell in zip(rows, raw, strict=True):
+            problem = _cell_text_error(cell) if cell else None
+            if problem:
+                values.append(None)
+                errors.append(InputError(label, problem, row, header))
+                continue
             try:
                 values.append(column.convert("" if cell is None else cell))
             except ValueError as error:

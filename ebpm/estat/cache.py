@@ -62,6 +62,21 @@ def default_cache_dir() -> Path:
     return paths.RAW / "estat"
 
 
+#: A table id as e-Stat writes them (``0003448237``) or as a user names a folder; never a
+#: path or markup, since it becomes a folder name, a warehouse key and report text.
+_TABLE_ID = re.compile(r"[0-9A-Za-z][0-9A-Za-z_.-]{0,63}")
+
+
+def _checked_id(value: str, where: str) -> str:
+    if not _TABLE_ID.fullmatch(value) or ".." in value:
+        raise EStatFormatError(
+            f"{where}: 統計表ID「{value[:80]}」は e-Stat の統計表IDの形ではありません"
+            "（英数字と _ . - の64文字以内。e-Stat の統計表IDは 0003448237 のような数字10桁です。"
+            "ファイルが書き換えられていないか確かめ、--stats-data-id で正しい ID を指定してください）"
+        )
+    return value
+
+
 def _safe_id(value: str) -> str:
     cleaned = re.sub(r"[^0-9A-Za-z_.-]+", "_", value).strip("._")
     return cleaned or "unknown"
@@ -229,6 +244,7 @@ def import_file(
     if retrieved is None:
         retrieved = dt.datetime.fromtimestamp(source.stat().st_mtime).date().isoformat()
     sid = stats_data_id or (table.stats_data_id if table else None) or _safe_id(source.stem)
+    sid = _checked_id(sid, manifest.shown_name(source.name))
     title_source = "argument" if title else "file"
     if table is not None and not (table.title or table.statistics_name):
         table = None
@@ -308,9 +324,10 @@ def _folder_values(cache: Path, folder: Path) -> list[pl.DataFrame]:
             raise EStatFormatError(f"{rel}: キャッシュを読み取れません（{error}）") from None
         side = read_provenance(path)
         retrieved = str(side.get("retrieved_at") or "")[:10] or None
+        table_id = _checked_id(str(side.get("stats_data_id") or folder.name), rel)
         frames.append(
             frame.with_columns(
-                stats_data_id=pl.lit(str(side.get("stats_data_id") or folder.name)),
+                stats_data_id=pl.lit(table_id),
                 source_file=pl.lit(rel),
                 retrieved_at=pl.lit(retrieved, pl.String()),
             )

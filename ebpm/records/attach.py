@@ -369,6 +369,10 @@ def attach_and_swap(
     except MappingError as error:
         raise BuildError(error.messages) from None
     if settings is None:
+        if before_swap is not None:
+            with duckdb.connect(str(tmp_db)) as con:
+                before_swap(con)
+                con.execute("CHECKPOINT")
         os.replace(tmp_db, target)
         return
     today = today or dt.date.today()

@@ -145,6 +145,8 @@ def _csv_header(path: Path, encoding: Encoding, layout: Layout, label: str) -> l
         row: list[str] | None = None
         for _ in range(layout.header_row):
             row = next(reader, None)
+            if row is None:  # the file ended before that row
+                break
     if not row or not any(cell.strip() for cell in row):
         raise ExportRefused(
             [

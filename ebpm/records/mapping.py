@@ -56,6 +56,9 @@ __all__ = [
     "normalize_header",
 ]
 
+#: The header of an export sits in its first rows (a title block above it at most).
+MAX_HEADER_ROW = 100
+
 MAPPING_FILE = "mapping.toml"
 Kind = Literal["overtime", "paper"]
 
@@ -310,8 +313,15 @@ def _layout(reader: _Reader, kind: Kind, index: int, table: Any) -> Layout | Non
                 )
     date_unit = reader.choice(table, "date_unit", ("day", "month"), where)
     header_row = table.get("header_row", 1)
-    if not isinstance(header_row, int) or isinstance(header_row, bool) or header_row < 1:
-        reader.error(where, "header_row は見出しのある行の番号（1 以上の整数）で書いてください")
+    if (
+        not isinstance(header_row, int)
+        or isinstance(header_row, bool)
+        or not 1 <= header_row <= MAX_HEADER_ROW
+    ):
+        reader.error(
+            where,
+            f"header_row は見出しのある行の番号（1〜{MAX_HEADER_ROW} の整数）で書いてください",
+        )
         header_row = 1
     delimiter = table.get("delimiter", ",")
     if delimiter == "\\t":

@@ -216,6 +216,29 @@ def _previous_definitions(target: Path) -> pl.DataFrame | None:
         return None  # an unreadable previous build (damaged, older format) is replaced
 
 
+def changed_during_build(raw_dir: Path, records: list[Provenance]) -> list[str]:
+    """Files whose bytes are no longer those hashed when the build started.
+
+    A steward saving a workbook while ``ebpm build`` runs would otherwise get a warehouse
+    whose provenance (SHA-256) describes one version and whose rows come from another.
+    """
+    from ebpm.manifest import file_sha256
+
+    changed = []
+    for record in records:
+        path = raw_dir / record.path
+        try:
+            same = path.stat().st_size == record.size_bytes and file_sha256(path) == record.sha256
+        except OSError:
+            same = False
+        if not same:
+            changed.append(
+                f"{record.path}: ビルドの途中でファイルが変更（または削除）されました。"
+                "保存が終わってから、もう一度 `ebpm build` を実行してください"
+            )
+    return changed
+
+
 def workspace_bands(raw_dir: Path) -> GradeBands:
     """The grade bands set in the ``ebpm.toml`` of the workspace holding ``raw_dir``.
 
@@ -265,13 +288,15 @@ def build(
             _write(tmp, tables, bands)
             # The city's records (ebpm.records) are ingested into the new file, which it then
             # swaps in; derived K09/K10 actuals may replace typed ones, so progress is redone.
-            attach_and_swap(
-                raw,
-                tmp,
-                target,
-                today,
-                before_swap=lambda con: _refresh_progress(con, tables, bands),
-            )
+
+            def before_swap(con: duckdb.DuckDBPyConnection) -> None:
+                _refresh_progress(con, tables, bands)
+                # Last moment before the swap: every input must still be what was read.
+                changed = changed_during_build(raw, provenance)
+                if changed:
+                    raise BuildError(changed)
+
+            attach_and_swap(raw, tmp, target, today, before_swap=before_swap)
         finally:
             for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
                 leftover.unlink(missing_ok=True)

@@ -331,7 +331,7 @@ def read_all(
     try:
         provenance = scan_raw(raw_dir)
     except ManifestError as error:
-        raise BuildError([str(error)]) from None
+        raise BuildError(str(error).splitlines()) from None
     tables, errors = read_strategy(raw_dir, today or dt.date.today())
     if tables:
         actuals, actual_errors = read_kpi_actuals(raw_dir, tables["kpi_definition"])
