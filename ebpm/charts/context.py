@@ -890,12 +890,37 @@ _FISCAL_SCHEMA: Final = {
     "value": pl.Float64,
     "segment": pl.Int64,
 }
+_BAND_SCHEMA: Final = {
+    "fiscal_year": pl.Int64,
+    "low": pl.Float64,
+    "high": pl.Float64,
+    "segment": pl.Int64,
+    "band": pl.String,
+}
 
 
 def draw_fiscal(plan: FiscalPlan) -> alt.VConcatChart:
     """The indicator plot above its 出典/注 footer (see :func:`fiscal_chart`)."""
+    layers = [
+        *_fiscal_layers(plan),
+        *(axis_break(PLOT_HEIGHT) if plan.axis.cut else []),
+    ]
+    plot = alt.layer(*layers).properties(width=PLOT_WIDTH, height=PLOT_HEIGHT)
+    footer = footer_chart(plan.caption.footer, PLOT_WIDTH, Y_AXIS_EXTENT)
+    meta = _meta(
+        "context_fiscal",
+        plan.caption,
+        indicator_id=plan.indicator_id,
+        axis_start=plan.axis.domain[0],
+        axis_cut=plan.axis.cut,
+    )
+    return framed([plot], footer, meta=meta, caption=plan.caption)
+
+
+def _fiscal_x(plan: FiscalPlan) -> alt.X:
+    """年度 on the x axis, every other one labelled."""
     first, last = plan.years
-    x = alt.X(
+    return alt.X(
         "fiscal_year:Q",
         scale=alt.Scale(domain=[first - 0.5, last + 0.5], nice=False, zero=False),
         axis=alt.Axis(
@@ -906,17 +931,17 @@ def draw_fiscal(plan: FiscalPlan) -> alt.VConcatChart:
             labelFontSize=LABEL_SIZE,
         ),
     )
-    y_scale = alt.Scale(domain=list(plan.axis.domain), nice=False, zero=False)
-    y = alt.Y("value:Q", scale=y_scale, axis=_y_axis(plan.unit, ",~f"))
+
+
+def _fiscal_series(plan: FiscalPlan) -> tuple[alt.Color, alt.StrokeDash]:
+    """Colour and dash of each drawn series, in one legend (a series keeps its look when
+    another is left out)."""
     order = list(plan.series)
+    looks = _series_order(plan)
     colors = dict(
-        zip(
-            _series_order(plan),
-            (_CITY_COLOR, _PREFECTURE_COLOR, _NATION_COLOR, _PEER_COLOR),
-            strict=True,
-        )
+        zip(looks, (_CITY_COLOR, _PREFECTURE_COLOR, _NATION_COLOR, _PEER_COLOR), strict=True)
     )
-    dashes = dict(zip(_series_order(plan), _DASHES, strict=True))
+    dashes = dict(zip(looks, _DASHES, strict=True))
     legend = alt.Legend(
         title=None,
         orient="top",
@@ -933,26 +958,30 @@ def draw_fiscal(plan: FiscalPlan) -> alt.VConcatChart:
     dash = alt.StrokeDash(
         "series:N", scale=alt.Scale(domain=order, range=[dashes[s] for s in order]), legend=legend
     )
+    return color, dash
+
+
+def _fiscal_frames(plan: FiscalPlan) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The drawn series' values and the peers' minimum–maximum band, as data."""
     data = pl.DataFrame(
         [
             (p.fiscal_year, p.series, p.value, p.segment)
             for p in plan.points
-            if p.value is not None and p.series in order
+            if p.value is not None and p.series in plan.series
         ],
         schema=_FISCAL_SCHEMA,
         orient="row",
     )
     band = pl.DataFrame(
         [(r.fiscal_year, r.low, r.high, r.segment, plan.peer_range_name) for r in plan.peer_range],
-        schema={
-            "fiscal_year": pl.Int64,
-            "low": pl.Float64,
-            "high": pl.Float64,
-            "segment": pl.Int64,
-            "band": pl.String,
-        },
+        schema=_BAND_SCHEMA,
         orient="row",
     )
+    return data, band
+
+
+def _peer_band_layer(plan: FiscalPlan, band: pl.DataFrame, x: alt.X) -> alt.Chart:
+    """The peers' minimum–maximum as a shaded area, with its own legend entry."""
     fill = alt.Fill(
         "band:N",
         scale=alt.Scale(domain=[plan.peer_range_name], range=[_PEER_COLOR]),
@@ -964,43 +993,48 @@ def draw_fiscal(plan: FiscalPlan) -> alt.VConcatChart:
             labelFontSize=LABEL_SIZE,
         ),
     )
+    return (
+        alt.Chart(band)
+        .mark_area(opacity=0.2)
+        .encode(
+            x=x,
+            y=alt.Y("low:Q", scale=_fiscal_y_scale(plan), axis=_y_axis(plan.unit, ",~f")),
+            y2="high:Q",
+            fill=fill,
+            detail="segment:N",
+        )
+    )
+
+
+def _fiscal_y_scale(plan: FiscalPlan) -> alt.Scale:
+    return alt.Scale(domain=list(plan.axis.domain), nice=False, zero=False)
+
+
+def _fiscal_layers(plan: FiscalPlan) -> list[alt.Chart]:
+    """The peer band, then the series' lines and points (the city's drawn larger)."""
+    x = _fiscal_x(plan)
+    y = alt.Y("value:Q", scale=_fiscal_y_scale(plan), axis=_y_axis(plan.unit, ",~f"))
+    color, dash = _fiscal_series(plan)
+    data, band = _fiscal_frames(plan)
     tooltip = [
         alt.Tooltip("fiscal_year:Q", title="年度"),
         alt.Tooltip("series:N", title="系列"),
         alt.Tooltip("value:Q", title=plan.indicator),
     ]
     base = alt.Chart(data).encode(x=x, y=y, color=color)
-    layers = [
-        alt.Chart(band)
-        .mark_area(opacity=0.2)
-        .encode(
-            x=x,
-            y=alt.Y("low:Q", scale=y_scale, axis=_y_axis(plan.unit, ",~f")),
-            y2="high:Q",
-            fill=fill,
-            detail="segment:N",
-        ),
+    city = alt.datum.series == plan.city
+    return [
+        _peer_band_layer(plan, band, x),
         base.mark_line(strokeWidth=2).encode(
             strokeDash=dash,
             detail="segment:N",
-            size=alt.condition(alt.datum.series == plan.city, alt.value(3), alt.value(2)),
+            size=alt.condition(city, alt.value(3), alt.value(2)),
         ),
         base.mark_point(filled=True, opacity=1).encode(
-            size=alt.condition(alt.datum.series == plan.city, alt.value(45), alt.value(18)),
+            size=alt.condition(city, alt.value(45), alt.value(18)),
             tooltip=tooltip,
         ),
-        *(axis_break(PLOT_HEIGHT) if plan.axis.cut else []),
     ]
-    plot = alt.layer(*layers).properties(width=PLOT_WIDTH, height=PLOT_HEIGHT)
-    footer = footer_chart(plan.caption.footer, PLOT_WIDTH, Y_AXIS_EXTENT)
-    meta = _meta(
-        "context_fiscal",
-        plan.caption,
-        indicator_id=plan.indicator_id,
-        axis_start=plan.axis.domain[0],
-        axis_cut=plan.axis.cut,
-    )
-    return framed([plot], footer, meta=meta, caption=plan.caption)
 
 
 def _series_order(plan: FiscalPlan) -> tuple[str, str, str, str]:
