@@ -798,90 +798,140 @@ def plan_fiscal(
         several indicators line up.
     """
     source = require_source(source)
-    require_columns(rows, _COMPARISON_COLUMNS, "財政指標の比較")
-    ids = rows["indicator_id"].unique().to_list()
-    if len(ids) != 1:
-        raise ValueError(f"1つの指標の行を渡してください（指標：{', '.join(map(str, ids))}）")
-    if rows["fiscal_year"].is_duplicated().any():
-        raise ValueError("同じ年度の行が2つ以上あります")
-    indicator, unit = str(_first(rows, "indicator")), str(_first(rows, "unit") or "")
-    city = str(_first(rows, "target_name"))
-    n_peers = int(_first(rows, "n_peers") or 0)
-    median_name = f"比較対象{n_peers}市の中央値"
-    names = (
-        city,
-        str(_first(rows, "prefecture_mean_name") or "都道府県（市町村平均）"),
-        _NATION_NAME,
-        median_name,
-    )
-    columns = (
-        ("target_value", "target_marker"),
-        ("prefecture_mean", "prefecture_mean_marker"),
-        ("national_mean", "national_mean_marker"),
-        ("peer_median", None),
-    )
-    points = [
-        p
-        for name, (v, m) in zip(names, columns, strict=True)
-        for p in _series_points(rows, name, v, m)
-    ]
-    drawn = tuple(n for n in names if any(p.series == n and p.value is not None for p in points))
+    indicator_id = _check_comparison(rows)
+    series = _fiscal_series(rows)
+    points = series.points
     ranges = _peer_ranges(rows)
     present = set(rows["fiscal_year"].to_list())
     span = years or (min(present), max(present))
     absent = tuple(y for y in range(span[0], span[1] + 1) if y not in present)
-    gaps = tuple(
-        (n, years_in)
-        for n in names[:3]
-        if (years_in := tuple(p.fiscal_year for p in points if p.series == n and p.value is None))
+    decimals = decimals_of(v for p in points if p.series != series.median_name for v in [p.value])
+    axis = fiscal_axis(
+        [p.value for p in points] + [r.low for r in ranges] + [r.high for r in ranges]
     )
-    decimals = decimals_of(v for p in points if p.series != median_name for v in [p.value])
-    values = [p.value for p in points] + [r.low for r in ranges] + [r.high for r in ranges]
-    axis = fiscal_axis(values)
-    last = max((p.fiscal_year for p in points if p.value is not None), default=span[1])
-    latest = {p.series: p.value for p in points if p.fiscal_year == last}
-    subtitle = f"{last}年度：" + "｜".join(
-        f"{n} {median_text(latest.get(n), decimals) if n == median_name else number_text(latest.get(n), decimals)}"
-        for n in drawn
-    )
-    range_name = f"比較対象{n_peers}市の最小〜最大"
-    area_notes = sorted(
-        {(int(y), str(t)) for y, t in rows.select("fiscal_year", "target_note").iter_rows() if t}
-    )
-    extra = [
-        str(_first(rows, "peer_rule") or ""),
-        f"線は{median_name}、網掛けは{range_name}",
-        _peer_missing_sentence(rows),
-        _gap_sentence(gaps, points),
-        f"{years_text(absent, '年度')}の表にはこの指標がない" if absent else None,
-        *(f"{city}の{y}年度：{t}" for y, t in area_notes),
-        cut_sentence(axis, unit, decimals),
-        "年度は4月〜翌年3月で、開始年で表示",
-    ]
+    indicator, unit = str(_first(rows, "indicator")), str(_first(rows, "unit") or "")
+    range_name = f"比較対象{series.n_peers}市の最小〜最大"
+    extra = _fiscal_notes(rows, series, range_name, absent, cut_sentence(axis, unit, decimals))
     caption = Caption.compose(
         f"{indicator}の推移（{span[0]}〜{span[1]}年度）",
-        [subtitle],
+        [_fiscal_subtitle(series, decimals, span[1])],
         source=source,
         note=note_text(note, *(e for e in extra if e), *credits),
         is_sample=False,
         width_px=PLOT_WIDTH + Y_AXIS_EXTENT,
     )
     return FiscalPlan(
-        indicator_id=str(ids[0]),
+        indicator_id=indicator_id,
         indicator=indicator,
         unit=unit,
         decimals=decimals,
-        city=city,
+        city=series.city,
         years=span,
-        series=drawn,
-        points=tuple(points),
+        series=series.drawn,
+        points=points,
         peer_range=tuple(ranges),
         peer_range_name=range_name,
         absent_years=absent,
-        gaps=gaps,
+        gaps=series.gaps,
         axis=axis,
         caption=caption,
     )
+
+
+def _check_comparison(rows: pl.DataFrame) -> str:
+    """The indicator id of rows that hold one indicator, one row per 年度."""
+    require_columns(rows, _COMPARISON_COLUMNS, "財政指標の比較")
+    ids = rows["indicator_id"].unique().to_list()
+    if len(ids) != 1:
+        raise ValueError(f"1つの指標の行を渡してください（指標：{', '.join(map(str, ids))}）")
+    if rows["fiscal_year"].is_duplicated().any():
+        raise ValueError("同じ年度の行が2つ以上あります")
+    return str(ids[0])
+
+
+#: value and marker columns of the four series: city, prefecture, nation, peer median
+_SERIES_COLUMNS: Final = (
+    ("target_value", "target_marker"),
+    ("prefecture_mean", "prefecture_mean_marker"),
+    ("national_mean", "national_mean_marker"),
+    ("peer_median", None),
+)
+
+
+@dataclass(frozen=True)
+class _FiscalSeries:
+    """The four series of the comparison rows, values and gaps alike."""
+
+    city: str
+    n_peers: int
+    #: city, prefecture, nation, peer median
+    names: tuple[str, str, str, str]
+    points: tuple[FiscalPoint, ...]
+    #: the series with at least one value, in legend order
+    drawn: tuple[str, ...]
+    #: per series (the peer median aside), the 年度 without a value
+    gaps: tuple[tuple[str, tuple[int, ...]], ...]
+
+    @property
+    def median_name(self) -> str:
+        return self.names[3]
+
+
+def _fiscal_series(rows: pl.DataFrame) -> _FiscalSeries:
+    city = str(_first(rows, "target_name"))
+    n_peers = int(_first(rows, "n_peers") or 0)
+    names = (
+        city,
+        str(_first(rows, "prefecture_mean_name") or "都道府県（市町村平均）"),
+        _NATION_NAME,
+        f"比較対象{n_peers}市の中央値",
+    )
+    points = tuple(
+        p
+        for name, (v, m) in zip(names, _SERIES_COLUMNS, strict=True)
+        for p in _series_points(rows, name, v, m)
+    )
+    drawn = tuple(n for n in names if any(p.series == n and p.value is not None for p in points))
+    gaps = tuple(
+        (n, years_in)
+        for n in names[:3]
+        if (years_in := tuple(p.fiscal_year for p in points if p.series == n and p.value is None))
+    )
+    return _FiscalSeries(city, n_peers, names, points, drawn, gaps)
+
+
+def _fiscal_subtitle(series: _FiscalSeries, decimals: int, last_year: int) -> str:
+    """「2023年度：大船渡市 90.6｜…」: every drawn series in the latest 年度 with a value."""
+    points = series.points
+    last = max((p.fiscal_year for p in points if p.value is not None), default=last_year)
+    latest = {p.series: p.value for p in points if p.fiscal_year == last}
+    return f"{last}年度：" + "｜".join(
+        f"{n} {median_text(latest.get(n), decimals) if n == series.median_name else number_text(latest.get(n), decimals)}"
+        for n in series.drawn
+    )
+
+
+def _fiscal_notes(
+    rows: pl.DataFrame,
+    series: _FiscalSeries,
+    range_name: str,
+    absent: tuple[int, ...],
+    cut: str | None,
+) -> list[str | None]:
+    """The （注） sentences the chart always carries (None: nothing to say)."""
+    area_notes = sorted(
+        {(int(y), str(t)) for y, t in rows.select("fiscal_year", "target_note").iter_rows() if t}
+    )
+    return [
+        str(_first(rows, "peer_rule") or ""),
+        f"線は{series.median_name}、網掛けは{range_name}",
+        _peer_missing_sentence(rows),
+        _gap_sentence(series.gaps, series.points),
+        f"{years_text(absent, '年度')}の表にはこの指標がない" if absent else None,
+        *(f"{series.city}の{y}年度：{t}" for y, t in area_notes),
+        cut,
+        "年度は4月〜翌年3月で、開始年で表示",
+    ]
 
 
 _FISCAL_SCHEMA: Final = {
@@ -933,7 +983,7 @@ def _fiscal_x(plan: FiscalPlan) -> alt.X:
     )
 
 
-def _fiscal_series(plan: FiscalPlan) -> tuple[alt.Color, alt.StrokeDash]:
+def _fiscal_look(plan: FiscalPlan) -> tuple[alt.Color, alt.StrokeDash]:
     """Colour and dash of each drawn series, in one legend (a series keeps its look when
     another is left out)."""
     order = list(plan.series)
@@ -1014,7 +1064,7 @@ def _fiscal_layers(plan: FiscalPlan) -> list[alt.Chart]:
     """The peer band, then the series' lines and points (the city's drawn larger)."""
     x = _fiscal_x(plan)
     y = alt.Y("value:Q", scale=_fiscal_y_scale(plan), axis=_y_axis(plan.unit, ",~f"))
-    color, dash = _fiscal_series(plan)
+    color, dash = _fiscal_look(plan)
     data, band = _fiscal_frames(plan)
     tooltip = [
         alt.Tooltip("fiscal_year:Q", title="年度"),
