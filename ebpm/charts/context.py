@@ -377,6 +377,43 @@ def plan_population(
         Years between two censuses: a longer distance is drawn as a gap.
     """
     source = require_source(source)
+    area_code = _check_census(rows)
+    name = str(rows["name"].drop_nulls()[0])
+    points = _final_points(
+        rows.filter(~pl.col("is_preliminary") & (pl.col("series") != REBASED_SERIES)), step
+    )
+    rebased, same = _rebased_points(rows, points)
+    prelim = _preliminary_points(rows)
+    gaps = tuple(p.year for p in (*points, *prelim) if p.population is None)
+    every_year = [p.year for p in (*points, *prelim, *rebased)]
+    years = (min(every_year), max(every_year))
+    counts = [p.population for p in (*points, *prelim, *rebased)]
+    extra = _population_notes(points, prelim, rebased, same, gaps, step)
+    caption = Caption.compose(
+        f"{name}の人口の推移（{years[0]}〜{years[1]}年、国勢調査）",
+        _population_subtitle(points, prelim),
+        source=source,
+        note=note_text(note, *extra, *credits),
+        is_sample=False,
+        width_px=PLOT_WIDTH + Y_AXIS_EXTENT,
+    )
+    return PopulationPlan(
+        area_code=area_code,
+        area_name=name,
+        points=points,
+        preliminary=prelim,
+        rebased=rebased,
+        rebased_same=same,
+        years=years,
+        axis=y_axis([0.0, *(float(c) for c in counts if c is not None)], unit="人"),
+        gaps=gaps,
+        step=step,
+        caption=caption,
+    )
+
+
+def _check_census(rows: pl.DataFrame) -> str:
+    """The area code of census rows that hold one municipality."""
     require_columns(rows, _CENSUS_COLUMNS, "国勢調査の人口")
     if rows.height == 0:
         raise ValueError("国勢調査の人口の行がありません")
@@ -385,12 +422,14 @@ def plan_population(
         raise ValueError(
             f"1つの団体の行を渡してください（団体コード：{', '.join(map(str, codes))}）"
         )
-    name = str(rows["name"].drop_nulls()[0])
-    preliminary = rows.filter(pl.col("is_preliminary"))
+    return str(codes[0])
+
+
+def _rebased_points(
+    rows: pl.DataFrame, points: Sequence[CensusPoint]
+) -> tuple[tuple[CensusPoint, ...], tuple[CensusPoint, ...]]:
+    """Re-based counts (組替) that differ from the line's value that year, and those equal."""
     rebased_rows = rows.filter(~pl.col("is_preliminary") & (pl.col("series") == REBASED_SERIES))
-    points = _final_points(
-        rows.filter(~pl.col("is_preliminary") & (pl.col("series") != REBASED_SERIES)), step
-    )
     line = {p.year: p.population for p in points}
     rebased_all = [_census_point(r, -1, "") for r in rebased_rows.sort("year").to_dicts()]
     rebased = tuple(
@@ -399,18 +438,31 @@ def plan_population(
     same = tuple(
         p for p in rebased_all if p.population is not None and line.get(p.year) == p.population
     )
-    prelim = tuple(
+    return rebased, same
+
+
+def _preliminary_points(rows: pl.DataFrame) -> tuple[CensusPoint, ...]:
+    """Preliminary counts (速報値), each labelled as such."""
+    return tuple(
         _census_point(
             r,
             -1,
             "" if r["population"] is None else f"{r['population']:,}人（{PRELIMINARY}）",
         )
-        for r in preliminary.sort("year").to_dicts()
+        for r in rows.filter(pl.col("is_preliminary")).sort("year").to_dicts()
     )
-    gaps = tuple(p.year for p in (*points, *prelim) if p.population is None)
-    every_year = [p.year for p in (*points, *prelim, *rebased)]
-    years = (min(every_year), max(every_year))
-    counts = [p.population for p in (*points, *prelim, *rebased)]
+
+
+def _population_notes(
+    points: Sequence[CensusPoint],
+    prelim: Sequence[CensusPoint],
+    rebased: Sequence[CensusPoint],
+    same: Sequence[CensusPoint],
+    gaps: Sequence[int],
+    step: int,
+) -> list[str]:
+    """Boundaries, preliminary and re-based counts, gaps and the axis, one sentence each."""
+    line = {p.year: p.population for p in points}
     extra = [*_boundary_sentences(points, step)]
     for point in prelim:
         final_that_year = line.get(point.year)
@@ -423,6 +475,11 @@ def plan_population(
             "で値がないため空白"
         )
     extra.append("人口の縦軸は0から")
+    return extra
+
+
+def _population_subtitle(points: Sequence[CensusPoint], prelim: Sequence[CensusPoint]) -> list[str]:
+    """The latest final count, and a newer preliminary one (none without counts)."""
     last = next((p for p in reversed(points) if p.population is not None), None)
     newest = next((p for p in reversed(prelim) if p.population is not None), None)
     subtitle = []
@@ -430,27 +487,7 @@ def plan_population(
         subtitle.append(f"{last.year}年 {last.population:,}人（確定値）")
     if newest is not None and (last is None or newest.year > last.year):
         subtitle.append(f"{newest.year}年 {newest.population:,}人（{PRELIMINARY}）")
-    caption = Caption.compose(
-        f"{name}の人口の推移（{years[0]}〜{years[1]}年、国勢調査）",
-        ["｜".join(subtitle)] if subtitle else [],
-        source=source,
-        note=note_text(note, *extra, *credits),
-        is_sample=False,
-        width_px=PLOT_WIDTH + Y_AXIS_EXTENT,
-    )
-    return PopulationPlan(
-        area_code=str(codes[0]),
-        area_name=name,
-        points=points,
-        preliminary=prelim,
-        rebased=rebased,
-        rebased_same=same,
-        years=years,
-        axis=y_axis([0.0, *(float(c) for c in counts if c is not None)], unit="人"),
-        gaps=gaps,
-        step=step,
-        caption=caption,
-    )
+    return ["｜".join(subtitle)] if subtitle else []
 
 
 def _marks(*groups: Sequence[CensusPoint]) -> str:
