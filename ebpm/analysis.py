@@ -1048,21 +1048,8 @@ def forecast(
         )
     if direction is not None:
         _check_direction(direction)
-    everything = _drop_null(df, [time_col, value_col])
-    if not everything.schema[time_col].is_integer():
-        raise ValueError(f"{time_col}列は年度（整数）にしてください")
-    if everything[time_col].is_duplicated().any():
-        raise ValueError(f"{time_col}列に同じ年度の行が複数あります（1年度1行にしてください）")
-    data = everything if since is None else everything.filter(pl.col(time_col) >= since)
-    break_year, later = _apply_breaks(data[time_col], breaks, since)
-    if break_year is not None:
-        data = data.filter(pl.col(time_col) >= break_year)
-    if data.height < FORECAST_MIN_YEARS:
-        after = f"{break_year}年度の構造変化より後は" if break_year is not None else ""
-        raise ValueError(
-            f"予測には{FORECAST_MIN_YEARS}年度以上のデータが必要です"
-            f"（{after}{data.height}年度）。2年度以下では年ごとのばらつきを測れません"
-        )
+    everything = _yearly_rows(df, time_col, value_col)
+    data, break_year, later = _fitted_rows(everything, time_col, since, breaks)
     years = [int(y) for y in ([target_year] if isinstance(target_year, int) else target_year)]
     if not years:
         raise ValueError("target_year を1つ以上指定してください")
@@ -1070,42 +1057,8 @@ def forecast(
     y = data[value_col].cast(pl.Float64).to_numpy()
     result = _fit(y, sm.add_constant(x, has_constant="add"), cov_type="nonrobust")
     observed = dict(everything.select(time_col, pl.col(value_col).cast(pl.Float64)).iter_rows())
-    future = [year for year in years if year not in observed]
-    known = sum(observed[year] for year in years if year in observed)
-    if future:
-        mean_x = np.array([[1.0, float(np.mean(future))]])
-        prediction = result.get_prediction(mean_x)
-        m = len(future)
-        pred_mean = float(np.asarray(prediction.predicted_mean)[0])
-        se_mean = float(np.asarray(prediction.se_mean)[0])
-        mean = (known + m * pred_mean) / len(years)
-        se = math.sqrt(m**2 * se_mean**2 + m * result.scale) / len(years)
-    else:
-        mean, se = known / len(years), 0.0
+    mean, se = _target_mean(result, observed, years)
     half = float(t.ppf(1 - alpha / 2, result.df_resid)) * se
-
-    last = max(max(years), int(x.max()))
-    path_years = np.arange(int(x.min()), last + 1, dtype=float)
-    frame = result.get_prediction(sm.add_constant(path_years, has_constant="add")).summary_frame(
-        alpha=alpha
-    )
-    path = pl.DataFrame(
-        {
-            time_col: path_years.astype(np.int64),
-            "fitted": frame["mean"].to_numpy(),
-            "ci_lower": frame["mean_ci_lower"].to_numpy(),
-            "ci_upper": frame["mean_ci_upper"].to_numpy(),
-            "pi_lower": frame["obs_ci_lower"].to_numpy(),
-            "pi_upper": frame["obs_ci_upper"].to_numpy(),
-        }
-    )
-    observed_values = data.select(time_col, observed=pl.col(value_col).cast(pl.Float64))
-    path = (
-        path.join(observed_values, on=time_col, how="left")
-        .select(time_col, "observed", "fitted", "ci_lower", "ci_upper", "pi_lower", "pi_upper")
-        .sort(time_col)
-    )
-
     probability, withheld = None, None
     if target_value is not None and direction is not None:
         if data.height >= PROBABILITY_MIN_YEARS:
@@ -1123,13 +1076,87 @@ def forecast(
         n_years=data.height,
         years_used=(int(x.min()), int(x.max())),
         alpha=alpha,
-        path=path,
+        path=_forecast_path(result, data, time_col, value_col, max(years), alpha),
         target_value=target_value,
         direction=direction,
         probability=probability,
         probability_withheld=withheld,
         break_year=break_year,
         later_breaks=later,
+    )
+
+
+def _yearly_rows(df: pl.DataFrame, time_col: str, value_col: str) -> pl.DataFrame:
+    """The rows with a value, one per integer 年度."""
+    everything = _drop_null(df, [time_col, value_col])
+    if not everything.schema[time_col].is_integer():
+        raise ValueError(f"{time_col}列は年度（整数）にしてください")
+    if everything[time_col].is_duplicated().any():
+        raise ValueError(f"{time_col}列に同じ年度の行が複数あります（1年度1行にしてください）")
+    return everything
+
+
+def _fitted_rows(
+    everything: pl.DataFrame, time_col: str, since: int | None, breaks: Sequence[int]
+) -> tuple[pl.DataFrame, int | None, tuple[int, ...]]:
+    """The rows the line is fitted to (from ``since``, after the last break inside the data),
+    that break and the breaks after the data; refused below :data:`FORECAST_MIN_YEARS`."""
+    data = everything if since is None else everything.filter(pl.col(time_col) >= since)
+    break_year, later = _apply_breaks(data[time_col], breaks, since)
+    if break_year is not None:
+        data = data.filter(pl.col(time_col) >= break_year)
+    if data.height < FORECAST_MIN_YEARS:
+        after = f"{break_year}年度の構造変化より後は" if break_year is not None else ""
+        raise ValueError(
+            f"予測には{FORECAST_MIN_YEARS}年度以上のデータが必要です"
+            f"（{after}{data.height}年度）。2年度以下では年ごとのばらつきを測れません"
+        )
+    return data, break_year, later
+
+
+def _target_mean(result, observed: dict[int, float], years: list[int]) -> tuple[float, float]:
+    """Mean of the target years and its prediction standard error: observed years enter as
+    they are, the others as the line's prediction with the year-to-year scatter."""
+    future = [year for year in years if year not in observed]
+    known = sum(observed[year] for year in years if year in observed)
+    if not future:
+        return known / len(years), 0.0
+    prediction = result.get_prediction(np.array([[1.0, float(np.mean(future))]]))
+    m = len(future)
+    pred_mean = float(np.asarray(prediction.predicted_mean)[0])
+    se_mean = float(np.asarray(prediction.se_mean)[0])
+    mean = (known + m * pred_mean) / len(years)
+    return mean, math.sqrt(m**2 * se_mean**2 + m * result.scale) / len(years)
+
+
+def _forecast_path(
+    result, data: pl.DataFrame, time_col: str, value_col: str, last_target: int, alpha: float
+) -> pl.DataFrame:
+    """Every 年度 from the first fitted to the last target: observed value, fitted line, its
+    confidence band and the prediction band, for charts."""
+    import statsmodels.api as sm
+
+    x = data[time_col].cast(pl.Float64).to_numpy()
+    last = max(last_target, int(x.max()))
+    path_years = np.arange(int(x.min()), last + 1, dtype=float)
+    frame = result.get_prediction(sm.add_constant(path_years, has_constant="add")).summary_frame(
+        alpha=alpha
+    )
+    path = pl.DataFrame(
+        {
+            time_col: path_years.astype(np.int64),
+            "fitted": frame["mean"].to_numpy(),
+            "ci_lower": frame["mean_ci_lower"].to_numpy(),
+            "ci_upper": frame["mean_ci_upper"].to_numpy(),
+            "pi_lower": frame["obs_ci_lower"].to_numpy(),
+            "pi_upper": frame["obs_ci_upper"].to_numpy(),
+        }
+    )
+    observed_values = data.select(time_col, observed=pl.col(value_col).cast(pl.Float64))
+    return (
+        path.join(observed_values, on=time_col, how="left")
+        .select(time_col, "observed", "fitted", "ci_lower", "ci_upper", "pi_lower", "pi_upper")
+        .sort(time_col)
     )
 
 
