@@ -20,7 +20,7 @@ import datetime as dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, cast
+from typing import Any, Literal, cast
 
 import numpy as np
 import polars as pl
@@ -567,53 +567,16 @@ def interrupted_time_series(
     data = _drop_null(df, [time_col, value_col])
     time, unit = _time_index(data[time_col])
     t0 = _point_index(intervention, unit)
-    post = (time >= t0).astype(float)
-    n_pre, n_post = int((post == 0).sum()), int(post.sum())
-    if n_pre < 3 or n_post < 2:
-        raise ValueError(
-            f"介入前は3時点以上、介入後は2時点以上が必要です（介入前 {n_pre}、介入後 {n_post}）"
-        )
-    columns = [np.ones_like(time), time - time[0], post, (time - t0) * post]
-    if seasonal:
-        if unit != "月":
-            raise ValueError("季節調整（seasonal=True）は月次データ（日付の時点列）でのみ使えます")
-        month = (time % 12).astype(int)
-        columns += [(month == m).astype(float) for m in range(1, 12)]
-    X = np.column_stack(columns)
-    if hac_lags is None:
-        result = _fit(data[value_col].cast(pl.Float64).to_numpy(), X, cov_type="nonrobust")
-        errors = "通常の最小二乗法"
-    else:
-        result = _fit(
-            data[value_col].cast(pl.Float64).to_numpy(),
-            X,
-            cov_type="HAC",
-            cov_kwds={"maxlags": int(hac_lags)},
-        )
-        errors = f"Newey–West（HAC、ラグ{int(hac_lags)}）"
-    k = X.shape[1]
-
-    def combination(**coefficients: float) -> _Contrast:
-        weights = np.zeros(k)
-        for name, value in coefficients.items():  # b0 … b3 of the docstring
-            weights[int(name[1:])] = value
-        return _contrast(result, weights, alpha)
-
-    level = combination(b2=1)
-    slope = combination(b3=1)
-    pre = combination(b1=1)
-    after = combination(b1=1, b3=1)
-    end = combination(b2=1, b3=float(time[-1] - t0))
-    params = np.asarray(result.params)
-    counterfactual = X[:, [0, 1, *range(4, k)]] @ params[[0, 1, *range(4, k)]]
-    label = (
-        f"{intervention.year}年{intervention.month}月"
-        if isinstance(intervention, dt.date)
-        else f"{intervention}年度"
-    )
+    X, n_pre, n_post = _segmented_design(time, t0, unit, seasonal)
+    result, errors = _segmented_fit(data[value_col].cast(pl.Float64).to_numpy(), X, hac_lags)
+    level, slope, pre, after, end = _segmented_contrasts(result, X.shape[1], time[-1] - t0, alpha)
     return InterruptedTimeSeries(
         value_col=value_col,
-        intervention=label,
+        intervention=(
+            f"{intervention.year}年{intervention.month}月"
+            if isinstance(intervention, dt.date)
+            else f"{intervention}年度"
+        ),
         time_unit=unit,
         level_change=level[0],
         level_change_ci=level[1],
@@ -637,10 +600,62 @@ def interrupted_time_series(
                 time_col: data[time_col],
                 "observed": data[value_col].cast(pl.Float64),
                 "fitted": np.asarray(result.fittedvalues),
-                "counterfactual": counterfactual,
+                "counterfactual": _counterfactual(result, X),
             }
         ),
     )
+
+
+def _segmented_design(
+    time: np.ndarray, t0: float, unit: str, seasonal: bool
+) -> tuple[np.ndarray, int, int]:
+    """The columns 1, t, post, (t − t0)·post (and 11 month dummies), and the numbers of
+    periods before and after the intervention (at least 3 and 2)."""
+    post = (time >= t0).astype(float)
+    n_pre, n_post = int((post == 0).sum()), int(post.sum())
+    if n_pre < 3 or n_post < 2:
+        raise ValueError(
+            f"介入前は3時点以上、介入後は2時点以上が必要です（介入前 {n_pre}、介入後 {n_post}）"
+        )
+    columns = [np.ones_like(time), time - time[0], post, (time - t0) * post]
+    if seasonal:
+        if unit != "月":
+            raise ValueError("季節調整（seasonal=True）は月次データ（日付の時点列）でのみ使えます")
+        month = (time % 12).astype(int)
+        columns += [(month == m).astype(float) for m in range(1, 12)]
+    return np.column_stack(columns), n_pre, n_post
+
+
+def _segmented_fit(y: np.ndarray, X: np.ndarray, hac_lags: int | None) -> tuple[Any, str]:
+    """The OLS fit and how its standard errors were computed, in Japanese."""
+    if hac_lags is None:
+        return _fit(y, X, cov_type="nonrobust"), "通常の最小二乗法"
+    result = _fit(y, X, cov_type="HAC", cov_kwds={"maxlags": int(hac_lags)})
+    return result, f"Newey–West（HAC、ラグ{int(hac_lags)}）"
+
+
+def _segmented_contrasts(result, k: int, to_end: float, alpha: float) -> list[_Contrast]:
+    """b2, b3, b1, b1 + b3 and b2 + b3·(t_end − t0) (see :class:`InterruptedTimeSeries`)."""
+
+    def combination(**coefficients: float) -> _Contrast:
+        weights = np.zeros(k)
+        for name, value in coefficients.items():  # b0 … b3 of the docstring
+            weights[int(name[1:])] = value
+        return _contrast(result, weights, alpha)
+
+    return [
+        combination(b2=1),
+        combination(b3=1),
+        combination(b1=1),
+        combination(b1=1, b3=1),
+        combination(b2=1, b3=float(to_end)),
+    ]
+
+
+def _counterfactual(result, X: np.ndarray) -> np.ndarray:
+    """The fit without the intervention's terms (b2, b3): the pre-trend continued."""
+    kept = [0, 1, *range(4, X.shape[1])]
+    return X[:, kept] @ np.asarray(result.params)[kept]
 
 
 # ---------------------------------------------------------------------------
