@@ -214,6 +214,27 @@ def _y_axis(title: str, axis_format: str) -> alt.Axis:
     )
 
 
+def _national_caption(
+    title: str,
+    subtitle: list[str],
+    *,
+    source: str,
+    note: str | None,
+    extra: Iterable[str | None],
+    credits: Sequence[str],
+) -> Caption:
+    """The caption of a chart of national data: the user's note, the chart's sentences
+    (None: nothing to say) and the verbatim credits, in this order; never sample data."""
+    return Caption.compose(
+        title,
+        subtitle,
+        source=source,
+        note=note_text(note, *(e for e in extra if e), *credits),
+        is_sample=False,
+        width_px=PLOT_WIDTH + Y_AXIS_EXTENT,
+    )
+
+
 # --------------------------------------------------------------------------------------
 # Population (census years 年)
 # --------------------------------------------------------------------------------------
@@ -388,14 +409,13 @@ def plan_population(
     every_year = [p.year for p in (*points, *prelim, *rebased)]
     years = (min(every_year), max(every_year))
     counts = [p.population for p in (*points, *prelim, *rebased)]
-    extra = _population_notes(points, prelim, rebased, same, gaps, step)
-    caption = Caption.compose(
+    caption = _national_caption(
         f"{name}の人口の推移（{years[0]}〜{years[1]}年、国勢調査）",
         _population_subtitle(points, prelim),
         source=source,
-        note=note_text(note, *extra, *credits),
-        is_sample=False,
-        width_px=PLOT_WIDTH + Y_AXIS_EXTENT,
+        note=note,
+        extra=_population_notes(points, prelim, rebased, same, gaps, step),
+        credits=credits,
     )
     return PopulationPlan(
         area_code=area_code,
@@ -848,14 +868,13 @@ def plan_fiscal(
     )
     indicator, unit = str(_first(rows, "indicator")), str(_first(rows, "unit") or "")
     range_name = f"比較対象{series.n_peers}市の最小〜最大"
-    extra = _fiscal_notes(rows, series, range_name, absent, cut_sentence(axis, unit, decimals))
-    caption = Caption.compose(
+    caption = _national_caption(
         f"{indicator}の推移（{span[0]}〜{span[1]}年度）",
         [_fiscal_subtitle(series, decimals, span[1])],
         source=source,
-        note=note_text(note, *(e for e in extra if e), *credits),
-        is_sample=False,
-        width_px=PLOT_WIDTH + Y_AXIS_EXTENT,
+        note=note,
+        extra=_fiscal_notes(rows, series, range_name, absent, cut_sentence(axis, unit, decimals)),
+        credits=credits,
     )
     return FiscalPlan(
         indicator_id=indicator_id,
@@ -1363,13 +1382,13 @@ def plan_position(
         f"「－」など記号や空欄で値のない団体は含めない：{'、'.join(without)}" if without else None,
     ]
     scope = f"市町村{n_areas - wards:,}、東京都の特別区{wards}" if wards else f"市町村{n_areas:,}"
-    caption = Caption.compose(
+    caption = _national_caption(
         f"全国の市町村の中での{city}の位置（{fiscal_year}年度）",
         [f"表に載っている{n_areas:,}団体（{scope}）の分布"],
         source=source,
-        note=note_text(note, *(e for e in extra if e), *credits),
-        is_sample=False,
-        width_px=PLOT_WIDTH + Y_AXIS_EXTENT,
+        note=note,
+        extra=extra,
+        credits=credits,
     )
     return PositionPlan(
         fiscal_year=fiscal_year,
