@@ -505,7 +505,8 @@ def _trend_axis(
     averages: tuple[AveragePoint, ...],
     unit: str,
 ) -> YAxis:
-    """The value axis over every value drawn (a survey share without intervals: 0–100 %)."""
+    """The value axis over every value drawn (a survey share without intervals spans at least
+    :data:`~ebpm.charts.axes.SURVEY_MIN_SPAN` points)."""
     has_ci = any(p.ci_lower is not None for p in points)
     return y_axis(
         [
@@ -522,7 +523,7 @@ def _trend_axis(
 
 
 def _y_title(kpi: Mapping[str, Any], unit: str) -> str:
-    """「枚（年度計）」: the unit and, when known, how the year's value is aggregated."""
+    """「枚（単年度）」: the unit and, when known, how the year's value is aggregated."""
     aggregation = _AGGREGATION_JA.get(str(kpi.get("aggregation")), "")
     return f"{unit}（{aggregation}）" if aggregation else unit
 
