@@ -957,7 +957,7 @@ def _fiscal_series(rows: pl.DataFrame) -> _FiscalSeries:
 
 
 def _fiscal_subtitle(series: _FiscalSeries, decimals: int, last_year: int) -> str:
-    """「2023年度：大船渡市 90.6｜…」: every drawn series in the latest 年度 with a value."""
+    """「<年度>年度：<series> <value>｜…」: every drawn series in the latest 年度 with a value."""
     points = series.points
     last = max((p.fiscal_year for p in points if p.value is not None), default=last_year)
     latest = {p.series: p.value for p in points if p.fiscal_year == last}
