@@ -20,7 +20,7 @@ import datetime as dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, cast
+from typing import Any, Literal, cast
 
 import numpy as np
 import polars as pl
@@ -567,53 +567,16 @@ def interrupted_time_series(
     data = _drop_null(df, [time_col, value_col])
     time, unit = _time_index(data[time_col])
     t0 = _point_index(intervention, unit)
-    post = (time >= t0).astype(float)
-    n_pre, n_post = int((post == 0).sum()), int(post.sum())
-    if n_pre < 3 or n_post < 2:
-        raise ValueError(
-            f"介入前は3時点以上、介入後は2時点以上が必要です（介入前 {n_pre}、介入後 {n_post}）"
-        )
-    columns = [np.ones_like(time), time - time[0], post, (time - t0) * post]
-    if seasonal:
-        if unit != "月":
-            raise ValueError("季節調整（seasonal=True）は月次データ（日付の時点列）でのみ使えます")
-        month = (time % 12).astype(int)
-        columns += [(month == m).astype(float) for m in range(1, 12)]
-    X = np.column_stack(columns)
-    if hac_lags is None:
-        result = _fit(data[value_col].cast(pl.Float64).to_numpy(), X, cov_type="nonrobust")
-        errors = "通常の最小二乗法"
-    else:
-        result = _fit(
-            data[value_col].cast(pl.Float64).to_numpy(),
-            X,
-            cov_type="HAC",
-            cov_kwds={"maxlags": int(hac_lags)},
-        )
-        errors = f"Newey–West（HAC、ラグ{int(hac_lags)}）"
-    k = X.shape[1]
-
-    def combination(**coefficients: float) -> _Contrast:
-        weights = np.zeros(k)
-        for name, value in coefficients.items():  # b0 … b3 of the docstring
-            weights[int(name[1:])] = value
-        return _contrast(result, weights, alpha)
-
-    level = combination(b2=1)
-    slope = combination(b3=1)
-    pre = combination(b1=1)
-    after = combination(b1=1, b3=1)
-    end = combination(b2=1, b3=float(time[-1] - t0))
-    params = np.asarray(result.params)
-    counterfactual = X[:, [0, 1, *range(4, k)]] @ params[[0, 1, *range(4, k)]]
-    label = (
-        f"{intervention.year}年{intervention.month}月"
-        if isinstance(intervention, dt.date)
-        else f"{intervention}年度"
-    )
+    X, n_pre, n_post = _segmented_design(time, t0, unit, seasonal)
+    result, errors = _segmented_fit(data[value_col].cast(pl.Float64).to_numpy(), X, hac_lags)
+    level, slope, pre, after, end = _segmented_contrasts(result, X.shape[1], time[-1] - t0, alpha)
     return InterruptedTimeSeries(
         value_col=value_col,
-        intervention=label,
+        intervention=(
+            f"{intervention.year}年{intervention.month}月"
+            if isinstance(intervention, dt.date)
+            else f"{intervention}年度"
+        ),
         time_unit=unit,
         level_change=level[0],
         level_change_ci=level[1],
@@ -637,10 +600,62 @@ def interrupted_time_series(
                 time_col: data[time_col],
                 "observed": data[value_col].cast(pl.Float64),
                 "fitted": np.asarray(result.fittedvalues),
-                "counterfactual": counterfactual,
+                "counterfactual": _counterfactual(result, X),
             }
         ),
     )
+
+
+def _segmented_design(
+    time: np.ndarray, t0: float, unit: str, seasonal: bool
+) -> tuple[np.ndarray, int, int]:
+    """The columns 1, t, post, (t − t0)·post (and 11 month dummies), and the numbers of
+    periods before and after the intervention (at least 3 and 2)."""
+    post = (time >= t0).astype(float)
+    n_pre, n_post = int((post == 0).sum()), int(post.sum())
+    if n_pre < 3 or n_post < 2:
+        raise ValueError(
+            f"介入前は3時点以上、介入後は2時点以上が必要です（介入前 {n_pre}、介入後 {n_post}）"
+        )
+    columns = [np.ones_like(time), time - time[0], post, (time - t0) * post]
+    if seasonal:
+        if unit != "月":
+            raise ValueError("季節調整（seasonal=True）は月次データ（日付の時点列）でのみ使えます")
+        month = (time % 12).astype(int)
+        columns += [(month == m).astype(float) for m in range(1, 12)]
+    return np.column_stack(columns), n_pre, n_post
+
+
+def _segmented_fit(y: np.ndarray, X: np.ndarray, hac_lags: int | None) -> tuple[Any, str]:
+    """The OLS fit and how its standard errors were computed, in Japanese."""
+    if hac_lags is None:
+        return _fit(y, X, cov_type="nonrobust"), "通常の最小二乗法"
+    result = _fit(y, X, cov_type="HAC", cov_kwds={"maxlags": int(hac_lags)})
+    return result, f"Newey–West（HAC、ラグ{int(hac_lags)}）"
+
+
+def _segmented_contrasts(result, k: int, to_end: float, alpha: float) -> list[_Contrast]:
+    """b2, b3, b1, b1 + b3 and b2 + b3·(t_end − t0) (see :class:`InterruptedTimeSeries`)."""
+
+    def combination(**coefficients: float) -> _Contrast:
+        weights = np.zeros(k)
+        for name, value in coefficients.items():  # b0 … b3 of the docstring
+            weights[int(name[1:])] = value
+        return _contrast(result, weights, alpha)
+
+    return [
+        combination(b2=1),
+        combination(b3=1),
+        combination(b1=1),
+        combination(b1=1, b3=1),
+        combination(b2=1, b3=float(to_end)),
+    ]
+
+
+def _counterfactual(result, X: np.ndarray) -> np.ndarray:
+    """The fit without the intervention's terms (b2, b3): the pre-trend continued."""
+    kept = [0, 1, *range(4, X.shape[1])]
+    return X[:, kept] @ np.asarray(result.params)[kept]
 
 
 # ---------------------------------------------------------------------------
@@ -1048,21 +1063,8 @@ def forecast(
         )
     if direction is not None:
         _check_direction(direction)
-    everything = _drop_null(df, [time_col, value_col])
-    if not everything.schema[time_col].is_integer():
-        raise ValueError(f"{time_col}列は年度（整数）にしてください")
-    if everything[time_col].is_duplicated().any():
-        raise ValueError(f"{time_col}列に同じ年度の行が複数あります（1年度1行にしてください）")
-    data = everything if since is None else everything.filter(pl.col(time_col) >= since)
-    break_year, later = _apply_breaks(data[time_col], breaks, since)
-    if break_year is not None:
-        data = data.filter(pl.col(time_col) >= break_year)
-    if data.height < FORECAST_MIN_YEARS:
-        after = f"{break_year}年度の構造変化より後は" if break_year is not None else ""
-        raise ValueError(
-            f"予測には{FORECAST_MIN_YEARS}年度以上のデータが必要です"
-            f"（{after}{data.height}年度）。2年度以下では年ごとのばらつきを測れません"
-        )
+    everything = _yearly_rows(df, time_col, value_col)
+    data, break_year, later = _fitted_rows(everything, time_col, since, breaks)
     years = [int(y) for y in ([target_year] if isinstance(target_year, int) else target_year)]
     if not years:
         raise ValueError("target_year を1つ以上指定してください")
@@ -1070,42 +1072,8 @@ def forecast(
     y = data[value_col].cast(pl.Float64).to_numpy()
     result = _fit(y, sm.add_constant(x, has_constant="add"), cov_type="nonrobust")
     observed = dict(everything.select(time_col, pl.col(value_col).cast(pl.Float64)).iter_rows())
-    future = [year for year in years if year not in observed]
-    known = sum(observed[year] for year in years if year in observed)
-    if future:
-        mean_x = np.array([[1.0, float(np.mean(future))]])
-        prediction = result.get_prediction(mean_x)
-        m = len(future)
-        pred_mean = float(np.asarray(prediction.predicted_mean)[0])
-        se_mean = float(np.asarray(prediction.se_mean)[0])
-        mean = (known + m * pred_mean) / len(years)
-        se = math.sqrt(m**2 * se_mean**2 + m * result.scale) / len(years)
-    else:
-        mean, se = known / len(years), 0.0
+    mean, se = _target_mean(result, observed, years)
     half = float(t.ppf(1 - alpha / 2, result.df_resid)) * se
-
-    last = max(max(years), int(x.max()))
-    path_years = np.arange(int(x.min()), last + 1, dtype=float)
-    frame = result.get_prediction(sm.add_constant(path_years, has_constant="add")).summary_frame(
-        alpha=alpha
-    )
-    path = pl.DataFrame(
-        {
-            time_col: path_years.astype(np.int64),
-            "fitted": frame["mean"].to_numpy(),
-            "ci_lower": frame["mean_ci_lower"].to_numpy(),
-            "ci_upper": frame["mean_ci_upper"].to_numpy(),
-            "pi_lower": frame["obs_ci_lower"].to_numpy(),
-            "pi_upper": frame["obs_ci_upper"].to_numpy(),
-        }
-    )
-    observed_values = data.select(time_col, observed=pl.col(value_col).cast(pl.Float64))
-    path = (
-        path.join(observed_values, on=time_col, how="left")
-        .select(time_col, "observed", "fitted", "ci_lower", "ci_upper", "pi_lower", "pi_upper")
-        .sort(time_col)
-    )
-
     probability, withheld = None, None
     if target_value is not None and direction is not None:
         if data.height >= PROBABILITY_MIN_YEARS:
@@ -1123,13 +1091,87 @@ def forecast(
         n_years=data.height,
         years_used=(int(x.min()), int(x.max())),
         alpha=alpha,
-        path=path,
+        path=_forecast_path(result, data, time_col, value_col, max(years), alpha),
         target_value=target_value,
         direction=direction,
         probability=probability,
         probability_withheld=withheld,
         break_year=break_year,
         later_breaks=later,
+    )
+
+
+def _yearly_rows(df: pl.DataFrame, time_col: str, value_col: str) -> pl.DataFrame:
+    """The rows with a value, one per integer 年度."""
+    everything = _drop_null(df, [time_col, value_col])
+    if not everything.schema[time_col].is_integer():
+        raise ValueError(f"{time_col}列は年度（整数）にしてください")
+    if everything[time_col].is_duplicated().any():
+        raise ValueError(f"{time_col}列に同じ年度の行が複数あります（1年度1行にしてください）")
+    return everything
+
+
+def _fitted_rows(
+    everything: pl.DataFrame, time_col: str, since: int | None, breaks: Sequence[int]
+) -> tuple[pl.DataFrame, int | None, tuple[int, ...]]:
+    """The rows the line is fitted to (from ``since``, after the last break inside the data),
+    that break and the breaks after the data; refused below :data:`FORECAST_MIN_YEARS`."""
+    data = everything if since is None else everything.filter(pl.col(time_col) >= since)
+    break_year, later = _apply_breaks(data[time_col], breaks, since)
+    if break_year is not None:
+        data = data.filter(pl.col(time_col) >= break_year)
+    if data.height < FORECAST_MIN_YEARS:
+        after = f"{break_year}年度の構造変化より後は" if break_year is not None else ""
+        raise ValueError(
+            f"予測には{FORECAST_MIN_YEARS}年度以上のデータが必要です"
+            f"（{after}{data.height}年度）。2年度以下では年ごとのばらつきを測れません"
+        )
+    return data, break_year, later
+
+
+def _target_mean(result, observed: dict[int, float], years: list[int]) -> tuple[float, float]:
+    """Mean of the target years and its prediction standard error: observed years enter as
+    they are, the others as the line's prediction with the year-to-year scatter."""
+    future = [year for year in years if year not in observed]
+    known = sum(observed[year] for year in years if year in observed)
+    if not future:
+        return known / len(years), 0.0
+    prediction = result.get_prediction(np.array([[1.0, float(np.mean(future))]]))
+    m = len(future)
+    pred_mean = float(np.asarray(prediction.predicted_mean)[0])
+    se_mean = float(np.asarray(prediction.se_mean)[0])
+    mean = (known + m * pred_mean) / len(years)
+    return mean, math.sqrt(m**2 * se_mean**2 + m * result.scale) / len(years)
+
+
+def _forecast_path(
+    result, data: pl.DataFrame, time_col: str, value_col: str, last_target: int, alpha: float
+) -> pl.DataFrame:
+    """Every 年度 from the first fitted to the last target: observed value, fitted line, its
+    confidence band and the prediction band, for charts."""
+    import statsmodels.api as sm
+
+    x = data[time_col].cast(pl.Float64).to_numpy()
+    last = max(last_target, int(x.max()))
+    path_years = np.arange(int(x.min()), last + 1, dtype=float)
+    frame = result.get_prediction(sm.add_constant(path_years, has_constant="add")).summary_frame(
+        alpha=alpha
+    )
+    path = pl.DataFrame(
+        {
+            time_col: path_years.astype(np.int64),
+            "fitted": frame["mean"].to_numpy(),
+            "ci_lower": frame["mean_ci_lower"].to_numpy(),
+            "ci_upper": frame["mean_ci_upper"].to_numpy(),
+            "pi_lower": frame["obs_ci_lower"].to_numpy(),
+            "pi_upper": frame["obs_ci_upper"].to_numpy(),
+        }
+    )
+    observed_values = data.select(time_col, observed=pl.col(value_col).cast(pl.Float64))
+    return (
+        path.join(observed_values, on=time_col, how="left")
+        .select(time_col, "observed", "fitted", "ci_lower", "ci_upper", "pi_lower", "pi_upper")
+        .sort(time_col)
     )
 
 

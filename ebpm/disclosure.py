@@ -710,27 +710,7 @@ class Release:
         rows = self._rows(keys, names, value, where)
         if rows.is_empty():
             raise ValueError(f"{title}：条件に合う行がありません")
-
-        if names:
-            cells = rows.select(names).unique().sort(names).with_row_index("_cell")
-            rows = rows.join(cells, on=names, how="left", nulls_equal=True)
-        else:
-            cells = pl.DataFrame({"_cell": [0]}, schema={"_cell": pl.UInt32})
-            rows = rows.with_columns(_cell=pl.lit(0, dtype=pl.UInt32))
-        # sorted, order-keeping groups: float sums come out the same on every run
-        per_person = (
-            rows.sort("_cell", "_person", "_row")
-            .group_by("_cell", "_person", maintain_order=True)
-            .agg(pl.col(value).sum())
-        )
-        table = cells.join(
-            per_person.group_by("_cell", maintain_order=True).agg(
-                pl.len().cast(pl.Int64).alias("n_people"),
-                *[_stat_expression(value, s) for s in stats],
-            ),
-            on="_cell",
-            how="left",
-        ).sort("_cell")
+        rows, table = _cell_table(rows, names, value, stats)
         n = table["n_people"].to_numpy()
         self._refuse_small_order_stats(table, names, stats)
 
@@ -738,6 +718,36 @@ class Release:
         cell_of_row = np.full(self._data.height, -1, dtype=np.int64)
         cell_of_row[rows["_row"].to_numpy()] = rows["_cell"].to_numpy()
         totals = self._published_totals(rows, _groupings(names, margins))
+        hidden = self._hidden(cell_of_row, totals, n, title, labels)
+        visible_cells = np.where(
+            (cell_of_row >= 0) & ~hidden[np.maximum(cell_of_row, 0)], cell_of_row, -1
+        )
+        ordered = [s for s in stats if _ORDER_STATS.match(s)]
+        if ordered:
+            self._check_order_stats(visible_cells, title, ordered, labels)
+
+        # everything checked: the table is published
+        released = ReleasedTable(
+            title=title,
+            by=tuple(names),
+            where=None if where is None else str(where),
+            value=value,
+            stats=stats,
+            n_cells=len(n),
+            n_hidden=int(hidden.sum()),
+        )
+        self._publish(released, visible_cells, totals, bool(ordered), labels)
+        return _shown_table(table, hidden, (n > 0) & (n < self.k), value, stats)
+
+    def _hidden(
+        self,
+        cell_of_row: np.ndarray,
+        totals: list[np.ndarray],
+        n: np.ndarray,
+        title: str,
+        labels: pl.DataFrame,
+    ) -> np.ndarray:
+        """Hidden mask of the new table's cells; refused when no cell and no total is left."""
         hidden, reason_text = self._suppress(cell_of_row, totals, n, title, labels)
         if hidden.all() and not any((family >= 0).any() for family in totals):
             why = (
@@ -749,39 +759,22 @@ class Release:
                 f"{title} は公表できません。公表できるセルも合計も残りません{why}。"
                 "区分を統合するか、この表を公表しないでください"
             )
-        visible_cells = np.where(
-            (cell_of_row >= 0) & ~hidden[np.maximum(cell_of_row, 0)], cell_of_row, -1
-        )
-        ordered = [s for s in stats if _ORDER_STATS.match(s)]
-        if ordered:
-            self._check_order_stats(visible_cells, title, ordered, labels)
+        return hidden
 
-        # everything checked: the table is published
+    def _publish(
+        self,
+        released: ReleasedTable,
+        visible_cells: np.ndarray,
+        totals: list[np.ndarray],
+        ordered: bool,
+        labels: pl.DataFrame,
+    ) -> None:
+        """Remember a checked table: its figures count against every later table."""
         self._published += [visible_cells, *totals]
         if ordered:
             self._ordered.append(visible_cells)
         self._labels = labels
-        self._tables.append(
-            ReleasedTable(
-                title=title,
-                by=tuple(names),
-                where=None if where is None else str(where),
-                value=value,
-                stats=stats,
-                n_cells=len(n),
-                n_hidden=int(hidden.sum()),
-            )
-        )
-        primary = (n > 0) & (n < self.k)
-        # numpy's stubs reject None as a branch of where(); at run time it makes an object array
-        reason = np.where(hidden, np.where(primary, PRIMARY, SECONDARY), None)  # type: ignore[call-overload]
-        mask = pl.Series("suppressed", hidden)
-        value_cols = ["n_people", *[f"{value}_{s}" for s in stats]]
-        return table.drop("_cell").with_columns(
-            *[pl.when(mask).then(None).otherwise(pl.col(c)).alias(c) for c in value_cols],
-            suppressed=mask,
-            suppression=pl.Series(reason.tolist(), dtype=pl.String),
-        )
+        self._tables.append(released)
 
     def _rows(
         self, keys: list[pl.Expr], names: list[str], value: str, where: pl.Expr | None
@@ -965,6 +958,53 @@ class Release:
             f"{_describe(labels, mask, self._person)}（k={self.k}人未満）の値がわかる場合があります。"
             "これらの統計量を外すか、同じ区分で集計してください"
         )
+
+
+def _cell_table(
+    rows: pl.DataFrame, names: list[str], value: str, stats: tuple[str, ...]
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The rows with their cell id (``_cell``), and per cell the people and the stats of
+    their per-person sums."""
+    if names:
+        cells = rows.select(names).unique().sort(names).with_row_index("_cell")
+        rows = rows.join(cells, on=names, how="left", nulls_equal=True)
+    else:
+        cells = pl.DataFrame({"_cell": [0]}, schema={"_cell": pl.UInt32})
+        rows = rows.with_columns(_cell=pl.lit(0, dtype=pl.UInt32))
+    # sorted, order-keeping groups: float sums come out the same on every run
+    per_person = (
+        rows.sort("_cell", "_person", "_row")
+        .group_by("_cell", "_person", maintain_order=True)
+        .agg(pl.col(value).sum())
+    )
+    table = cells.join(
+        per_person.group_by("_cell", maintain_order=True).agg(
+            pl.len().cast(pl.Int64).alias("n_people"),
+            *[_stat_expression(value, s) for s in stats],
+        ),
+        on="_cell",
+        how="left",
+    ).sort("_cell")
+    return rows, table
+
+
+def _shown_table(
+    table: pl.DataFrame,
+    hidden: np.ndarray,
+    primary: np.ndarray,
+    value: str,
+    stats: tuple[str, ...],
+) -> pl.DataFrame:
+    """The table as published: hidden cells blank, with why (一次秘匿 or 二次秘匿)."""
+    # numpy's stubs reject None as a branch of where(); at run time it makes an object array
+    reason = np.where(hidden, np.where(primary, PRIMARY, SECONDARY), None)  # type: ignore[call-overload]
+    mask = pl.Series("suppressed", hidden)
+    value_cols = ["n_people", *[f"{value}_{s}" for s in stats]]
+    return table.drop("_cell").with_columns(
+        *[pl.when(mask).then(None).otherwise(pl.col(c)).alias(c) for c in value_cols],
+        suppressed=mask,
+        suppression=pl.Series(reason.tolist(), dtype=pl.String),
+    )
 
 
 def _groupings(names: list[str], margins: bool | Sequence[Sequence[str]]) -> list[tuple[str, ...]]:

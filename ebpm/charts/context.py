@@ -214,6 +214,27 @@ def _y_axis(title: str, axis_format: str) -> alt.Axis:
     )
 
 
+def _national_caption(
+    title: str,
+    subtitle: list[str],
+    *,
+    source: str,
+    note: str | None,
+    extra: Iterable[str | None],
+    credits: Sequence[str],
+) -> Caption:
+    """The caption of a chart of national data: the user's note, the chart's sentences
+    (None: nothing to say) and the verbatim credits, in this order; never sample data."""
+    return Caption.compose(
+        title,
+        subtitle,
+        source=source,
+        note=note_text(note, *(e for e in extra if e), *credits),
+        is_sample=False,
+        width_px=PLOT_WIDTH + Y_AXIS_EXTENT,
+    )
+
+
 # --------------------------------------------------------------------------------------
 # Population (census years 年)
 # --------------------------------------------------------------------------------------
@@ -377,6 +398,42 @@ def plan_population(
         Years between two censuses: a longer distance is drawn as a gap.
     """
     source = require_source(source)
+    area_code = _check_census(rows)
+    name = str(rows["name"].drop_nulls()[0])
+    points = _final_points(
+        rows.filter(~pl.col("is_preliminary") & (pl.col("series") != REBASED_SERIES)), step
+    )
+    rebased, same = _rebased_points(rows, points)
+    prelim = _preliminary_points(rows)
+    gaps = tuple(p.year for p in (*points, *prelim) if p.population is None)
+    every_year = [p.year for p in (*points, *prelim, *rebased)]
+    years = (min(every_year), max(every_year))
+    counts = [p.population for p in (*points, *prelim, *rebased)]
+    caption = _national_caption(
+        f"{name}の人口の推移（{years[0]}〜{years[1]}年、国勢調査）",
+        _population_subtitle(points, prelim),
+        source=source,
+        note=note,
+        extra=_population_notes(points, prelim, rebased, same, gaps, step),
+        credits=credits,
+    )
+    return PopulationPlan(
+        area_code=area_code,
+        area_name=name,
+        points=points,
+        preliminary=prelim,
+        rebased=rebased,
+        rebased_same=same,
+        years=years,
+        axis=y_axis([0.0, *(float(c) for c in counts if c is not None)], unit="人"),
+        gaps=gaps,
+        step=step,
+        caption=caption,
+    )
+
+
+def _check_census(rows: pl.DataFrame) -> str:
+    """The area code of census rows that hold one municipality."""
     require_columns(rows, _CENSUS_COLUMNS, "国勢調査の人口")
     if rows.height == 0:
         raise ValueError("国勢調査の人口の行がありません")
@@ -385,12 +442,14 @@ def plan_population(
         raise ValueError(
             f"1つの団体の行を渡してください（団体コード：{', '.join(map(str, codes))}）"
         )
-    name = str(rows["name"].drop_nulls()[0])
-    preliminary = rows.filter(pl.col("is_preliminary"))
+    return str(codes[0])
+
+
+def _rebased_points(
+    rows: pl.DataFrame, points: Sequence[CensusPoint]
+) -> tuple[tuple[CensusPoint, ...], tuple[CensusPoint, ...]]:
+    """Re-based counts (組替) that differ from the line's value that year, and those equal."""
     rebased_rows = rows.filter(~pl.col("is_preliminary") & (pl.col("series") == REBASED_SERIES))
-    points = _final_points(
-        rows.filter(~pl.col("is_preliminary") & (pl.col("series") != REBASED_SERIES)), step
-    )
     line = {p.year: p.population for p in points}
     rebased_all = [_census_point(r, -1, "") for r in rebased_rows.sort("year").to_dicts()]
     rebased = tuple(
@@ -399,18 +458,31 @@ def plan_population(
     same = tuple(
         p for p in rebased_all if p.population is not None and line.get(p.year) == p.population
     )
-    prelim = tuple(
+    return rebased, same
+
+
+def _preliminary_points(rows: pl.DataFrame) -> tuple[CensusPoint, ...]:
+    """Preliminary counts (速報値), each labelled as such."""
+    return tuple(
         _census_point(
             r,
             -1,
             "" if r["population"] is None else f"{r['population']:,}人（{PRELIMINARY}）",
         )
-        for r in preliminary.sort("year").to_dicts()
+        for r in rows.filter(pl.col("is_preliminary")).sort("year").to_dicts()
     )
-    gaps = tuple(p.year for p in (*points, *prelim) if p.population is None)
-    every_year = [p.year for p in (*points, *prelim, *rebased)]
-    years = (min(every_year), max(every_year))
-    counts = [p.population for p in (*points, *prelim, *rebased)]
+
+
+def _population_notes(
+    points: Sequence[CensusPoint],
+    prelim: Sequence[CensusPoint],
+    rebased: Sequence[CensusPoint],
+    same: Sequence[CensusPoint],
+    gaps: Sequence[int],
+    step: int,
+) -> list[str]:
+    """Boundaries, preliminary and re-based counts, gaps and the axis, one sentence each."""
+    line = {p.year: p.population for p in points}
     extra = [*_boundary_sentences(points, step)]
     for point in prelim:
         final_that_year = line.get(point.year)
@@ -423,6 +495,11 @@ def plan_population(
             "で値がないため空白"
         )
     extra.append("人口の縦軸は0から")
+    return extra
+
+
+def _population_subtitle(points: Sequence[CensusPoint], prelim: Sequence[CensusPoint]) -> list[str]:
+    """The latest final count, and a newer preliminary one (none without counts)."""
     last = next((p for p in reversed(points) if p.population is not None), None)
     newest = next((p for p in reversed(prelim) if p.population is not None), None)
     subtitle = []
@@ -430,27 +507,7 @@ def plan_population(
         subtitle.append(f"{last.year}年 {last.population:,}人（確定値）")
     if newest is not None and (last is None or newest.year > last.year):
         subtitle.append(f"{newest.year}年 {newest.population:,}人（{PRELIMINARY}）")
-    caption = Caption.compose(
-        f"{name}の人口の推移（{years[0]}〜{years[1]}年、国勢調査）",
-        ["｜".join(subtitle)] if subtitle else [],
-        source=source,
-        note=note_text(note, *extra, *credits),
-        is_sample=False,
-        width_px=PLOT_WIDTH + Y_AXIS_EXTENT,
-    )
-    return PopulationPlan(
-        area_code=str(codes[0]),
-        area_name=name,
-        points=points,
-        preliminary=prelim,
-        rebased=rebased,
-        rebased_same=same,
-        years=years,
-        axis=y_axis([0.0, *(float(c) for c in counts if c is not None)], unit="人"),
-        gaps=gaps,
-        step=step,
-        caption=caption,
-    )
+    return ["｜".join(subtitle)] if subtitle else []
 
 
 def _marks(*groups: Sequence[CensusPoint]) -> str:
@@ -798,90 +855,139 @@ def plan_fiscal(
         several indicators line up.
     """
     source = require_source(source)
+    indicator_id = _check_comparison(rows)
+    series = _fiscal_series(rows)
+    points = series.points
+    ranges = _peer_ranges(rows)
+    present = set(rows["fiscal_year"].to_list())
+    span = years or (min(present), max(present))
+    absent = tuple(y for y in range(span[0], span[1] + 1) if y not in present)
+    decimals = decimals_of(v for p in points if p.series != series.median_name for v in [p.value])
+    axis = fiscal_axis(
+        [p.value for p in points] + [r.low for r in ranges] + [r.high for r in ranges]
+    )
+    indicator, unit = str(_first(rows, "indicator")), str(_first(rows, "unit") or "")
+    range_name = f"比較対象{series.n_peers}市の最小〜最大"
+    caption = _national_caption(
+        f"{indicator}の推移（{span[0]}〜{span[1]}年度）",
+        [_fiscal_subtitle(series, decimals, span[1])],
+        source=source,
+        note=note,
+        extra=_fiscal_notes(rows, series, range_name, absent, cut_sentence(axis, unit, decimals)),
+        credits=credits,
+    )
+    return FiscalPlan(
+        indicator_id=indicator_id,
+        indicator=indicator,
+        unit=unit,
+        decimals=decimals,
+        city=series.city,
+        years=span,
+        series=series.drawn,
+        points=points,
+        peer_range=tuple(ranges),
+        peer_range_name=range_name,
+        absent_years=absent,
+        gaps=series.gaps,
+        axis=axis,
+        caption=caption,
+    )
+
+
+def _check_comparison(rows: pl.DataFrame) -> str:
+    """The indicator id of rows that hold one indicator, one row per 年度."""
     require_columns(rows, _COMPARISON_COLUMNS, "財政指標の比較")
     ids = rows["indicator_id"].unique().to_list()
     if len(ids) != 1:
         raise ValueError(f"1つの指標の行を渡してください（指標：{', '.join(map(str, ids))}）")
     if rows["fiscal_year"].is_duplicated().any():
         raise ValueError("同じ年度の行が2つ以上あります")
-    indicator, unit = str(_first(rows, "indicator")), str(_first(rows, "unit") or "")
+    return str(ids[0])
+
+
+#: value and marker columns of the four series: city, prefecture, nation, peer median
+_SERIES_COLUMNS: Final = (
+    ("target_value", "target_marker"),
+    ("prefecture_mean", "prefecture_mean_marker"),
+    ("national_mean", "national_mean_marker"),
+    ("peer_median", None),
+)
+
+
+@dataclass(frozen=True)
+class _FiscalSeries:
+    """The four series of the comparison rows, values and gaps alike."""
+
+    city: str
+    n_peers: int
+    #: city, prefecture, nation, peer median
+    names: tuple[str, str, str, str]
+    points: tuple[FiscalPoint, ...]
+    #: the series with at least one value, in legend order
+    drawn: tuple[str, ...]
+    #: per series (the peer median aside), the 年度 without a value
+    gaps: tuple[tuple[str, tuple[int, ...]], ...]
+
+    @property
+    def median_name(self) -> str:
+        return self.names[3]
+
+
+def _fiscal_series(rows: pl.DataFrame) -> _FiscalSeries:
     city = str(_first(rows, "target_name"))
     n_peers = int(_first(rows, "n_peers") or 0)
-    median_name = f"比較対象{n_peers}市の中央値"
     names = (
         city,
         str(_first(rows, "prefecture_mean_name") or "都道府県（市町村平均）"),
         _NATION_NAME,
-        median_name,
+        f"比較対象{n_peers}市の中央値",
     )
-    columns = (
-        ("target_value", "target_marker"),
-        ("prefecture_mean", "prefecture_mean_marker"),
-        ("national_mean", "national_mean_marker"),
-        ("peer_median", None),
-    )
-    points = [
+    points = tuple(
         p
-        for name, (v, m) in zip(names, columns, strict=True)
+        for name, (v, m) in zip(names, _SERIES_COLUMNS, strict=True)
         for p in _series_points(rows, name, v, m)
-    ]
+    )
     drawn = tuple(n for n in names if any(p.series == n and p.value is not None for p in points))
-    ranges = _peer_ranges(rows)
-    present = set(rows["fiscal_year"].to_list())
-    span = years or (min(present), max(present))
-    absent = tuple(y for y in range(span[0], span[1] + 1) if y not in present)
     gaps = tuple(
         (n, years_in)
         for n in names[:3]
         if (years_in := tuple(p.fiscal_year for p in points if p.series == n and p.value is None))
     )
-    decimals = decimals_of(v for p in points if p.series != median_name for v in [p.value])
-    values = [p.value for p in points] + [r.low for r in ranges] + [r.high for r in ranges]
-    axis = fiscal_axis(values)
-    last = max((p.fiscal_year for p in points if p.value is not None), default=span[1])
+    return _FiscalSeries(city, n_peers, names, points, drawn, gaps)
+
+
+def _fiscal_subtitle(series: _FiscalSeries, decimals: int, last_year: int) -> str:
+    """「<年度>年度：<series> <value>｜…」: every drawn series in the latest 年度 with a value."""
+    points = series.points
+    last = max((p.fiscal_year for p in points if p.value is not None), default=last_year)
     latest = {p.series: p.value for p in points if p.fiscal_year == last}
-    subtitle = f"{last}年度：" + "｜".join(
-        f"{n} {median_text(latest.get(n), decimals) if n == median_name else number_text(latest.get(n), decimals)}"
-        for n in drawn
+    return f"{last}年度：" + "｜".join(
+        f"{n} {median_text(latest.get(n), decimals) if n == series.median_name else number_text(latest.get(n), decimals)}"
+        for n in series.drawn
     )
-    range_name = f"比較対象{n_peers}市の最小〜最大"
+
+
+def _fiscal_notes(
+    rows: pl.DataFrame,
+    series: _FiscalSeries,
+    range_name: str,
+    absent: tuple[int, ...],
+    cut: str | None,
+) -> list[str | None]:
+    """The （注） sentences the chart always carries (None: nothing to say)."""
     area_notes = sorted(
         {(int(y), str(t)) for y, t in rows.select("fiscal_year", "target_note").iter_rows() if t}
     )
-    extra = [
+    return [
         str(_first(rows, "peer_rule") or ""),
-        f"線は{median_name}、網掛けは{range_name}",
+        f"線は{series.median_name}、網掛けは{range_name}",
         _peer_missing_sentence(rows),
-        _gap_sentence(gaps, points),
+        _gap_sentence(series.gaps, series.points),
         f"{years_text(absent, '年度')}の表にはこの指標がない" if absent else None,
-        *(f"{city}の{y}年度：{t}" for y, t in area_notes),
-        cut_sentence(axis, unit, decimals),
+        *(f"{series.city}の{y}年度：{t}" for y, t in area_notes),
+        cut,
         "年度は4月〜翌年3月で、開始年で表示",
     ]
-    caption = Caption.compose(
-        f"{indicator}の推移（{span[0]}〜{span[1]}年度）",
-        [subtitle],
-        source=source,
-        note=note_text(note, *(e for e in extra if e), *credits),
-        is_sample=False,
-        width_px=PLOT_WIDTH + Y_AXIS_EXTENT,
-    )
-    return FiscalPlan(
-        indicator_id=str(ids[0]),
-        indicator=indicator,
-        unit=unit,
-        decimals=decimals,
-        city=city,
-        years=span,
-        series=drawn,
-        points=tuple(points),
-        peer_range=tuple(ranges),
-        peer_range_name=range_name,
-        absent_years=absent,
-        gaps=gaps,
-        axis=axis,
-        caption=caption,
-    )
 
 
 _FISCAL_SCHEMA: Final = {
@@ -890,12 +996,37 @@ _FISCAL_SCHEMA: Final = {
     "value": pl.Float64,
     "segment": pl.Int64,
 }
+_BAND_SCHEMA: Final = {
+    "fiscal_year": pl.Int64,
+    "low": pl.Float64,
+    "high": pl.Float64,
+    "segment": pl.Int64,
+    "band": pl.String,
+}
 
 
 def draw_fiscal(plan: FiscalPlan) -> alt.VConcatChart:
     """The indicator plot above its 出典/注 footer (see :func:`fiscal_chart`)."""
+    layers = [
+        *_fiscal_layers(plan),
+        *(axis_break(PLOT_HEIGHT) if plan.axis.cut else []),
+    ]
+    plot = alt.layer(*layers).properties(width=PLOT_WIDTH, height=PLOT_HEIGHT)
+    footer = footer_chart(plan.caption.footer, PLOT_WIDTH, Y_AXIS_EXTENT)
+    meta = _meta(
+        "context_fiscal",
+        plan.caption,
+        indicator_id=plan.indicator_id,
+        axis_start=plan.axis.domain[0],
+        axis_cut=plan.axis.cut,
+    )
+    return framed([plot], footer, meta=meta, caption=plan.caption)
+
+
+def _fiscal_x(plan: FiscalPlan) -> alt.X:
+    """年度 on the x axis, every other one labelled."""
     first, last = plan.years
-    x = alt.X(
+    return alt.X(
         "fiscal_year:Q",
         scale=alt.Scale(domain=[first - 0.5, last + 0.5], nice=False, zero=False),
         axis=alt.Axis(
@@ -906,17 +1037,17 @@ def draw_fiscal(plan: FiscalPlan) -> alt.VConcatChart:
             labelFontSize=LABEL_SIZE,
         ),
     )
-    y_scale = alt.Scale(domain=list(plan.axis.domain), nice=False, zero=False)
-    y = alt.Y("value:Q", scale=y_scale, axis=_y_axis(plan.unit, ",~f"))
+
+
+def _fiscal_look(plan: FiscalPlan) -> tuple[alt.Color, alt.StrokeDash]:
+    """Colour and dash of each drawn series, in one legend (a series keeps its look when
+    another is left out)."""
     order = list(plan.series)
+    looks = _series_order(plan)
     colors = dict(
-        zip(
-            _series_order(plan),
-            (_CITY_COLOR, _PREFECTURE_COLOR, _NATION_COLOR, _PEER_COLOR),
-            strict=True,
-        )
+        zip(looks, (_CITY_COLOR, _PREFECTURE_COLOR, _NATION_COLOR, _PEER_COLOR), strict=True)
     )
-    dashes = dict(zip(_series_order(plan), _DASHES, strict=True))
+    dashes = dict(zip(looks, _DASHES, strict=True))
     legend = alt.Legend(
         title=None,
         orient="top",
@@ -933,26 +1064,30 @@ def draw_fiscal(plan: FiscalPlan) -> alt.VConcatChart:
     dash = alt.StrokeDash(
         "series:N", scale=alt.Scale(domain=order, range=[dashes[s] for s in order]), legend=legend
     )
+    return color, dash
+
+
+def _fiscal_frames(plan: FiscalPlan) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The drawn series' values and the peers' minimum–maximum band, as data."""
     data = pl.DataFrame(
         [
             (p.fiscal_year, p.series, p.value, p.segment)
             for p in plan.points
-            if p.value is not None and p.series in order
+            if p.value is not None and p.series in plan.series
         ],
         schema=_FISCAL_SCHEMA,
         orient="row",
     )
     band = pl.DataFrame(
         [(r.fiscal_year, r.low, r.high, r.segment, plan.peer_range_name) for r in plan.peer_range],
-        schema={
-            "fiscal_year": pl.Int64,
-            "low": pl.Float64,
-            "high": pl.Float64,
-            "segment": pl.Int64,
-            "band": pl.String,
-        },
+        schema=_BAND_SCHEMA,
         orient="row",
     )
+    return data, band
+
+
+def _peer_band_layer(plan: FiscalPlan, band: pl.DataFrame, x: alt.X) -> alt.Chart:
+    """The peers' minimum–maximum as a shaded area, with its own legend entry."""
     fill = alt.Fill(
         "band:N",
         scale=alt.Scale(domain=[plan.peer_range_name], range=[_PEER_COLOR]),
@@ -964,43 +1099,48 @@ def draw_fiscal(plan: FiscalPlan) -> alt.VConcatChart:
             labelFontSize=LABEL_SIZE,
         ),
     )
+    return (
+        alt.Chart(band)
+        .mark_area(opacity=0.2)
+        .encode(
+            x=x,
+            y=alt.Y("low:Q", scale=_fiscal_y_scale(plan), axis=_y_axis(plan.unit, ",~f")),
+            y2="high:Q",
+            fill=fill,
+            detail="segment:N",
+        )
+    )
+
+
+def _fiscal_y_scale(plan: FiscalPlan) -> alt.Scale:
+    return alt.Scale(domain=list(plan.axis.domain), nice=False, zero=False)
+
+
+def _fiscal_layers(plan: FiscalPlan) -> list[alt.Chart]:
+    """The peer band, then the series' lines and points (the city's drawn larger)."""
+    x = _fiscal_x(plan)
+    y = alt.Y("value:Q", scale=_fiscal_y_scale(plan), axis=_y_axis(plan.unit, ",~f"))
+    color, dash = _fiscal_look(plan)
+    data, band = _fiscal_frames(plan)
     tooltip = [
         alt.Tooltip("fiscal_year:Q", title="年度"),
         alt.Tooltip("series:N", title="系列"),
         alt.Tooltip("value:Q", title=plan.indicator),
     ]
     base = alt.Chart(data).encode(x=x, y=y, color=color)
-    layers = [
-        alt.Chart(band)
-        .mark_area(opacity=0.2)
-        .encode(
-            x=x,
-            y=alt.Y("low:Q", scale=y_scale, axis=_y_axis(plan.unit, ",~f")),
-            y2="high:Q",
-            fill=fill,
-            detail="segment:N",
-        ),
+    city = alt.datum.series == plan.city
+    return [
+        _peer_band_layer(plan, band, x),
         base.mark_line(strokeWidth=2).encode(
             strokeDash=dash,
             detail="segment:N",
-            size=alt.condition(alt.datum.series == plan.city, alt.value(3), alt.value(2)),
+            size=alt.condition(city, alt.value(3), alt.value(2)),
         ),
         base.mark_point(filled=True, opacity=1).encode(
-            size=alt.condition(alt.datum.series == plan.city, alt.value(45), alt.value(18)),
+            size=alt.condition(city, alt.value(45), alt.value(18)),
             tooltip=tooltip,
         ),
-        *(axis_break(PLOT_HEIGHT) if plan.axis.cut else []),
     ]
-    plot = alt.layer(*layers).properties(width=PLOT_WIDTH, height=PLOT_HEIGHT)
-    footer = footer_chart(plan.caption.footer, PLOT_WIDTH, Y_AXIS_EXTENT)
-    meta = _meta(
-        "context_fiscal",
-        plan.caption,
-        indicator_id=plan.indicator_id,
-        axis_start=plan.axis.domain[0],
-        axis_cut=plan.axis.cut,
-    )
-    return framed([plot], footer, meta=meta, caption=plan.caption)
 
 
 def _series_order(plan: FiscalPlan) -> tuple[str, str, str, str]:
@@ -1242,13 +1382,13 @@ def plan_position(
         f"「－」など記号や空欄で値のない団体は含めない：{'、'.join(without)}" if without else None,
     ]
     scope = f"市町村{n_areas - wards:,}、東京都の特別区{wards}" if wards else f"市町村{n_areas:,}"
-    caption = Caption.compose(
+    caption = _national_caption(
         f"全国の市町村の中での{city}の位置（{fiscal_year}年度）",
         [f"表に載っている{n_areas:,}団体（{scope}）の分布"],
         source=source,
-        note=note_text(note, *(e for e in extra if e), *credits),
-        is_sample=False,
-        width_px=PLOT_WIDTH + Y_AXIS_EXTENT,
+        note=note,
+        extra=extra,
+        credits=credits,
     )
     return PositionPlan(
         fiscal_year=fiscal_year,

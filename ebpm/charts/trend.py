@@ -454,72 +454,29 @@ def plan_trend(
     period = _period(kpi)
     definition = _kpi_of(kpi, period)
     text = format_progress(kpi)
-    kpi_decimals = definition.value_decimals
-    shown = _history(kpi, history)
-    points = _points(kpi, shown, base, kpi_decimals)
-    averages = _averages(definition, points, kpi_decimals)
+    points = _points(kpi, _history(kpi, history), base, definition.value_decimals)
+    averages = _averages(definition, points, definition.value_decimals)
     period_target = definition.target_basis == "period_average"
     every_year = [base[0], target[0], *(period or ()), *(p.fiscal_year for p in points)]
     years = (min(every_year), max(every_year))
     expected = _expected_points(definition, years)
-    survey = bool(kpi.get("is_survey"))
     has_ci = any(p.ci_lower is not None for p in points)
-    axis = y_axis(
-        [
-            base[1],
-            target[1],
-            *(v for _, v in expected),
-            *(p.actual for p in points),
-            *(a.value for a in averages),
-            *(v for p in points for v in (p.ci_lower, p.ci_upper) if v is not None),
-        ],
-        unit=text.unit,
-        survey=survey and not has_ci,
-    )
-    unit = text.unit
-    aggregation = _AGGREGATION_JA.get(str(kpi.get("aggregation")), "")
-    name = str(kpi.get("name") or "")
-    title = display_text(str(kpi.get("short_name") or name or kpi.get("kpi_id") or ""))
-    latest_fy = max(p.fiscal_year for p in points) if points else None
-    series = [_ACTUAL_YEARLY if period_target else _ACTUAL]
-    if averages:
-        series.append(_AVERAGE)
-    series.append(_EXPECTED_AVERAGE if period_target else _EXPECTED)
-    series += [_BASE, _TARGET_AVERAGE if period_target else _TARGET]
-    if has_ci:
-        series.append(_CI)
-    parts = _trend_note(
-        kpi,
-        note,
-        definition,
-        {
-            "period_target": period_target,
-            "target_text": f"{text.target}{unit}",
-            "period": period,
-            "has_ci": has_ci,
-            "axis": axis,
-            "axis_start": format_fixed(axis.domain[0], 0 if axis.domain[0].is_integer() else 1),
-            "compact": profile.compact,
-        },
-        (edges.on_track, edges.mostly),
-    )
+    axis = _trend_axis(kpi, (base, target), expected, points, averages, text.unit)
+    bits = {
+        "period_target": period_target,
+        "target_text": f"{text.target}{text.unit}",
+        "period": period,
+        "has_ci": has_ci,
+        "axis": axis,
+        "axis_start": format_fixed(axis.domain[0], 0 if axis.domain[0].is_integer() else 1),
+        "compact": profile.compact,
+    }
+    parts = _trend_note(kpi, note, definition, bits, (edges.on_track, edges.mostly))
     shown_notes = [p for p in parts if p not in omit_notes]
-    caption = Caption.compose(
-        title,
-        [
-            _status_line(kpi, latest_fy),
-            _identity_line(kpi, title, "" if profile.compact else display_text(name)),
-        ],
-        source=source,
-        note="（注）" + "".join(shown_notes) if shown_notes else "",
-        is_sample=is_flagged(kpi.get("is_sample")) or any(p.is_sample for p in points),
-        width_px=profile.wrap_width,
-        profile=profile,
-    )
     return TrendPlan(
         kpi_id=kpi.get("kpi_id"),
-        unit=unit,
-        y_title=f"{unit}（{aggregation}）" if aggregation else unit,
+        unit=text.unit,
+        y_title=_y_title(kpi, text.unit),
         base=base,
         target=target,
         years=years,
@@ -530,13 +487,81 @@ def plan_trend(
         period_target=period_target,
         averages=averages,
         axis=axis,
-        series=tuple(series),
+        series=_trend_series(period_target, bool(averages), has_ci),
         bands=(edges.on_track, edges.mostly),
-        caption=caption,
+        caption=_trend_caption(kpi, points, source, shown_notes, profile),
         base_text=text.base,
         target_text=text.target,
         profile=profile,
         note_parts=tuple(parts),
+    )
+
+
+def _trend_axis(
+    kpi: Mapping[str, Any],
+    anchors: tuple[tuple[int, float], tuple[int, float]],
+    expected: tuple[tuple[int, float], ...],
+    points: tuple[TrendPoint, ...],
+    averages: tuple[AveragePoint, ...],
+    unit: str,
+) -> YAxis:
+    """The value axis over every value drawn (a survey share without intervals spans at least
+    :data:`~ebpm.charts.axes.SURVEY_MIN_SPAN` points)."""
+    has_ci = any(p.ci_lower is not None for p in points)
+    return y_axis(
+        [
+            anchors[0][1],
+            anchors[1][1],
+            *(v for _, v in expected),
+            *(p.actual for p in points),
+            *(a.value for a in averages),
+            *(v for p in points for v in (p.ci_lower, p.ci_upper) if v is not None),
+        ],
+        unit=unit,
+        survey=bool(kpi.get("is_survey")) and not has_ci,
+    )
+
+
+def _y_title(kpi: Mapping[str, Any], unit: str) -> str:
+    """「枚（単年度）」: the unit and, when known, how the year's value is aggregated."""
+    aggregation = _AGGREGATION_JA.get(str(kpi.get("aggregation")), "")
+    return f"{unit}（{aggregation}）" if aggregation else unit
+
+
+def _trend_series(period_target: bool, has_averages: bool, has_ci: bool) -> tuple[str, ...]:
+    """The series shown, in legend order."""
+    series = [_ACTUAL_YEARLY if period_target else _ACTUAL]
+    if has_averages:
+        series.append(_AVERAGE)
+    series.append(_EXPECTED_AVERAGE if period_target else _EXPECTED)
+    series += [_BASE, _TARGET_AVERAGE if period_target else _TARGET]
+    if has_ci:
+        series.append(_CI)
+    return tuple(series)
+
+
+def _trend_caption(
+    kpi: Mapping[str, Any],
+    points: tuple[TrendPoint, ...],
+    source: str,
+    shown_notes: list[str],
+    profile: ChartProfile,
+) -> Caption:
+    """Title, status and identity lines, 出典 and the （注） shown in the footer."""
+    name = str(kpi.get("name") or "")
+    title = display_text(str(kpi.get("short_name") or name or kpi.get("kpi_id") or ""))
+    latest_fy = max(p.fiscal_year for p in points) if points else None
+    return Caption.compose(
+        title,
+        [
+            _status_line(kpi, latest_fy),
+            _identity_line(kpi, title, "" if profile.compact else display_text(name)),
+        ],
+        source=source,
+        note="（注）" + "".join(shown_notes) if shown_notes else "",
+        is_sample=is_flagged(kpi.get("is_sample")) or any(p.is_sample for p in points),
+        width_px=profile.wrap_width,
+        profile=profile,
     )
 
 
