@@ -36,7 +36,7 @@ import math
 import re
 import traceback
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -463,6 +463,289 @@ def _polars_columns(message: str) -> tuple[str | None, list[str], str | None]:
     return name, columns, guess.group(1) if guess else None
 
 
+_TYPICAL_CALL = (
+    'ebpm.evaluate なら (kpis["K01"], {2025: 14}, 2025)：定義・{年度: 実績} の辞書・年度 の順です'
+)
+
+
+def _indentation_hint(error: BaseException, kind: str, message: str) -> list[str] | None:
+    if not (isinstance(error, IndentationError) and "indent" in error.msg):
+        return None
+    return [
+        "字下げ（行の頭の空白）が合っていません。",
+        "直し方：def・if・for の行の最後に : を付け、次の行からは行の頭に半角スペース4つを入れます"
+        "（中身の行はすべて同じ深さにそろえます）。",
+    ]
+
+
+def _syntax_error_hint(error: BaseException, kind: str, message: str) -> list[str] | None:
+    return _syntax_hint(error) if isinstance(error, SyntaxError) else None
+
+
+def _too_many_arguments_hint(error: BaseException, kind: str, message: str) -> list[str] | None:
+    too_many = re.search(
+        r"(\w+)\(\) takes (\d+) positional arguments? but (\d+) (?:was|were) given", message
+    )
+    if not (kind == "TypeError" and too_many):
+        return None
+    function, takes, given = too_many.groups()
+    return [
+        f"関数「{function}」に、名前を付けずに渡した値が多すぎます（{takes}個までのところに{given}個）。",
+        "直し方：2つめ以降の値は「名前=値」の形で渡します（例：base_percent=30.8）。"
+        f"渡し方は help({function}) で確かめられます。",
+    ]
+
+
+def _missing_arguments_hint(error: BaseException, kind: str, message: str) -> list[str] | None:
+    missing = re.search(
+        r"(\w+)\(\) missing \d+ required (?:positional |keyword-only )?arguments?: (.+)", message
+    )
+    if not (kind == "TypeError" and missing):
+        return None
+    function, names = missing.groups()
+    return [
+        f"関数「{function}」に必要な値 {names} が渡されていません。",
+        f"直し方：かっこの中に値を足します。渡し方は help({function}) で確かめられます。",
+    ]
+
+
+def _text_compared_with_number_hint(
+    error: BaseException, kind: str, message: str
+) -> list[str] | None:
+    # "2027" > 2025 and 2025 < "2027" alike
+    if not (
+        kind == "TypeError" and re.search(r"not supported between instances of .*'str'", message)
+    ):
+        return None
+    return [
+        '文字列と数値を比べようとしています（"2027" と 2027 は別のものです）。',
+        '直し方：年度などの数は " " で囲まずに書きます。',
+    ]
+
+
+def _missing_attribute_hint(error: BaseException, kind: str, message: str) -> list[str] | None:
+    attribute = re.search(r"'(\w+)' object has no attribute '(\w+)'", message)
+    if not (kind == "AttributeError" and attribute):
+        return None
+    held, name = attribute.groups()
+    return [
+        f"{_TYPE_NAMES.get(held, held)}の値には「.{name}」がありません。",
+        f"直し方：自分で書いた .{name} ならつづりを確かめます。書いていなければ、関数に渡した値の"
+        f"種類が違います（{_TYPICAL_CALL}）。",
+    ]
+
+
+def _not_iterable_hint(error: BaseException, kind: str, message: str) -> list[str] | None:
+    iterable = re.search(
+        r"argument of type '(\w+)' is not iterable|'(\w+)' object is not iterable", message
+    )
+    if not (kind == "TypeError" and iterable):
+        return None
+    held = iterable.group(1) or iterable.group(2)
+    return [
+        f"関数に渡した値の種類が違います（{_TYPE_NAMES.get(held, held)}を渡したところに、"
+        "辞書やリストが必要です）。",
+        f"直し方：例のとおりの形で渡します（{_TYPICAL_CALL}）。",
+    ]
+
+
+def _list_index_hint(error: BaseException, kind: str, message: str) -> list[str] | None:
+    if not (kind == "TypeError" and "list indices must be integers or slices" in message):
+        return None
+    return [
+        "リストの番号の書き方が違います。",
+        "直し方：1つなら [0]、範囲なら [始め:終わり] のようにコロン : で書きます（コンマ , ではありません）。",
+    ]
+
+
+def _text_arithmetic_hint(error: BaseException, kind: str, message: str) -> list[str] | None:
+    if not (
+        kind == "TypeError"
+        and re.search(r"can only concatenate str|unsupported operand type.*\bstr\b", message)
+    ):
+        return None
+    return [
+        '文字列（" " で囲んだもの）と数値を、+ や - で計算しようとしています。',
+        '直し方：数値は " " で囲まずに書きます。文字と数を並べて表示するときは f"…{数}…"（f文字列）を使います。',
+    ]
+
+
+def _missing_column_hint(error: BaseException, kind: str, message: str) -> list[str] | None:
+    if kind != "ColumnNotFoundError":
+        return None
+    name, columns, guess = _polars_columns(message)
+    lines = [f"列「{name}」がありません。" if name else "指定した列がありません。"]
+    if guess:
+        lines.append(f"もしかして「{guess}」ですか？")
+    if columns:
+        lines.append("この表の列：" + "、".join(columns))
+    lines.append(
+        "直し方：列名のつづりを確かめてください。表の見出しの下の段（英語）がコードで使う名前です。"
+    )
+    return lines
+
+
+def _missing_key_hint(error: BaseException, kind: str, message: str) -> list[str] | None:
+    if kind != "KeyError":
+        return None
+    key = error.args[0] if error.args else ""
+    return [
+        f"「{key}」という名前（キー）が見つかりません。",
+        '直し方：辞書や行（row["列名"]）のキーのつづりを確かめてください。'
+        "表の列なら、見出しの下の段（英語）の名前を使います。",
+    ]
+
+
+def _unbracketed_condition_hint(error: BaseException, kind: str, message: str) -> list[str] | None:
+    if not (kind == "InvalidOperationError" and re.search(r"bit(and|or)", message)):
+        return None
+    return [
+        "& や | でつないだ条件の一部が、True/False ではなく文字列や数値になっています。",
+        "直し方：条件をそれぞれ ( ) で囲みます。例："
+        '(pl.col("name").str.ends_with("回数")) & (pl.col("unit") != "回")',
+    ]
+
+
+def _text_column_with_number_hint(
+    error: BaseException, kind: str, message: str
+) -> list[str] | None:
+    if not (
+        kind in {"ComputeError", "InvalidOperationError"}
+        and re.search(
+            r"compare string with numeric|cannot compare|arithmetic on dtypes str", message
+        )
+    ):
+        return None
+    return [
+        "文字列の列と数値を、比べたり計算したりしようとしています。",
+        '直し方：数値は " " で囲まずに書きます（"2025" ではなく 2025）。'
+        "列が文字列のままなら、数値に変換してから使います。",
+    ]
+
+
+def _column_types_hint(error: BaseException, kind: str, message: str) -> list[str] | None:
+    if not (kind == "SchemaError" and "cannot" in message):
+        return None
+    return [
+        "列の型（数値・文字列など）が合っていません。",
+        "直し方：比べる列どうし、つなぐ表どうしの型をそろえます（.cast(...)）。",
+    ]
+
+
+def _undefined_name_hint(error: BaseException, kind: str, message: str) -> list[str] | None:
+    if kind != "NameError":
+        return None
+    match = re.search(r"name '([^']+)' is not defined", message)
+    name = match.group(1) if match else "その名前"
+    return [
+        f"「{name}」はまだありません（定義されていません）。",
+        "直し方：上のセルを順番に実行してください。カーネルを再起動したときは最初のセルから。"
+        "つづり（大文字・小文字）も確かめてください。",
+    ]
+
+
+def _item_hint(error: BaseException, kind: str, message: str) -> list[str] | None:
+    item = re.search(r"call .\.item\(\). .*(?:shape=\((\d+), (\d+)\)|length (\d+))", message)
+    if not item:
+        return None
+    rows = int(item.group(1) or item.group(3))
+    size = (
+        "1列の表ではありません（列が複数あります）"
+        if item.group(2) not in (None, "1")
+        else ("条件に合う行が1つもありません" if rows == 0 else f"{rows}行あります")
+    )
+    return [
+        f".item() は1つの値（1行1列）にしか使えませんが、{size}。",
+        "直し方：filter の条件を見直して1行に絞るか（年度・指標などの条件を & で足す）、"
+        '列を1つ選んでから .item() を使います（例：表["列名"].item()）。',
+    ]
+
+
+def _locked_warehouse_hint(error: BaseException, kind: str, message: str) -> list[str] | None:
+    if not (kind == "PermissionException" and "disabled by configuration" in message):
+        return None
+    return [
+        "ウェアハウスの接続（ebpm.connect・ebpm.Warehouse）は、ウェアハウスの表しか読めないように"
+        "制限されています（ファイルを読み書きする SQL は使えません）。",
+        "直し方：ファイルは pl.read_csv・ebpm.read_text・owndata.read_own_table で読みます。"
+        'polars の表を SQL で使うときは duckdb.sql("…")（ウェアハウスとは別の、メモリ上の DuckDB）を使います。',
+    ]
+
+
+def _missing_table_hint(error: BaseException, kind: str, message: str) -> list[str] | None:
+    if not (kind == "CatalogException" and "does not exist" in message):
+        return None
+    table = re.search(r"with name (\S+) does not exist", message)
+    name = table.group(1) if table else "その表"
+    suggested = re.search(r'Did you mean "([^"]+)"', message)
+    # DuckDB also suggests its own catalog tables (pg_proc …), which only confuse
+    similar = (
+        suggested.group(1)
+        if suggested and not suggested.group(1).startswith(("pg_", "duckdb_"))
+        else None
+    )
+    return [
+        f"表「{name}」はウェアハウスにありません。"
+        + (f"もしかして「{similar}」ですか？" if similar else ""),
+        "直し方：表の名前のつづりを確かめてください。Python の中の polars の表は、ウェアハウスの "
+        'SQL からは見えません。duckdb.sql("…")（メモリ上の DuckDB）で使います。',
+    ]
+
+
+def _read_only_hint(error: BaseException, kind: str, message: str) -> list[str] | None:
+    if not ("read-only mode" in message or message.startswith("読み取りの問い合わせ")):
+        return None
+    return [
+        "ウェアハウスは読み取り専用で開いているので、書き換えられません（正しい動きです）。",
+        "データを直すときは、data/raw/ の元のファイルを直してから `ebpm build` を実行します。",
+    ]
+
+
+def _missing_warehouse_hint(error: BaseException, kind: str, message: str) -> list[str] | None:
+    if kind != "WarehouseMissingError":
+        return None
+    return [
+        message,
+        "直し方：ターミナルで `ebpm build` を実行するか、`ebpm lab` で開き直すとウェアハウスが作られます。",
+    ]
+
+
+def _none_value_hint(error: BaseException, kind: str, message: str) -> list[str] | None:
+    if not (kind == "TypeError" and "NoneType" in message):
+        return None
+    return [
+        "None（まだ何も入っていない値）を使って計算や呼び出しをしようとしています。",
+        "直し方：練習のセルの None を式に書き換えて、そのセルを実行してから進みます。",
+    ]
+
+
+# Tried in this order, first answer wins: the order matters where patterns overlap
+# (an IndentationError is a SyntaxError; "'NoneType' object is not iterable" is a not-iterable).
+_ERROR_HINTS: tuple[Callable[[BaseException, str, str], list[str] | None], ...] = (
+    _indentation_hint,
+    _syntax_error_hint,
+    _too_many_arguments_hint,
+    _missing_arguments_hint,
+    _text_compared_with_number_hint,
+    _missing_attribute_hint,
+    _not_iterable_hint,
+    _list_index_hint,
+    _text_arithmetic_hint,
+    _missing_column_hint,
+    _missing_key_hint,
+    _unbracketed_condition_hint,
+    _text_column_with_number_hint,
+    _column_types_hint,
+    _undefined_name_hint,
+    _item_hint,
+    _locked_warehouse_hint,
+    _missing_table_hint,
+    _read_only_hint,
+    _missing_warehouse_hint,
+    _none_value_hint,
+)
+
+
 def explain_error(error: BaseException) -> list[str] | None:
     """Japanese explanation and fix for a common beginner error, or None if not recognised.
 
@@ -473,166 +756,10 @@ def explain_error(error: BaseException) -> list[str] | None:
     """
     kind = type(error).__name__
     message = str(error)
-    if isinstance(error, IndentationError) and "indent" in error.msg:
-        return [
-            "字下げ（行の頭の空白）が合っていません。",
-            "直し方：def・if・for の行の最後に : を付け、次の行からは行の頭に半角スペース4つを入れます"
-            "（中身の行はすべて同じ深さにそろえます）。",
-        ]
-    if isinstance(error, SyntaxError):
-        return _syntax_hint(error)
-    too_many = re.search(
-        r"(\w+)\(\) takes (\d+) positional arguments? but (\d+) (?:was|were) given", message
-    )
-    if kind == "TypeError" and too_many:
-        function, takes, given = too_many.groups()
-        return [
-            f"関数「{function}」に、名前を付けずに渡した値が多すぎます（{takes}個までのところに{given}個）。",
-            "直し方：2つめ以降の値は「名前=値」の形で渡します（例：base_percent=30.8）。"
-            f"渡し方は help({function}) で確かめられます。",
-        ]
-    missing = re.search(
-        r"(\w+)\(\) missing \d+ required (?:positional |keyword-only )?arguments?: (.+)", message
-    )
-    if kind == "TypeError" and missing:
-        function, names = missing.groups()
-        return [
-            f"関数「{function}」に必要な値 {names} が渡されていません。",
-            f"直し方：かっこの中に値を足します。渡し方は help({function}) で確かめられます。",
-        ]
-    # "2027" > 2025 and 2025 < "2027" alike
-    if kind == "TypeError" and re.search(r"not supported between instances of .*'str'", message):
-        return [
-            '文字列と数値を比べようとしています（"2027" と 2027 は別のものです）。',
-            '直し方：年度などの数は " " で囲まずに書きます。',
-        ]
-    typical = 'ebpm.evaluate なら (kpis["K01"], {2025: 14}, 2025)：定義・{年度: 実績} の辞書・年度 の順です'
-    attribute = re.search(r"'(\w+)' object has no attribute '(\w+)'", message)
-    if kind == "AttributeError" and attribute:
-        held, name = attribute.groups()
-        return [
-            f"{_TYPE_NAMES.get(held, held)}の値には「.{name}」がありません。",
-            f"直し方：自分で書いた .{name} ならつづりを確かめます。書いていなければ、関数に渡した値の"
-            f"種類が違います（{typical}）。",
-        ]
-    iterable = re.search(
-        r"argument of type '(\w+)' is not iterable|'(\w+)' object is not iterable", message
-    )
-    if kind == "TypeError" and iterable:
-        held = iterable.group(1) or iterable.group(2)
-        return [
-            f"関数に渡した値の種類が違います（{_TYPE_NAMES.get(held, held)}を渡したところに、"
-            "辞書やリストが必要です）。",
-            f"直し方：例のとおりの形で渡します（{typical}）。",
-        ]
-    if kind == "TypeError" and "list indices must be integers or slices" in message:
-        return [
-            "リストの番号の書き方が違います。",
-            "直し方：1つなら [0]、範囲なら [始め:終わり] のようにコロン : で書きます（コンマ , ではありません）。",
-        ]
-    if kind == "TypeError" and re.search(
-        r"can only concatenate str|unsupported operand type.*\bstr\b", message
-    ):
-        return [
-            '文字列（" " で囲んだもの）と数値を、+ や - で計算しようとしています。',
-            '直し方：数値は " " で囲まずに書きます。文字と数を並べて表示するときは f"…{数}…"（f文字列）を使います。',
-        ]
-    if kind == "ColumnNotFoundError":
-        name, columns, guess = _polars_columns(message)
-        lines = [f"列「{name}」がありません。" if name else "指定した列がありません。"]
-        if guess:
-            lines.append(f"もしかして「{guess}」ですか？")
-        if columns:
-            lines.append("この表の列：" + "、".join(columns))
-        lines.append(
-            "直し方：列名のつづりを確かめてください。表の見出しの下の段（英語）がコードで使う名前です。"
-        )
-        return lines
-    if kind == "KeyError":
-        key = error.args[0] if error.args else ""
-        return [
-            f"「{key}」という名前（キー）が見つかりません。",
-            '直し方：辞書や行（row["列名"]）のキーのつづりを確かめてください。'
-            "表の列なら、見出しの下の段（英語）の名前を使います。",
-        ]
-    if kind == "InvalidOperationError" and re.search(r"bit(and|or)", message):
-        return [
-            "& や | でつないだ条件の一部が、True/False ではなく文字列や数値になっています。",
-            "直し方：条件をそれぞれ ( ) で囲みます。例："
-            '(pl.col("name").str.ends_with("回数")) & (pl.col("unit") != "回")',
-        ]
-    if kind in {"ComputeError", "InvalidOperationError"} and re.search(
-        r"compare string with numeric|cannot compare|arithmetic on dtypes str", message
-    ):
-        return [
-            "文字列の列と数値を、比べたり計算したりしようとしています。",
-            '直し方：数値は " " で囲まずに書きます（"2025" ではなく 2025）。'
-            "列が文字列のままなら、数値に変換してから使います。",
-        ]
-    if kind == "SchemaError" and "cannot" in message:
-        return [
-            "列の型（数値・文字列など）が合っていません。",
-            "直し方：比べる列どうし、つなぐ表どうしの型をそろえます（.cast(...)）。",
-        ]
-    if kind == "NameError":
-        match = re.search(r"name '([^']+)' is not defined", message)
-        name = match.group(1) if match else "その名前"
-        return [
-            f"「{name}」はまだありません（定義されていません）。",
-            "直し方：上のセルを順番に実行してください。カーネルを再起動したときは最初のセルから。"
-            "つづり（大文字・小文字）も確かめてください。",
-        ]
-    item = re.search(r"call .\.item\(\). .*(?:shape=\((\d+), (\d+)\)|length (\d+))", message)
-    if item:
-        rows = int(item.group(1) or item.group(3))
-        size = (
-            "1列の表ではありません（列が複数あります）"
-            if item.group(2) not in (None, "1")
-            else ("条件に合う行が1つもありません" if rows == 0 else f"{rows}行あります")
-        )
-        return [
-            f".item() は1つの値（1行1列）にしか使えませんが、{size}。",
-            "直し方：filter の条件を見直して1行に絞るか（年度・指標などの条件を & で足す）、"
-            '列を1つ選んでから .item() を使います（例：表["列名"].item()）。',
-        ]
-    if kind == "PermissionException" and "disabled by configuration" in message:
-        return [
-            "ウェアハウスの接続（ebpm.connect・ebpm.Warehouse）は、ウェアハウスの表しか読めないように"
-            "制限されています（ファイルを読み書きする SQL は使えません）。",
-            "直し方：ファイルは pl.read_csv・ebpm.read_text・owndata.read_own_table で読みます。"
-            'polars の表を SQL で使うときは duckdb.sql("…")（ウェアハウスとは別の、メモリ上の DuckDB）を使います。',
-        ]
-    if kind == "CatalogException" and "does not exist" in message:
-        table = re.search(r"with name (\S+) does not exist", message)
-        name = table.group(1) if table else "その表"
-        suggested = re.search(r'Did you mean "([^"]+)"', message)
-        # DuckDB also suggests its own catalog tables (pg_proc …), which only confuse
-        similar = (
-            suggested.group(1)
-            if suggested and not suggested.group(1).startswith(("pg_", "duckdb_"))
-            else None
-        )
-        return [
-            f"表「{name}」はウェアハウスにありません。"
-            + (f"もしかして「{similar}」ですか？" if similar else ""),
-            "直し方：表の名前のつづりを確かめてください。Python の中の polars の表は、ウェアハウスの "
-            'SQL からは見えません。duckdb.sql("…")（メモリ上の DuckDB）で使います。',
-        ]
-    if "read-only mode" in message or message.startswith("読み取りの問い合わせ"):
-        return [
-            "ウェアハウスは読み取り専用で開いているので、書き換えられません（正しい動きです）。",
-            "データを直すときは、data/raw/ の元のファイルを直してから `ebpm build` を実行します。",
-        ]
-    if kind == "WarehouseMissingError":
-        return [
-            message,
-            "直し方：ターミナルで `ebpm build` を実行するか、`ebpm lab` で開き直すとウェアハウスが作られます。",
-        ]
-    if kind == "TypeError" and "NoneType" in message:
-        return [
-            "None（まだ何も入っていない値）を使って計算や呼び出しをしようとしています。",
-            "直し方：練習のセルの None を式に書き換えて、そのセルを実行してから進みます。",
-        ]
+    for hint in _ERROR_HINTS:
+        lines = hint(error, kind, message)
+        if lines is not None:
+            return lines
     return None
 
 

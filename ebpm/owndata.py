@@ -256,6 +256,150 @@ def _number_format(values: list[Any], decimals: int | None) -> str:
     return "#,##0" if decimals == 0 else "#,##0." + "0" * decimals
 
 
+def _checked_excel_target(path: str | Path, source: str) -> Path:
+    """The .xlsx path, once the name and the 出典 are known to be there."""
+    target = Path(path)
+    if target.suffix.lower() != ".xlsx":
+        raise ValueError(f"保存先は .xlsx で指定してください：{target.name}")
+    if not str(source or "").strip():
+        raise ValueError("出典（source）を指定してください。表には必ず出典を付けます。")
+    return target
+
+
+def _hidden_rows(table: pl.DataFrame, about_people: bool) -> list[bool]:
+    """Which rows disclosure suppressed; a table about people must have been through it."""
+    if not about_people:
+        return [False] * table.height
+    if "suppressed" not in table.columns:
+        raise ValueError(
+            "人についての表は、disclosure.safe_aggregate で小さな区分を秘匿してから書き出してください"
+            "（10人未満の区分がそのまま公表されるのを防ぐためです）。人についての表でなければ about_people=False にします。"
+        )
+    return table["suppressed"].to_list()
+
+
+def _write_heading(sheet: Any, title: str | None, is_sample: bool) -> int:
+    """The title and the sample notice above the table; returns the header's row."""
+    from openpyxl.styles import Font
+
+    from ebpm.csvsafe import protect_xlsx_cell
+
+    row = 1
+    if title:
+        sheet.cell(row, 1, title).font = Font(name="游ゴシック", size=12, bold=True)
+        protect_xlsx_cell(sheet.cell(row, 1))  # a title or header from input is never a formula
+        row += 2 if not is_sample else 1
+    if is_sample:
+        sheet.cell(row, 1, "【研修用サンプルデータ（架空の値）】").font = _bold_font()
+        row += 2
+    return row
+
+
+def _body_font() -> Any:
+    from openpyxl.styles import Font
+
+    return Font(name="游ゴシック", size=11)
+
+
+def _bold_font() -> Any:
+    from openpyxl.styles import Font
+
+    return Font(name="游ゴシック", size=11, bold=True)
+
+
+def _write_header(sheet: Any, header_row: int, columns: list[str]) -> None:
+    from openpyxl.styles import Alignment, PatternFill
+
+    from ebpm.csvsafe import protect_xlsx_cell
+
+    fill = PatternFill("solid", fgColor="DDEBF7")
+    for col, name in enumerate(columns, start=1):
+        cell = sheet.cell(header_row, col, name)
+        protect_xlsx_cell(cell)
+        cell.font, cell.fill = _bold_font(), fill
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+
+
+def _write_value(cell: Any, value: Any, *, hidden: bool, group: bool, number_format: str) -> None:
+    """One body cell: 「x」 when hidden, dates as dates, groups and text as text, numbers formatted."""
+    from openpyxl.styles import Alignment
+
+    from ebpm.disclosure import SUPPRESSED_MARK
+
+    if hidden and not group:
+        cell.value = SUPPRESSED_MARK
+        cell.alignment = Alignment(horizontal="right")
+    elif isinstance(value, dt.date | dt.datetime):
+        cell.value = value
+        cell.number_format = "yyyy/m/d"
+    elif value is None:
+        cell.value = None
+    elif group or isinstance(value, str):
+        cell.value = str(value)
+        cell.data_type = "s"  # text stays text: no formula, no lost leading zero
+    else:
+        cell.value = value
+        cell.number_format = number_format
+    cell.font = _body_font()
+
+
+def _write_body(
+    sheet: Any,
+    shown: pl.DataFrame,
+    header_row: int,
+    hidden: list[bool],
+    decimals: Mapping[str, int] | None,
+) -> dict[str, int]:
+    """The table's rows under the header; returns each column's widest shown text."""
+    from ebpm.disclosure import SUPPRESSED_MARK
+
+    group_like = {
+        c for c in shown.columns if not shown.schema[c].is_numeric() or _CODE_NAME.search(c)
+    }
+    formats = {
+        c: _number_format(shown[c].to_list(), (decimals or {}).get(c))
+        for c in shown.columns
+        if c not in group_like
+    }
+    widths = {c: _display_width(c) for c in shown.columns}
+    for index, record in enumerate(shown.iter_rows(named=True)):
+        excel_row = header_row + 1 + index
+        for col, name in enumerate(shown.columns, start=1):
+            value = record[name]
+            _write_value(
+                sheet.cell(excel_row, col),
+                value,
+                hidden=hidden[index],
+                group=name in group_like,
+                number_format=formats.get(name, ""),
+            )
+            shown_text = (
+                SUPPRESSED_MARK
+                if hidden[index]
+                else jp.format_number(value)
+                if isinstance(value, int | float)
+                else str(value or "")
+            )
+            widths[name] = max(widths[name], _display_width(shown_text))
+    return widths
+
+
+def _footer_lines(source: str, note: str | None, about_people: bool, is_sample: bool) -> list[str]:
+    """出典, then （注） lines: the user's note, suppression, sample data."""
+    from ebpm.disclosure import SUPPRESSED_MARK
+
+    lines = [source.strip()]
+    if note:
+        lines.append(note if note.startswith("（注）") else f"（注）{note}")
+    if about_people:
+        lines.append(
+            f"（注）{SUPPRESSED_MARK} は人数が少ないため秘匿した値（他の値からの計算で分からないよう、必要に応じて二次秘匿）。"
+        )
+    if is_sample:
+        lines.append("※研修用サンプルデータ（架空の値）です。")
+    return lines
+
+
 def to_excel(
     table: pl.DataFrame,
     path: str | Path,
@@ -298,102 +442,26 @@ def to_excel(
         In Japanese: no source, a table about people without suppression, a wrong suffix.
     """
     import openpyxl
-    from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
-    from ebpm.disclosure import SUPPRESSED_MARK
-
-    target = Path(path)
-    if target.suffix.lower() != ".xlsx":
-        raise ValueError(f"保存先は .xlsx で指定してください：{target.name}")
-    if not str(source or "").strip():
-        raise ValueError("出典（source）を指定してください。表には必ず出典を付けます。")
-    hidden: list[bool] = [False] * table.height
-    if about_people:
-        if "suppressed" not in table.columns:
-            raise ValueError(
-                "人についての表は、disclosure.safe_aggregate で小さな区分を秘匿してから書き出してください"
-                "（10人未満の区分がそのまま公表されるのを防ぐためです）。人についての表でなければ about_people=False にします。"
-            )
-        hidden = table["suppressed"].to_list()
+    target = _checked_excel_target(path, source)
+    hidden = _hidden_rows(table, about_people)
     shown = table.drop([c for c in ("suppressed", "suppression") if c in table.columns])
-    group_like = {
-        c for c in shown.columns if not shown.schema[c].is_numeric() or _CODE_NAME.search(c)
-    }
 
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.title = sheet_name
-    font = Font(name="游ゴシック", size=11)
-    bold = Font(name="游ゴシック", size=11, bold=True)
-    row = 1
-    from ebpm.csvsafe import protect_xlsx_cell
-
-    if title:
-        sheet.cell(row, 1, title).font = Font(name="游ゴシック", size=12, bold=True)
-        protect_xlsx_cell(sheet.cell(row, 1))  # a title or header from input is never a formula
-        row += 2 if not is_sample else 1
-    if is_sample:
-        sheet.cell(row, 1, "【研修用サンプルデータ（架空の値）】").font = bold
-        row += 2
-    header_row = row
-    fill = PatternFill("solid", fgColor="DDEBF7")
-    for col, name in enumerate(shown.columns, start=1):
-        cell = sheet.cell(header_row, col, name)
-        protect_xlsx_cell(cell)
-        cell.font, cell.fill = bold, fill
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    formats = {
-        c: _number_format(shown[c].to_list(), (decimals or {}).get(c))
-        for c in shown.columns
-        if c not in group_like
-    }
-    widths = {c: _display_width(c) for c in shown.columns}
-    for index, record in enumerate(shown.iter_rows(named=True)):
-        excel_row = header_row + 1 + index
-        for col, name in enumerate(shown.columns, start=1):
-            value = record[name]
-            cell = sheet.cell(excel_row, col)
-            if hidden[index] and name not in group_like:
-                cell.value = SUPPRESSED_MARK
-                cell.alignment = Alignment(horizontal="right")
-            elif isinstance(value, dt.date | dt.datetime):
-                cell.value = value
-                cell.number_format = "yyyy/m/d"
-            elif value is None:
-                cell.value = None
-            elif name in group_like or isinstance(value, str):
-                cell.value = str(value)
-                cell.data_type = "s"  # text stays text: no formula, no lost leading zero
-            else:
-                cell.value = value
-                cell.number_format = formats[name]
-            cell.font = font
-            shown_text = (
-                SUPPRESSED_MARK
-                if hidden[index]
-                else jp.format_number(value)
-                if isinstance(value, int | float)
-                else str(value or "")
-            )
-            widths[name] = max(widths[name], _display_width(shown_text))
+    header_row = _write_heading(sheet, title, is_sample)
+    _write_header(sheet, header_row, shown.columns)
+    widths = _write_body(sheet, shown, header_row, hidden, decimals)
     for col, name in enumerate(shown.columns, start=1):
         sheet.column_dimensions[get_column_letter(col)].width = min(max(widths[name] + 2, 8), 60)
     sheet.freeze_panes = sheet.cell(header_row + 1, 1)
     footer = header_row + shown.height + 2
-    lines = [source.strip()]
-    if note:
-        lines.append(note if note.startswith("（注）") else f"（注）{note}")
-    if about_people:
-        lines.append(
-            f"（注）{SUPPRESSED_MARK} は人数が少ないため秘匿した値（他の値からの計算で分からないよう、必要に応じて二次秘匿）。"
-        )
-    if is_sample:
-        lines.append("※研修用サンプルデータ（架空の値）です。")
-    for offset, line in enumerate(lines):
+    for offset, line in enumerate(_footer_lines(source, note, about_people, is_sample)):
         cell = sheet.cell(footer + offset, 1, line)
         cell.data_type = "s"
-        cell.font = font
+        cell.font = _body_font()
     target.parent.mkdir(parents=True, exist_ok=True)
     book.save(target)
     return target
