@@ -222,17 +222,8 @@ def _typed_context(
     return is_sample, typed, definitions
 
 
-def _write(
-    con: duckdb.DuckDBPyConnection,
-    settings: RecordSettings,
-    results: dict,
-    finals: dict[str, dict[int, Path]],
-    notices: list[str],
-    keys: dict[str, str],
-    typed: pl.DataFrame,
-    definitions: pl.DataFrame,
-) -> list[str]:
-    from ebpm.records.derive import STAFF_DEFINITIONS, compare, derive
+def _create_views(con: duckdb.DuckDBPyConnection, finals: dict[str, dict[int, Path]]) -> None:
+    """One view per kind over its final Parquet partitions, in fiscal-year order."""
     from ebpm.records.overtime import OVERTIME_COLUMNS
     from ebpm.records.paper import PAPER_COLUMNS
     from ebpm.records.store import view_sql
@@ -243,56 +234,52 @@ def _write(
     ):
         files = [finals.get(kind, {})[fy] for fy in sorted(finals.get(kind, {}))]
         con.execute(view_sql(f"record_{kind}", files, columns, order))
+
+
+def _partition_table(results: dict, finals: dict[str, dict[int, Path]]) -> pl.DataFrame:
+    """record_partition: each final Parquet file with its kind, year and row count."""
     partitions = [
         {"kind": kind, "fiscal_year": fy, "path": str(path), "rows": results[kind][1].rows[fy]}
         for kind, years in finals.items()
         for fy, path in sorted(years.items())
     ]
-    tables: dict[str, pl.DataFrame] = {
-        "record_partition": pl.DataFrame(
-            partitions,
-            schema={
-                "kind": pl.String,
-                "fiscal_year": pl.Int32,
-                "path": pl.String,
-                "rows": pl.Int64,
-            },
-        )
-    }
+    return pl.DataFrame(
+        partitions,
+        schema={
+            "kind": pl.String,
+            "fiscal_year": pl.Int32,
+            "path": pl.String,
+            "rows": pl.Int64,
+        },
+    )
+
+
+def _source_table(results: dict) -> pl.DataFrame:
+    """record_source: the rows each source file gave to each fiscal year."""
     sources = [
         result.sources.with_columns(
             kind=pl.lit(kind), fiscal_year=pl.col("fiscal_year").cast(pl.Int32)
         ).select("kind", "fiscal_year", "source_file", pl.col("rows").cast(pl.Int64))
         for kind, (_, result) in results.items()
     ]
-    tables["record_source"] = (
-        pl.concat(sources)
-        if sources
-        else pl.DataFrame(
-            schema={
-                "kind": pl.String,
-                "fiscal_year": pl.Int32,
-                "source_file": pl.String,
-                "rows": pl.Int64,
-            }
-        )
+    if sources:
+        return pl.concat(sources)
+    return pl.DataFrame(
+        schema={
+            "kind": pl.String,
+            "fiscal_year": pl.Int32,
+            "source_file": pl.String,
+            "rows": pl.Int64,
+        }
     )
-    overtime = results.get("overtime")
-    staff_count = overtime[0].checks.staff_count if overtime else "headcount"
-    overtime_totals = overtime[1].totals if overtime else None
-    tables["record_staff"] = (
-        overtime_totals.select(
-            pl.col("fiscal_year").cast(pl.Int32),
-            "headcount",
-            (pl.col("person_months") / 12).alias("person_years"),
-            pl.col("headcount" if staff_count == "headcount" else "person_months")
-            .truediv(1 if staff_count == "headcount" else 12)
-            .cast(pl.Float64)
-            .alias("staff_count"),
-            pl.lit(STAFF_DEFINITIONS[staff_count]).alias("definition"),
-        )
-        if overtime_totals is not None
-        else pl.DataFrame(
+
+
+def _staff_table(overtime_totals: pl.DataFrame | None, staff_count: str) -> pl.DataFrame:
+    """record_staff: headcount, person-years and the staff count the settings chose."""
+    from ebpm.records.derive import STAFF_DEFINITIONS
+
+    if overtime_totals is None:
+        return pl.DataFrame(
             schema={
                 "fiscal_year": pl.Int32,
                 "headcount": pl.Int64,
@@ -301,7 +288,74 @@ def _write(
                 "definition": pl.String,
             }
         )
+    return overtime_totals.select(
+        pl.col("fiscal_year").cast(pl.Int32),
+        "headcount",
+        (pl.col("person_months") / 12).alias("person_years"),
+        pl.col("headcount" if staff_count == "headcount" else "person_months")
+        .truediv(1 if staff_count == "headcount" else 12)
+        .cast(pl.Float64)
+        .alias("staff_count"),
+        pl.lit(STAFF_DEFINITIONS[staff_count]).alias("definition"),
     )
+
+
+def _setting_table(
+    settings: RecordSettings, staff_count: str, keys: dict[str, str]
+) -> pl.DataFrame:
+    """record_setting: the one row of settings this build used (never the key itself)."""
+    return pl.DataFrame(
+        [
+            {
+                "source": settings.source,
+                "K09": settings.actuals["K09"],
+                "K10": settings.actuals["K10"],
+                "staff_count": staff_count,
+                "key_kind": keys.get("kind"),
+                "key_fingerprint": keys.get("fingerprint"),
+            }
+        ]
+    )
+
+
+def _store(
+    con: duckdb.DuckDBPyConnection, tables: dict[str, pl.DataFrame], replacements: pl.DataFrame
+) -> None:
+    """Create the record tables, swap the derived actuals into kpi_actual, run the views."""
+    for name, frame in tables.items():
+        con.register("incoming", frame)
+        con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM incoming')
+        con.unregister("incoming")
+    if replacements.height:
+        con.register("replacement", replacements)
+        con.execute(
+            "DELETE FROM kpi_actual WHERE (kpi_id, fiscal_year) IN (SELECT (kpi_id, fiscal_year) FROM replacement)"
+        )
+        con.execute("INSERT INTO kpi_actual BY NAME SELECT * FROM replacement")
+        con.unregister("replacement")
+    con.sql("SELECT count(*) FROM record_overtime").fetchall()  # the views must run
+    con.sql("SELECT count(*) FROM record_paper").fetchall()
+
+
+def _write(
+    con: duckdb.DuckDBPyConnection,
+    settings: RecordSettings,
+    results: dict,
+    finals: dict[str, dict[int, Path]],
+    notices: list[str],
+    keys: dict[str, str],
+    typed: pl.DataFrame,
+    definitions: pl.DataFrame,
+) -> list[str]:
+    from ebpm.records.derive import compare, derive
+
+    _create_views(con, finals)
+    tables: dict[str, pl.DataFrame] = {"record_partition": _partition_table(results, finals)}
+    tables["record_source"] = _source_table(results)
+    overtime = results.get("overtime")
+    staff_count = overtime[0].checks.staff_count if overtime else "headcount"
+    overtime_totals = overtime[1].totals if overtime else None
+    tables["record_staff"] = _staff_table(overtime_totals, staff_count)
     derived = derive(
         overtime_totals, results["paper"][1].totals if "paper" in results else None, staff_count
     )
@@ -315,32 +369,8 @@ def _write(
     tables["derived_actual"] = comparison.table
     all_notices = notices + [n for _, r in results.values() for n in r.notices] + comparison.notices
     tables["record_notice"] = pl.DataFrame({"message": all_notices}, schema={"message": pl.String})
-    tables["record_setting"] = pl.DataFrame(
-        [
-            {
-                "source": settings.source,
-                "K09": settings.actuals["K09"],
-                "K10": settings.actuals["K10"],
-                "staff_count": staff_count,
-                "key_kind": keys.get("kind"),
-                "key_fingerprint": keys.get("fingerprint"),
-            }
-        ]
-    )
-    for name, frame in tables.items():
-        con.register("incoming", frame)
-        con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM incoming')
-        con.unregister("incoming")
-    replacements = comparison.replacements
-    if replacements.height:
-        con.register("replacement", replacements)
-        con.execute(
-            "DELETE FROM kpi_actual WHERE (kpi_id, fiscal_year) IN (SELECT (kpi_id, fiscal_year) FROM replacement)"
-        )
-        con.execute("INSERT INTO kpi_actual BY NAME SELECT * FROM replacement")
-        con.unregister("replacement")
-    con.sql("SELECT count(*) FROM record_overtime").fetchall()  # the views must run
-    con.sql("SELECT count(*) FROM record_paper").fetchall()
+    tables["record_setting"] = _setting_table(settings, staff_count, keys)
+    _store(con, tables, comparison.replacements)
     return all_notices
 
 

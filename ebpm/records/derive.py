@@ -124,23 +124,14 @@ def _fmt(kpi_id: str, value: float) -> str:
     return format_number(value, PRECISION[kpi_id])
 
 
-def compare(
-    derived: pl.DataFrame,
-    typed: pl.DataFrame,
-    definitions: pl.DataFrame,
-    sources: pl.DataFrame,
-    settings: RecordSettings,
-) -> Comparison:
-    """Compare derived and typed values; decide which one counts, as the steward set.
-
-    ``typed``: ``kpi_id, fiscal_year, value, source_file`` of kpi_actual (K09/K10);
-    ``definitions``: ``kpi_id, base_fy, base_value, target_fy`` of the current KPIs;
-    ``sources``: ``kpi_id, fiscal_year, source_file`` of the record files used.
-    """
+def _joined(
+    derived: pl.DataFrame, typed: pl.DataFrame, definitions: pl.DataFrame, sources: pl.DataFrame
+) -> pl.DataFrame:
+    """Derived and typed values side by side, with the KPI's base and target and the files."""
     files = sources.group_by("kpi_id", "fiscal_year").agg(
         pl.col("source_file").unique().sort().alias("source_files")
     )
-    table = (
+    return (
         derived.join(
             typed.select(
                 "kpi_id",
@@ -156,66 +147,72 @@ def compare(
         .join(files, on=["kpi_id", "fiscal_year"], how="left")
         .sort("kpi_id", "fiscal_year")
     )
-    rows = []
-    notices = []
-    for row in table.iter_rows(named=True):
-        kpi_id, fy = row["kpi_id"], row["fiscal_year"]
-        derived_value, typed_value = row["derived_value"], row["typed_value"]
-        rule = settings.actuals.get(kpi_id, "typed")
-        used = None
-        if fy == row["base_fy"]:
-            if derived_value is None:
-                continue
-            same = derived_value == round_half_up(row["base_value"], PRECISION[kpi_id])
-            status = "基準値と一致" if same else "基準値と異なる"
-            if not same:
-                notices.append(
-                    f"{kpi_id} {fy}年度（基準年度）: 記録から求めた値 {_fmt(kpi_id, derived_value)} が"
-                    f"戦略の基準値 {_fmt(kpi_id, row['base_value'])} と違います（記録の範囲や数え方を確かめてください）"
-                )
-        elif not row["base_fy"] < fy <= row["target_fy"]:
-            status = "計画期間外"
-        elif derived_value is None:
-            status = "入力のみ"
-            used = "typed"
-        elif typed_value is None:
-            status = "記録のみ"
-            used = "derived" if rule == "derived" else None
-            if rule == "typed":
-                notices.append(
-                    f"{kpi_id} {fy}年度: 記録から求めた値 {_fmt(kpi_id, derived_value)} がありますが、実績は入力されていません"
-                    f'（評価に使うには実績を入力するか、records/settings.toml の [actuals] に {kpi_id} = "derived" と書きます）'
-                )
-        else:
-            same = derived_value == round_half_up(typed_value, PRECISION[kpi_id])
-            status = "一致" if same else "不一致"
-            used = rule
-            if not same:
-                chosen = "記録から求めた値" if rule == "derived" else "入力された実績"
-                other = "typed" if rule == "derived" else "derived"
-                notices.append(
-                    f"{kpi_id} {fy}年度: 入力された実績 {_fmt(kpi_id, typed_value)} と記録から求めた値 "
-                    f"{_fmt(kpi_id, derived_value)} が違います（評価には{chosen}を使っています。"
-                    f'もう一方を使うには records/settings.toml の [actuals] を {kpi_id} = "{other}" にします）'
-                )
-        rows.append({**row, "status": status, "used": used})
-    schema: dict[str, pl.DataType | type[pl.DataType]] = {
-        "kpi_id": pl.String,
-        "fiscal_year": pl.Int32,
-        "derived_value": pl.Float64,
-        "derived_exact": pl.Float64,
-        "typed_value": pl.Float64,
-        "status": pl.String,
-        "used": pl.String,
-        "total": pl.Float64,
-        "staff_count": pl.Float64,
-        "definition": pl.String,
-        "source_files": pl.List(pl.String),
-        "typed_source_file": pl.String,
-        "is_sample": pl.Boolean,
-    }
-    result = pl.DataFrame([{k: r.get(k) for k in schema} for r in rows], schema=schema)
-    replacements = result.filter(pl.col("used") == "derived").select(
+
+
+def _judge(row: dict, rule: str) -> tuple[str, str | None, str | None] | None:
+    """One year's status, the value used (``typed``/``derived``/None) and its notice, if any.
+
+    None for a base year with no derived value (the row is left out).
+    """
+    kpi_id, fy = row["kpi_id"], row["fiscal_year"]
+    derived_value, typed_value = row["derived_value"], row["typed_value"]
+    if fy == row["base_fy"]:
+        if derived_value is None:
+            return None
+        same = derived_value == round_half_up(row["base_value"], PRECISION[kpi_id])
+        if same:
+            return "基準値と一致", None, None
+        return (
+            "基準値と異なる",
+            None,
+            f"{kpi_id} {fy}年度（基準年度）: 記録から求めた値 {_fmt(kpi_id, derived_value)} が"
+            f"戦略の基準値 {_fmt(kpi_id, row['base_value'])} と違います（記録の範囲や数え方を確かめてください）",
+        )
+    if not row["base_fy"] < fy <= row["target_fy"]:
+        return "計画期間外", None, None
+    if derived_value is None:
+        return "入力のみ", "typed", None
+    if typed_value is None:
+        notice = None
+        if rule == "typed":
+            notice = (
+                f"{kpi_id} {fy}年度: 記録から求めた値 {_fmt(kpi_id, derived_value)} がありますが、実績は入力されていません"
+                f'（評価に使うには実績を入力するか、records/settings.toml の [actuals] に {kpi_id} = "derived" と書きます）'
+            )
+        return "記録のみ", "derived" if rule == "derived" else None, notice
+    if derived_value == round_half_up(typed_value, PRECISION[kpi_id]):
+        return "一致", rule, None
+    chosen = "記録から求めた値" if rule == "derived" else "入力された実績"
+    other = "typed" if rule == "derived" else "derived"
+    return (
+        "不一致",
+        rule,
+        f"{kpi_id} {fy}年度: 入力された実績 {_fmt(kpi_id, typed_value)} と記録から求めた値 "
+        f"{_fmt(kpi_id, derived_value)} が違います（評価には{chosen}を使っています。"
+        f'もう一方を使うには records/settings.toml の [actuals] を {kpi_id} = "{other}" にします）',
+    )
+
+
+_DERIVED_ACTUAL_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
+    "kpi_id": pl.String,
+    "fiscal_year": pl.Int32,
+    "derived_value": pl.Float64,
+    "derived_exact": pl.Float64,
+    "typed_value": pl.Float64,
+    "status": pl.String,
+    "used": pl.String,
+    "total": pl.Float64,
+    "staff_count": pl.Float64,
+    "definition": pl.String,
+    "source_files": pl.List(pl.String),
+    "typed_source_file": pl.String,
+    "is_sample": pl.Boolean,
+}
+
+
+def _replacements(result: pl.DataFrame) -> pl.DataFrame:
+    """The kpi_actual rows for the years whose derived value is used."""
+    return result.filter(pl.col("used") == "derived").select(
         "kpi_id",
         "fiscal_year",
         pl.col("derived_value").alias("value"),
@@ -224,4 +221,31 @@ def compare(
         pl.col("is_sample").fill_null(False),
         pl.col("source_files").list.first().alias("source_file"),
     )
-    return Comparison(result, replacements, notices)
+
+
+def compare(
+    derived: pl.DataFrame,
+    typed: pl.DataFrame,
+    definitions: pl.DataFrame,
+    sources: pl.DataFrame,
+    settings: RecordSettings,
+) -> Comparison:
+    """Compare derived and typed values; decide which one counts, as the steward set.
+
+    ``typed``: ``kpi_id, fiscal_year, value, source_file`` of kpi_actual (K09/K10);
+    ``definitions``: ``kpi_id, base_fy, base_value, target_fy`` of the current KPIs;
+    ``sources``: ``kpi_id, fiscal_year, source_file`` of the record files used.
+    """
+    rows = []
+    notices = []
+    for row in _joined(derived, typed, definitions, sources).iter_rows(named=True):
+        judged = _judge(row, settings.actuals.get(row["kpi_id"], "typed"))
+        if judged is None:
+            continue
+        status, used, notice = judged
+        if notice is not None:
+            notices.append(notice)
+        rows.append({**row, "status": status, "used": used})
+    schema = _DERIVED_ACTUAL_SCHEMA
+    result = pl.DataFrame([{k: r.get(k) for k in schema} for r in rows], schema=schema)
+    return Comparison(result, _replacements(result), notices)

@@ -317,22 +317,24 @@ def _calendar(
     )
 
 
-def _run(
-    con: duckdb.DuckDBPyConnection,
-    mapping: RecordMapping,
-    files: list[ExportFile],
-    pseudonymize: Pseudonymizer,
-    stage: Path,
-    today: dt.date,
-    workdir: Path,
-) -> IngestResult:
-    checks = mapping.checks
-    first, last = period_of(mapping, today)
-    findings = Findings()
+def _open_sources(
+    con: duckdb.DuckDBPyConnection, files: list[ExportFile], workdir: Path
+) -> list[_Source]:
+    """Open every export; a refused file stops the build with its errors."""
     try:
-        sources = [_open_source(con, i, f, workdir) for i, f in enumerate(files)]
+        return [_open_source(con, i, f, workdir) for i, f in enumerate(files)]
     except ExportRefused as refused:
         raise BuildError(refused.errors) from None
+
+
+def _register_inputs(
+    con: duckdb.DuckDBPyConnection,
+    files: list[ExportFile],
+    sources: list[_Source],
+    first: dt.date,
+    last: dt.date,
+) -> dict:
+    """Register a calendar per date unit in use and the table of files; return the calendars."""
     calendars = {}
     for unit in sorted({s.layout.date_unit for s in sources if not s.date_format}):
         calendars[unit] = _calendar(files, unit, first, last)
@@ -356,9 +358,14 @@ def _run(
             },
         ),
     )
+    return calendars
+
+
+def _aggregate(
+    con: duckdb.DuckDBPyConnection, sources: list[_Source], files: list[ExportFile]
+) -> None:
+    """The fast read: one pass over all files into per employee-month totals (table agg)."""
     branches = " UNION ALL ".join(_fast_branch(s) for s in sources)
-    day_limit = checks.max_hours_per_day * 60
-    month_limit = checks.max_hours_per_month * 60
     try:
         con.execute(
             f"""
@@ -376,10 +383,12 @@ def _run(
         )
     except duckdb.Error as error:
         raise _read_failure(error, files) from None
-    broken = _rejected(con, sources, findings)
-    blank_ids = _pseudonyms(con, files, pseudonymize, findings)
-    _monthly(con)
-    problems = _employee_months(con, month_limit)
+
+
+def _flagged(
+    con: duckdb.DuckDBPyConnection, first: dt.date, last: dt.date, day_limit: float
+) -> set[int]:
+    """Files whose aggregates show a date, time or id the slow diagnosis must explain."""
     # days after `last` in its month: mask bits above last.day
     late = (1 << (last.day + 1)) - 1
     flagged = con.sql(
@@ -395,33 +404,75 @@ def _run(
             OR bool_or(emp_raw IS NULL) OR bool_or(dept_raw IS NULL)
         """
     ).fetchall()
-    to_diagnose = {i for (i,) in flagged} | blank_ids | _files_of(con, problems)
+    return {i for (i,) in flagged}
+
+
+def _diagnose(
+    diagnosis: _Diagnosis,
+    sources: list[_Source],
+    files: list[ExportFile],
+    to_diagnose: set[int],
+    findings: Findings,
+    period: tuple[dt.date, dt.date],
+) -> None:
+    """Re-read the flagged files row by row; if nothing is found, still refuse them."""
+    first, last = period
+    before = len(findings)
+    for index in sorted(to_diagnose):
+        diagnosis.file(sources[index], first, last)
+    if len(findings) == before:  # never accept what the fast read flagged
+        for index in sorted(to_diagnose):
+            findings.add(
+                "unexplained",
+                InputError(
+                    files[index].label,
+                    "読み込みで問題が見つかりましたが、行を特定できませんでした"
+                    "（日付・時間・職員番号・所属の書き方がファイルの中でそろっているか確かめてください）",
+                ),
+            )
+
+
+def _column_notices(mapping: RecordMapping, files: list[ExportFile], findings: Findings) -> None:
+    """Tell which columns were left out (personal data) for each file's layout."""
+    for file in files:
+        for notice in column_notices(file):
+            findings.notice(
+                f"{mapping.label.rsplit('/', 1)[0]}: {notice}（{file.layout.where} の形式のファイル）"
+            )
+
+
+def _run(
+    con: duckdb.DuckDBPyConnection,
+    mapping: RecordMapping,
+    files: list[ExportFile],
+    pseudonymize: Pseudonymizer,
+    stage: Path,
+    today: dt.date,
+    workdir: Path,
+) -> IngestResult:
+    checks = mapping.checks
+    first, last = period_of(mapping, today)
+    findings = Findings()
+    sources = _open_sources(con, files, workdir)
+    calendars = _register_inputs(con, files, sources, first, last)
+    day_limit = checks.max_hours_per_day * 60
+    month_limit = checks.max_hours_per_month * 60
+    _aggregate(con, sources, files)
+    broken = _rejected(con, sources, findings)
+    blank_ids = _pseudonyms(con, files, pseudonymize, findings)
+    _monthly(con)
+    problems = _employee_months(con, month_limit)
+    to_diagnose = _flagged(con, first, last, day_limit) | blank_ids | _files_of(con, problems)
     to_diagnose |= {s.index for s in sources if s.rejects and _has_rows(con, s.rejects)}
     to_diagnose -= broken
     if to_diagnose:
         diagnosis = _Diagnosis(
             con, calendars, problems, pseudonymize, findings, (first, last), day_limit
         )
-        before = len(findings)
-        for index in sorted(to_diagnose):
-            diagnosis.file(sources[index], first, last)
-        if len(findings) == before:  # never accept what the fast read flagged
-            for index in sorted(to_diagnose):
-                findings.add(
-                    "unexplained",
-                    InputError(
-                        files[index].label,
-                        "読み込みで問題が見つかりましたが、行を特定できませんでした"
-                        "（日付・時間・職員番号・所属の書き方がファイルの中でそろっているか確かめてください）",
-                    ),
-                )
+        _diagnose(diagnosis, sources, files, to_diagnose, findings, (first, last))
     _month_limits(problems, files, checks.max_hours_per_month, findings)
     _departments(con, mapping, files, findings)
-    for file in files:
-        for notice in column_notices(file):
-            findings.notice(
-                f"{mapping.label.rsplit('/', 1)[0]}: {notice}（{file.layout.where} の形式のファイル）"
-            )
+    _column_notices(mapping, files, findings)
     if findings:
         raise BuildError(findings.close())
     return _store(con, stage, findings.notices)

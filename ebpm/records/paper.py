@@ -88,6 +88,124 @@ def paper_suite(max_sheets_per_row: int) -> Suite:
     )
 
 
+class _RowFailures:
+    """Adds one row's findings (file, row, column as shown) and remembers whether any was found."""
+
+    def __init__(self, file: ExportFile, row: int, findings: Findings) -> None:
+        self.file = file
+        self.row = row
+        self.findings = findings
+        self.ok = True
+
+    def __call__(self, check: str, column: str | None, message: str) -> None:
+        self.ok = False
+        self.findings.add(
+            check, InputError(self.file.label, message, self.row, self.file.shown(column))
+        )
+
+
+def _purchase_date(
+    cells: dict,
+    file: ExportFile,
+    calendar: dict[str, dt.date],
+    period: tuple[dt.date, dt.date],
+    fail: _RowFailures,
+) -> dt.date | None:
+    date_column = file.layout.column("date")
+    text = cells.get(date_column) if date_column else None
+    day = calendar.get(lookup_key(text)) if isinstance(text, str) else None
+    if day is None:
+        fail("date", date_column, explain_refusal(text, *period))
+    return day
+
+
+def _quantity(cells: dict, file: ExportFile, fail: _RowFailures) -> float | None:
+    quantity_column = file.layout.column("quantity")
+    quantity_text = cells.get(quantity_column) if quantity_column is not None else None
+    try:
+        quantity = jp.parse_number(quantity_text)
+    except ValueError:
+        quantity = None
+    if quantity is None:
+        fail(
+            "quantity",
+            quantity_column,
+            f"数量「{quantity_text or ''}」を数値に変換できません（数値だけを入れてください）",
+        )
+    return quantity
+
+
+def _sheets_per_unit(
+    cells: dict, file: ExportFile, unit: str | None, paper_size: str, fail: _RowFailures
+) -> int | None:
+    """Sheets in one unit: 枚 and 連 are fixed, a box is read from its column or mapping.toml."""
+    layout = file.layout
+    unit_column = layout.column("unit")
+    per_unit = PAPER_UNITS.get(unit or "")
+    if unit == BOX:
+        box_column = layout.column("sheets_per_box_column")
+        if box_column:
+            try:
+                number = jp.parse_number(cells.get(box_column))
+            except ValueError:
+                number = None
+            per_unit = int(number) if number and number > 0 and number.is_integer() else None
+            if per_unit is None:
+                fail("box", box_column, "1箱の枚数が正の整数ではありません")
+        else:
+            per_unit = layout.sheets_per_box.get(paper_size, layout.sheets_per_box.get("*"))
+            if per_unit is None:
+                fail(
+                    "box",
+                    unit_column,
+                    f"{paper_size} の1箱の枚数がわかりません"
+                    f"（mapping.toml の sheets_per_box に {paper_size} = 2500 のように書いてください）",
+                )
+    elif per_unit is None and unit:
+        fail("unit", unit_column, f"単位「{unit}」は使えません（枚・連・箱のどれかです）")
+    elif not unit:
+        fail("unit", unit_column, "単位が空欄です（枚・連・箱のどれかを入れてください）")
+    return per_unit
+
+
+def _convert_row(
+    cells: dict,
+    file: ExportFile,
+    calendar: dict[str, dt.date],
+    period: tuple[dt.date, dt.date],
+    findings: Findings,
+) -> dict[str, object] | None:
+    """One kept row as a record, or None when any of its cells was refused."""
+    layout = file.layout
+    row = cells[ROW]
+    record: dict[str, object] = {FILE: file.label, ROW: row}
+    fail = _RowFailures(file, row, findings)
+    record["purchase_date"] = _purchase_date(cells, file, calendar, period, fail)
+    for field in ("department", "paper_size"):
+        column = layout.column(field)
+        value = normalize_header((cells.get(column) if column is not None else None) or "")
+        if not value:
+            fail(field, column, "空欄です（値を入れてください）")
+        record[field] = value.upper() if field == "paper_size" else value
+    quantity = _quantity(cells, file, fail)
+    record["quantity"] = quantity
+    unit_column = layout.column("unit")
+    unit = normalize_header(cells.get(unit_column) or "") if unit_column else layout.unit_value
+    record["unit"] = unit
+    per_unit = _sheets_per_unit(cells, file, unit, str(record["paper_size"]), fail)
+    record["sheets_per_unit"] = per_unit
+    if fail.ok and quantity is not None and per_unit is not None:
+        sheets = quantity * per_unit
+        if not float(sheets).is_integer():
+            fail(
+                "quantity",
+                layout.column("quantity"),
+                f"数量 {quantity:g}{unit} は枚数が整数になりません（数量と単位を確かめてください）",
+            )
+        record["sheets"] = int(sheets)
+    return record if fail.ok else None
+
+
 def _convert(
     frame: pl.DataFrame,
     file: ExportFile,
@@ -96,84 +214,11 @@ def _convert(
     findings: Findings,
 ) -> pl.DataFrame:
     """Cell-by-cell conversion of one file's kept rows (small tables only)."""
-    layout = file.layout
-    rows: list[dict[str, object]] = []
-    for cells in frame.iter_rows(named=True):
-        row = cells[ROW]
-        record: dict[str, object] = {FILE: file.label, ROW: row}
-        ok = True
-
-        def fail(check: str, column: str | None, message: str, row: int = row) -> None:
-            nonlocal ok
-            ok = False
-            findings.add(check, InputError(file.label, message, row, file.shown(column)))
-
-        date_column = layout.column("date")
-        text = cells.get(date_column) if date_column else None
-        day = calendar.get(lookup_key(text)) if isinstance(text, str) else None
-        if day is None:
-            fail("date", date_column, explain_refusal(text, *period))
-        record["purchase_date"] = day
-        for field in ("department", "paper_size"):
-            column = layout.column(field)
-            value = normalize_header((cells.get(column) if column is not None else None) or "")
-            if not value:
-                fail(field, column, "空欄です（値を入れてください）")
-            record[field] = value.upper() if field == "paper_size" else value
-        quantity_column = layout.column("quantity")
-        quantity_text = cells.get(quantity_column) if quantity_column is not None else None
-        try:
-            quantity = jp.parse_number(quantity_text)
-        except ValueError:
-            quantity = None
-        if quantity is None:
-            fail(
-                "quantity",
-                quantity_column,
-                f"数量「{quantity_text or ''}」を数値に変換できません（数値だけを入れてください）",
-            )
-        record["quantity"] = quantity
-        unit_column = layout.column("unit")
-        unit = normalize_header(cells.get(unit_column) or "") if unit_column else layout.unit_value
-        record["unit"] = unit
-        per_unit = PAPER_UNITS.get(unit or "")
-        if unit == BOX:
-            box_column = layout.column("sheets_per_box_column")
-            if box_column:
-                try:
-                    number = jp.parse_number(cells.get(box_column))
-                except ValueError:
-                    number = None
-                per_unit = int(number) if number and number > 0 and number.is_integer() else None
-                if per_unit is None:
-                    fail("box", box_column, "1箱の枚数が正の整数ではありません")
-            else:
-                per_unit = layout.sheets_per_box.get(
-                    str(record["paper_size"]), layout.sheets_per_box.get("*")
-                )
-                if per_unit is None:
-                    fail(
-                        "box",
-                        unit_column,
-                        f"{record['paper_size']} の1箱の枚数がわかりません"
-                        f"（mapping.toml の sheets_per_box に {record['paper_size']} = 2500 のように書いてください）",
-                    )
-        elif per_unit is None and unit:
-            fail("unit", unit_column, f"単位「{unit}」は使えません（枚・連・箱のどれかです）")
-        elif not unit:
-            fail("unit", unit_column, "単位が空欄です（枚・連・箱のどれかを入れてください）")
-        record["sheets_per_unit"] = per_unit
-        if ok and quantity is not None and per_unit is not None:
-            sheets = quantity * per_unit
-            if not float(sheets).is_integer():
-                fail(
-                    "quantity",
-                    quantity_column,
-                    f"数量 {quantity:g}{unit} は枚数が整数になりません（数量と単位を確かめてください）",
-                )
-            record["sheets"] = int(sheets)
-        if ok:
-            rows.append(record)
+    rows = [
+        record
+        for cells in frame.iter_rows(named=True)
+        if (record := _convert_row(cells, file, calendar, period, findings)) is not None
+    ]
     schema = {
         FILE: pl.String,
         ROW: pl.Int64,
