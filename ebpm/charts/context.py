@@ -45,7 +45,7 @@ from ebpm.charts.text import (
     require_columns,
     require_source,
 )
-from ebpm.charts.theme import LABEL_SIZE, OKABE_ITO, PLOT_HEIGHT, PLOT_WIDTH
+from ebpm.charts.theme import LABEL_SIZE, OKABE_ITO, PLOT_HEIGHT, PLOT_WIDTH, value_axis
 from ebpm.charts.trend import Y_AXIS_EXTENT
 from ebpm.jp import format_fixed, shortest_decimals
 
@@ -200,18 +200,7 @@ def _meta(chart: str, caption: Caption, **extra: Any) -> dict[str, Any]:
 
 
 def _y_axis(title: str, axis_format: str) -> alt.Axis:
-    return alt.Axis(
-        title=title,
-        format=axis_format,
-        titleAngle=0,
-        titleAlign="left",
-        titleAnchor="end",
-        titleY=-14,
-        titleX=0,
-        titleBaseline="bottom",
-        minExtent=Y_AXIS_EXTENT,
-        maxExtent=Y_AXIS_EXTENT,
-    )
+    return value_axis(title, extent=Y_AXIS_EXTENT, format=axis_format)
 
 
 def _national_caption(
@@ -1427,19 +1416,8 @@ def _position_panel(panel: PositionPanel, city: str) -> alt.LayerChart:
         scale=alt.Scale(
             domain=[0, _ceil_to(top * 1.25, nice_step(top / 4) if top > 4 else 1.0)], nice=False
         ),
-        axis=alt.Axis(
-            title="団体数",
-            format="d",
-            tickMinStep=1,
-            tickCount=3,
-            titleAngle=0,
-            titleAlign="left",
-            titleAnchor="end",
-            titleY=-8,
-            titleX=0,
-            titleBaseline="bottom",
-            minExtent=Y_AXIS_EXTENT,
-            maxExtent=Y_AXIS_EXTENT,
+        axis=value_axis(
+            "団体数", extent=Y_AXIS_EXTENT, title_y=-8, format="d", tickMinStep=1, tickCount=3
         ),
     )
     tooltip = [

@@ -35,6 +35,7 @@ __all__ = [
     "enable_theme",
     "japanese_font_available",
     "register_japanese_font",
+    "value_axis",
 ]
 
 THEME_NAME: Final = "ebpm"
@@ -106,6 +107,26 @@ _NUMBER_FORMAT: Final = ",~f"  # 5,216,000 / 46.1
 # --------------------------------------------------------------------------------------
 # Theme
 # --------------------------------------------------------------------------------------
+
+
+def value_axis(title: str, *, extent: float, title_y: float = -14, **options: Any) -> alt.Axis:
+    """A value (y) axis whose title stands level above its labels, as Japanese charts put
+    the unit (人, 時間, %), with a fixed label width so stacked panels line up.
+
+    ``options`` (format, tickMinStep, …) go to :class:`altair.Axis` unchanged.
+    """
+    return alt.Axis(
+        title=title,
+        titleAngle=0,
+        titleAlign="left",
+        titleAnchor="end",
+        titleY=title_y,
+        titleX=0,
+        titleBaseline="bottom",
+        minExtent=extent,
+        maxExtent=extent,
+        **options,
+    )
 
 
 def ebpm_theme() -> alt.theme.ThemeConfig:

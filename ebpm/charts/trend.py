@@ -48,7 +48,7 @@ from ebpm.charts.text import (
     require_source,
     text_em,
 )
-from ebpm.charts.theme import OKABE_ITO
+from ebpm.charts.theme import OKABE_ITO, value_axis
 from ebpm.jp import fiscal_period_label, fiscal_year_label, format_fixed, shortest_decimals
 from ebpm.kpi import (
     KPI,
@@ -622,17 +622,10 @@ def _axes(plan: TrendPlan) -> _Axes:
             labelFontSize=profile.label_size,
         ),
         y_scale=alt.Scale(domain=[low, high], nice=False, zero=False),
-        y_axis=alt.Axis(
-            title=plan.y_title,
+        y_axis=value_axis(
+            plan.y_title,
+            extent=profile.y_axis_extent,
             format=extra.pop("format", ",~r"),
-            titleAngle=0,
-            titleAlign="left",
-            titleAnchor="end",
-            titleY=-14,
-            titleX=0,
-            titleBaseline="bottom",
-            minExtent=profile.y_axis_extent,
-            maxExtent=profile.y_axis_extent,
             **extra,
         ),
     )
