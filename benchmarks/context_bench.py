@@ -13,16 +13,11 @@ Steps: reading the section's data from one snapshot; planning and drawing the se
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
-import subprocess
-import sys
 import tempfile
-import textwrap
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from bench import run  # the same fresh-interpreter probe as benchmarks/bench.py
 
 READ = """
 from ebpm.warehouse import Warehouse
@@ -45,19 +40,6 @@ from ebpm.report.context import context_section
 context_section(data, Path({out!r}), ("png", "svg", "pdf"))
 """
 )
-
-
-def run(code: str) -> dict[str, float]:
-    """Run ``code`` in a fresh interpreter; wall seconds and peak RSS in MiB."""
-    probe = textwrap.dedent(code) + textwrap.dedent("""
-        import resource, json
-        print(json.dumps({"rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
-    """)
-    start = time.perf_counter()
-    out = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT
-    )
-    return {"seconds": time.perf_counter() - start, **json.loads(out.stdout.splitlines()[-1])}
 
 
 def main() -> None:
