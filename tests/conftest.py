@@ -102,3 +102,14 @@ def committee_pack(built_db: Path, tmp_path_factory: pytest.TempPathFactory):
 
     out = tmp_path_factory.mktemp("report")
     return write_report(out, built_db, today=dt.date(2026, 11, 26))
+
+
+@pytest.fixture
+def estat_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, list[dict[str, str]]]]:
+    """A local stand-in for e-Stat (tests/estat_standin.py): its base URL and the queries."""
+    from estat_standin import serve
+
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    with serve() as running:
+        yield running
