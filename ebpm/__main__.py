@@ -1,3 +1,4 @@
 from ebpm.cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":  # not again in a render worker (spawn re-imports the main module)
+    raise SystemExit(main())

@@ -157,15 +157,15 @@ def test_a_report_reads_one_build_even_when_rebuilt_in_between(tmp_path, monkeyp
 
     monkeypatch.setattr(Warehouse, "kpi_history", history_then_rebuild)
     seen = {}
-    real_draw = figures.draw_figures
+    real_submit = figures.submit_figures
 
-    def capture(data, chart_dir, formats):
+    def capture(data, chart_dir, formats, renderer):
         k05 = next(k for k in data.kpis if k.kpi_id == "K05")
         seen["table"] = data.table.filter(kpi_id="K05")["actual"].item()
         seen["history"] = k05.history.filter(fiscal_year=2025)["actual"].item()
-        return real_draw(data, chart_dir, ())
+        return real_submit(data, chart_dir, (), renderer)
 
-    monkeypatch.setattr(figures, "draw_figures", capture)
+    monkeypatch.setattr(figures, "submit_figures", capture)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", StaleSnapshotWarning)
         report.write_report(tmp_path / "report", db, documents=False, formats=())

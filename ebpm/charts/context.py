@@ -586,10 +586,12 @@ def draw_population(plan: PopulationPlan) -> alt.VConcatChart:
         (prelim, {"dy": 16, "dx": 4, "fontSize": LABEL_SIZE, "align": "right"}),
     )
     layers = [
-        final.mark_line(strokeWidth=2.5, color=_CITY_COLOR).encode(x=x, y=y, detail="segment:N"),
+        final.mark_line(strokeWidth=2.5, color=_CITY_COLOR).encode(
+            x=x, y=y, detail=alt.Detail("segment:N")
+        ),
         alt.Chart(_connector(plan))
         .mark_line(strokeWidth=2, strokeDash=[5, 4], color=_CITY_COLOR)
-        .encode(x=x, y=y, detail="segment:N"),
+        .encode(x=x, y=y, detail=alt.Detail("segment:N")),
         *(
             chart.mark_point(size=70, opacity=1, strokeWidth=2).encode(
                 x=x, y=y, color=color, shape=shape, fill=fill, tooltip=tooltip
@@ -597,12 +599,14 @@ def draw_population(plan: PopulationPlan) -> alt.VConcatChart:
             for chart in (final, prelim, rebased)
         ),
         *(
-            chart.mark_text(**style, **extra).encode(x=x, y=y, text="label:N", color=alt.value(c))
+            chart.mark_text(**style, **extra).encode(
+                x=x, y=y, text=alt.Text("label:N"), color=alt.ColorValue(c)
+            )
             for chart, style in label_styles
             for extra, c in ((HALO, "white"), ({}, "#222222"))
         ),
     ]
-    plot = alt.layer(*layers).properties(width=PLOT_WIDTH, height=PLOT_HEIGHT)
+    plot = alt.layer(*layers, width=PLOT_WIDTH, height=PLOT_HEIGHT)
     footer = footer_chart(plan.caption.footer, PLOT_WIDTH, Y_AXIS_EXTENT)
     meta = _meta(
         "context_population",
@@ -1000,7 +1004,7 @@ def draw_fiscal(plan: FiscalPlan) -> alt.VConcatChart:
         *_fiscal_layers(plan),
         *(axis_break(PLOT_HEIGHT) if plan.axis.cut else []),
     ]
-    plot = alt.layer(*layers).properties(width=PLOT_WIDTH, height=PLOT_HEIGHT)
+    plot = alt.layer(*layers, width=PLOT_WIDTH, height=PLOT_HEIGHT)
     footer = footer_chart(plan.caption.footer, PLOT_WIDTH, Y_AXIS_EXTENT)
     meta = _meta(
         "context_fiscal",
@@ -1094,9 +1098,9 @@ def _peer_band_layer(plan: FiscalPlan, band: pl.DataFrame, x: alt.X) -> alt.Char
         .encode(
             x=x,
             y=alt.Y("low:Q", scale=_fiscal_y_scale(plan), axis=_y_axis(plan.unit, ",~f")),
-            y2="high:Q",
+            y2=alt.Y2("high:Q"),
             fill=fill,
-            detail="segment:N",
+            detail=alt.Detail("segment:N"),
         )
     )
 
@@ -1122,7 +1126,7 @@ def _fiscal_layers(plan: FiscalPlan) -> list[alt.Chart]:
         _peer_band_layer(plan, band, x),
         base.mark_line(strokeWidth=2).encode(
             strokeDash=dash,
-            detail="segment:N",
+            detail=alt.Detail("segment:N"),
             size=alt.condition(city, alt.value(3), alt.value(2)),
         ),
         base.mark_point(filled=True, opacity=1).encode(
@@ -1430,7 +1434,7 @@ def _position_panel(panel: PositionPanel, city: str) -> alt.LayerChart:
         .mark_rect(stroke="white", strokeWidth=0.5)
         .encode(
             x=x,
-            x2="end:Q",
+            x2=alt.X2("end:Q"),
             y=y,
             y2=alt.datum(0),
             color=alt.condition(
@@ -1445,10 +1449,10 @@ def _position_panel(panel: PositionPanel, city: str) -> alt.LayerChart:
             mark.mark_rule(color=RULE_COLOR, strokeWidth=1.5, strokeDash=[4, 2]).encode(x=x),
             mark.mark_text(
                 align="left", dx=4, baseline="top", fontSize=LABEL_SIZE, **HALO, color="white"
-            ).encode(x=x, y=alt.value(2), text="label:N"),
+            ).encode(x=x, y=alt.YValue(2), text=alt.Text("label:N")),
             mark.mark_text(
                 align="left", dx=4, baseline="top", fontSize=LABEL_SIZE, color=_CITY_COLOR
-            ).encode(x=x, y=alt.value(2), text="label:N"),
+            ).encode(x=x, y=alt.YValue(2), text=alt.Text("label:N")),
         ]
     title = alt.Title(
         text=f"{panel.indicator}{_unit_suffix(panel.unit)}",
@@ -1458,7 +1462,7 @@ def _position_panel(panel: PositionPanel, city: str) -> alt.LayerChart:
         subtitleFontSize=LABEL_SIZE,
         offset=6,
     )
-    return alt.layer(*layers).properties(width=PLOT_WIDTH, height=_PANEL_HEIGHT, title=title)
+    return alt.layer(*layers, width=PLOT_WIDTH, height=_PANEL_HEIGHT, title=title)
 
 
 def draw_position(plan: PositionPlan) -> alt.VConcatChart:

@@ -10,14 +10,19 @@ PDF of one chart are placed at the same size in Word, Excel or PowerPoint.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Final
 
 import altair as alt
 
-from ebpm.charts.theme import THEME_NAME, render_kwargs, require_japanese_font
+from ebpm.charts.theme import (
+    THEME_NAME,
+    register_japanese_font,
+    render_kwargs,
+    require_japanese_font,
+)
+from ebpm.render import UNITS_PER_INCH, Pending, Renderer, convert
 
 __all__ = [
     "FORMATS",
@@ -26,21 +31,26 @@ __all__ = [
     "chart_to_svg",
     "render",
     "render_formats",
+    "renderer",
     "save_chart",
+    "submit",
 ]
 
 FORMATS: Final = ("png", "svg", "pdf", "json")
 #: Print target: 300 dpi at the chart's physical size (one point per chart unit, as in the PDF).
 PRINT_DPI: Final = 300
-#: Chart units per inch: the PDF's points.
-UNITS_PER_INCH: Final = 72
 PRINT_SCALE: Final = PRINT_DPI / UNITS_PER_INCH  # 4.17 output pixels per chart unit
 
 
-def themed_spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
-    """The chart's Vega-Lite spec with the ebpm theme applied."""
+def themed_spec(chart: alt.TopLevelMixin, *, validate: bool = True) -> dict[str, Any]:
+    """The chart's Vega-Lite spec with the ebpm theme applied.
+
+    ``validate=False`` skips Altair's check of the spec against the Vega-Lite schema (about
+    half the time of ``to_dict``); the report does so for the charts ebpm builds, whose
+    specs the tests check against the schema.
+    """
     with alt.theme.enable(THEME_NAME):
-        return chart.to_dict()
+        return chart.to_dict(validate=validate)
 
 
 def _render_spec(spec: dict[str, Any], fmt: str, scale_factor: float) -> bytes:
@@ -50,34 +60,36 @@ def _render_spec(spec: dict[str, Any], fmt: str, scale_factor: float) -> bytes:
 def render_spec_formats(
     spec: dict[str, Any], formats: Sequence[str], scale_factor: float = PRINT_SCALE
 ) -> dict[str, bytes]:
-    """A themed Vega-Lite spec in several formats, drawn once.
+    """A themed Vega-Lite spec in several formats, drawn once (see :func:`ebpm.render.convert`)."""
+    return convert(spec, formats, scale_factor, render_kwargs())
 
-    The spec is compiled to Vega once and drawn to SVG once; the PNG and the PDF are
-    rasterised/converted from that SVG (vl-convert's ``svg_to_png``/``svg_to_pdf``): the
-    PNG is byte-identical to ``vegalite_to_png`` and the PDF draws the same page (vl-convert
-    orders a PDF's graphics-state dictionary at random, so no two of its PDFs are byte-equal).
+
+def renderer(cache_dir: str | Path | None = None, workers: int | None = None) -> Renderer:
+    """A :class:`~ebpm.render.Renderer` with the ebpm font and vl-convert options.
+
+    Refuses (like every export) when Japanese would come out as tofu boxes.
     """
-    import vl_convert as vlc
+    require_japanese_font()
+    font_dir = register_japanese_font()
+    return Renderer(
+        render_kwargs(),
+        str(font_dir) if font_dir else None,
+        cache_dir=cache_dir,
+        workers=workers,
+    )
 
-    kwargs = render_kwargs()
-    out: dict[str, bytes] = {}
-    svg = ""
-    if any(f in ("png", "svg", "pdf") for f in formats):
-        vega = vlc.vegalite_to_vega(spec, vl_version=kwargs.pop("vl_version"))
-        svg = vlc.vega_to_svg(vega, **kwargs)
-    for fmt in formats:
-        if fmt == "png":
-            # vl-convert draws at scale * ppi / 72 and writes ppi into the PNG header; one chart
-            # unit is one point, as in the PDF.
-            ppi = UNITS_PER_INCH * scale_factor
-            out[fmt] = vlc.svg_to_png(svg, scale=scale_factor * 72 / ppi, ppi=ppi)
-        elif fmt == "svg":
-            out[fmt] = svg.encode("utf-8")
-        elif fmt == "pdf":
-            out[fmt] = vlc.svg_to_pdf(svg)
-        else:
-            out[fmt] = json.dumps(spec, ensure_ascii=False, indent=2).encode("utf-8")
-    return out
+
+def submit(
+    renderer: Renderer,
+    chart: alt.TopLevelMixin,
+    formats: Sequence[str],
+    *,
+    scale_factor: float = PRINT_SCALE,
+) -> Pending:
+    """Start drawing a chart ebpm built in ``formats`` (its spec is not re-validated)."""
+    _check_format(formats)
+    _check_scale(scale_factor)
+    return renderer.submit(themed_spec(chart, validate=False), formats, scale_factor)
 
 
 def render_formats(

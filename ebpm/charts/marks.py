@@ -31,7 +31,7 @@ def sample_watermark(text: str, x: float, y: float, *, font_size: float = 34) ->
             opacity=0.08,
             angle=345,
         )
-        .encode(x=alt.value(x), y=alt.value(y))
+        .encode(x=alt.XValue(x), y=alt.YValue(y))
     )
 
 
@@ -66,7 +66,7 @@ def axis_break(plot_height: float, *, at: float = 16, scale: float = 1.0) -> lis
         return (
             alt.Chart(alt.InlineData(values=[{}]))
             .mark_rule(color=color, strokeWidth=width, strokeCap="butt")
-            .encode(x=alt.value(x), x2=alt.value(x2), y=alt.value(y1), y2=alt.value(y2))
+            .encode(x=alt.XValue(x), x2=alt.X2Value(x2), y=alt.YValue(y1), y2=alt.Y2Value(y2))
         )
 
     def u(value: float) -> float:

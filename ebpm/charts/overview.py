@@ -425,7 +425,7 @@ def _bars_and_texts(plan: OverviewPlan, base: alt.Chart, x: Any) -> list[alt.Cha
     lo, _ = plan.domain
     text_base = base.transform_calculate(
         text_x=f"isValid(datum.pace_bar) ? max(datum.pace_bar, 0) : {max(lo, 0.0)}"
-    ).encode(x=x("text_x:Q"), text="value_text:N")
+    ).encode(x=x("text_x:Q"), text=alt.Text("value_text:N"))
     style: dict[str, Any] = {"align": "left", "dx": 5, "fontSize": LABEL_SIZE - 1}
     halo = text_base.mark_text(**style, color="white", **HALO)
     return [bars, halo, text_base.mark_text(**style, color=TEXT_COLOR)]
@@ -436,7 +436,7 @@ def _zone_labels(plan: OverviewPlan, x: Any) -> alt.Chart:
     return (
         alt.Chart(zones)
         .mark_text(baseline="bottom", dy=-4, fontSize=LABEL_SIZE - 1, color=RULE_COLOR)
-        .encode(x=x("x:Q"), y=alt.value(0), text="zone:N")
+        .encode(x=x("x:Q"), y=alt.YValue(0), text=alt.Text("zone:N"))
     )
 
 
@@ -468,9 +468,7 @@ def _panel(plan: OverviewPlan, index: int) -> alt.LayerChart | alt.FacetChart:
         font=FONT_STACK,
         offset=22 if index == 0 else 6,
     )
-    return alt.layer(*layers).properties(
-        width=PLOT_WIDTH, height=alt.Step(plan.row_step), title=title
-    )
+    return alt.layer(*layers, width=PLOT_WIDTH, height=alt.Step(plan.row_step), title=title)
 
 
 def draw_overview(plan: OverviewPlan) -> alt.VConcatChart:
@@ -486,8 +484,8 @@ def draw_overview(plan: OverviewPlan) -> alt.VConcatChart:
     }
     panels = [_panel(plan, i) for i in range(len(plan.groups))]
     footer = footer_chart(caption.footer, PLOT_WIDTH, LABEL_WIDTH)
-    chart = framed(panels, footer, meta=meta, caption=caption, spacing=14)
-    return chart.resolve_scale(color="shared", x="shared")
+    shared = alt.Resolve(scale=alt.ScaleResolveMap(color="shared", x="shared"))
+    return framed(panels, footer, meta=meta, caption=caption, spacing=14, resolve=shared)
 
 
 def progress_overview_chart(

@@ -2,7 +2,7 @@
 
 A profile holds only sizes — plot width and height, type sizes, the y-axis label column,
 padding — never what a chart shows. The builders take ``profile=`` and lay the same
-content out at those sizes; :func:`apply` sets the theme sizes a profile changes.
+content out at those sizes; :func:`top_level` gives the theme sizes a profile changes.
 
 Physical size: vl-convert writes a PDF page with one point (1/72 inch) per chart unit,
 and :func:`ebpm.charts.export.render` writes the PNG's dpi to match, so a PNG and the PDF
@@ -43,6 +43,7 @@ __all__ = [
     "apply",
     "font_sizes",
     "text_pt",
+    "top_level",
 ]
 
 #: Points per inch and centimetres per inch.
@@ -161,27 +162,41 @@ def text_pt(size: float, *, chart_width: float, placed_cm: float = DOCUMENT_WIDT
     return size * placed_cm / natural_cm
 
 
-def apply(chart: Any, profile: ChartProfile) -> Any:
-    """Set the theme sizes of ``profile`` on a top-level chart (nothing for :data:`WEB`)."""
+def top_level(profile: ChartProfile) -> dict[str, Any]:
+    """The top-level properties (``padding``, ``config``) that set the theme sizes of
+    ``profile`` (none for :data:`WEB`).
+
+    Given to the chart's constructor, so the chart is built once: every ``.configure_*``
+    on a concatenated chart rebuilds and deep-copies all of its layers.
+    """
+    import altair as alt
+
     if profile == WEB:
-        return chart
+        return {}
     legend: dict[str, Any] = {
         "labelFontSize": profile.label_size,
         "titleFontSize": profile.label_size,
     }
     if profile.legend_columns:
         legend["columns"] = profile.legend_columns
-    return (
-        chart.properties(padding=profile.padding)
-        .configure_axis(labelFontSize=profile.label_size, titleFontSize=profile.axis_title_size)
-        .configure_legend(**legend)
-        .configure_header(
-            labelFontSize=profile.axis_title_size, titleFontSize=profile.axis_title_size
-        )
-        .configure_text(fontSize=profile.label_size)
-        .configure_title(fontSize=profile.title_size, subtitleFontSize=profile.subtitle_size)
-        .configure_view(continuousWidth=profile.plot_width, continuousHeight=profile.plot_height)
+    size = profile.axis_title_size
+    config = alt.Config(
+        axis=alt.AxisConfig(labelFontSize=profile.label_size, titleFontSize=size),
+        legend=alt.LegendConfig(**legend),
+        header=alt.HeaderConfig(labelFontSize=size, titleFontSize=size),
+        text=alt.MarkConfig(fontSize=profile.label_size),
+        title=alt.TitleConfig(fontSize=profile.title_size, subtitleFontSize=profile.subtitle_size),
+        view=alt.ViewConfig(
+            continuousWidth=profile.plot_width, continuousHeight=profile.plot_height
+        ),
     )
+    return {"padding": profile.padding, "config": config}
+
+
+def apply(chart: Any, profile: ChartProfile) -> Any:
+    """Set the theme sizes of ``profile`` on a top-level chart (nothing for :data:`WEB`)."""
+    properties = top_level(profile)
+    return chart.properties(**properties) if properties else chart
 
 
 _SIZE_KEYS: Final = frozenset(

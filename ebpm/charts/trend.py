@@ -34,7 +34,7 @@ import polars as pl
 
 from ebpm.charts.axes import YAxis, cut_note, y_axis
 from ebpm.charts.marks import HALO, axis_break, sample_watermark
-from ebpm.charts.profile import WEB, ChartProfile, apply
+from ebpm.charts.profile import WEB, ChartProfile, top_level
 from ebpm.charts.text import (
     Caption,
     check_bands,
@@ -676,7 +676,7 @@ def _period_layers(plan: TrendPlan, axes: _Axes) -> list[alt.Chart]:
         pl.DataFrame({"start": [start - 0.5], "end": [end + 0.5], "label": [plan.period_label]})
     )
     rect = period.mark_rect(color=OKABE_ITO["yellow"], opacity=0.22).encode(
-        x=axes.x("start:Q"), x2="end:Q"
+        x=axes.x("start:Q"), x2=alt.X2("end:Q")
     )
     bottom = plan.profile.compact and plan.decreasing
     label = period.mark_text(
@@ -687,9 +687,9 @@ def _period_layers(plan: TrendPlan, axes: _Axes) -> list[alt.Chart]:
         fontSize=plan.profile.label_size,
         color="#5A5200",
     ).encode(
-        x="start:Q",
-        y=alt.value(plan.profile.plot_height if bottom else 0),
-        text="label:N",
+        x=alt.X("start:Q"),
+        y=alt.YValue(plan.profile.plot_height if bottom else 0),
+        text=alt.Text("label:N"),
     )
     return [rect, label]
 
@@ -754,8 +754,10 @@ def _actual_layers(plan: TrendPlan, base: alt.Chart, series: dict[str, Any]) -> 
     return [
         base.mark_line(strokeWidth=_u(plan, 2.5)).encode(strokeDash=series["strokeDash"]),
         base.mark_point(filled=True, size=_area(plan, 80), opacity=1).encode(shape=series["shape"]),
-        base.mark_text(**style, **_halo(plan)).encode(text="label:N", color=alt.value("white")),
-        base.mark_text(**style).encode(text="label:N", color=alt.value(_INK)),
+        base.mark_text(**style, **_halo(plan)).encode(
+            text=alt.Text("label:N"), color=alt.ColorValue("white")
+        ),
+        base.mark_text(**style).encode(text=alt.Text("label:N"), color=alt.ColorValue(_INK)),
     ]
 
 
@@ -775,7 +777,7 @@ def _ci_layer(plan: TrendPlan, axes: _Axes, series: dict[str, Any]) -> list[alt.
         )
     )
     bar = data.mark_rule(strokeWidth=1.5).encode(
-        x=axes.x("fiscal_year:Q"), y=axes.y("low:Q"), y2="high:Q", color=series["color"]
+        x=axes.x("fiscal_year:Q"), y=axes.y("low:Q"), y2=alt.Y2("high:Q"), color=series["color"]
     )
     caps = [
         data.mark_tick(orient="horizontal", size=_u(plan, 12), thickness=1.5, color=_INK).encode(
@@ -813,9 +815,11 @@ def _average_layers(plan: TrendPlan, axes: _Axes, series: dict[str, Any]) -> lis
         shown = data.transform_filter(alt.datum.side == side)
         labels += [
             shown.mark_text(**style, **_halo(plan)).encode(
-                text="label:N", color=alt.value("white")
+                text=alt.Text("label:N"), color=alt.ColorValue("white")
             ),
-            shown.mark_text(**style).encode(text="label:N", color=alt.value(_AVERAGE_COLOR)),
+            shown.mark_text(**style).encode(
+                text=alt.Text("label:N"), color=alt.ColorValue(_AVERAGE_COLOR)
+            ),
         ]
     return [
         data.mark_line(strokeWidth=_u(plan, 2)).encode(strokeDash=series["strokeDash"]),
@@ -896,13 +900,19 @@ def _target_segment(plan: TrendPlan, axes: _Axes, series: dict[str, Any]) -> lis
     }
     return [
         segment.mark_rule(strokeWidth=_u(plan, 3)).encode(
-            x=axes.x("start:Q"), x2="end:Q", y=axes.y("value:Q"), color=series["color"]
+            x=axes.x("start:Q"), x2=alt.X2("end:Q"), y=axes.y("value:Q"), color=series["color"]
         ),
         segment.mark_text(**style, **_halo(plan)).encode(
-            x="end:Q", y=axes.y("value:Q"), text="label:N", color=alt.value("white")
+            x=alt.X("end:Q"),
+            y=axes.y("value:Q"),
+            text=alt.Text("label:N"),
+            color=alt.ColorValue("white"),
         ),
         segment.mark_text(**style).encode(
-            x="end:Q", y=axes.y("value:Q"), text="label:N", color=alt.value(_TARGET_COLOR)
+            x=alt.X("end:Q"),
+            y=axes.y("value:Q"),
+            text=alt.Text("label:N"),
+            color=alt.ColorValue(_TARGET_COLOR),
         ),
     ]
 
@@ -917,9 +927,9 @@ def _anchor_labels(plan: TrendPlan, anchors: alt.Chart) -> list[alt.Chart]:
             fontSize=plan.profile.label_size,
             **extra,
         )
-        .encode(text="label:N", **enc)
+        .encode(text=alt.Text("label:N"), **enc)
         for side in (-1.0, 1.0)
-        for extra, enc in ((_halo(plan), {"color": alt.value("white")}), ({}, {}))
+        for extra, enc in ((_halo(plan), {"color": alt.ColorValue("white")}), ({}, {}))
     ]
 
 
@@ -959,9 +969,7 @@ def trend_layers(plan: TrendPlan) -> list[alt.Chart]:
 def draw_trend(plan: TrendPlan) -> alt.VConcatChart:
     """The plot above its 出典/注 footer, under the title (see :func:`kpi_trend_chart`)."""
     profile = plan.profile
-    plot = alt.layer(*trend_layers(plan)).properties(
-        width=profile.plot_width, height=profile.plot_height
-    )
+    plot = alt.layer(*trend_layers(plan), width=profile.plot_width, height=profile.plot_height)
     caption = plan.caption
     meta = {
         "chart": "kpi_trend",
@@ -974,7 +982,7 @@ def draw_trend(plan: TrendPlan) -> alt.VConcatChart:
         "y_cut": plan.axis.cut,
     }
     footer = footer_chart(caption.footer, profile.plot_width, profile.y_axis_extent, profile)
-    return apply(framed([plot], footer, meta=meta, caption=caption), profile)
+    return framed([plot], footer, meta=meta, caption=caption, **top_level(profile))
 
 
 def kpi_trend_chart(

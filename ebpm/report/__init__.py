@@ -19,15 +19,26 @@ different years never overwrite each other.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ebpm import paths
 from ebpm.warehouse.read import Warehouse
 
-__all__ = ["DOCUMENT_NAMES", "FORMATS", "ReportResult", "default_report_dir", "write_report"]
+__all__ = [
+    "CHART_CACHE_ENV",
+    "DOCUMENT_NAMES",
+    "FORMATS",
+    "ReportResult",
+    "chart_cache_dir",
+    "default_report_dir",
+    "write_report",
+]
 
 FORMATS = ("png", "svg", "pdf")
+#: Environment variable naming the chart cache folder (see :func:`chart_cache_dir`).
+CHART_CACHE_ENV = "EBPM_CHART_CACHE"
 #: What each document is called in the page's file list, and its file name pattern.
 DOCUMENT_NAMES = {
     "評価表（Excel）": "KPI評価表_{fy}年度.xlsx",
@@ -64,6 +75,18 @@ def default_report_dir(fiscal_year: int | None) -> Path:
     return root / str(fiscal_year) if fiscal_year is not None else root
 
 
+def chart_cache_dir() -> Path | None:
+    """Where rendered charts are kept between reports: ``EBPM_CHART_CACHE``, else
+    ``data/processed/cache/charts/`` of the current workspace (None outside a workspace)."""
+    named = os.environ.get(CHART_CACHE_ENV, "").strip()
+    if named:
+        return Path(named)
+    try:
+        return paths.workspace().processed / "cache" / "charts"
+    except paths.WorkspaceError:
+        return None
+
+
 def write_report(
     out_dir: str | Path | None = None,
     db_path: str | Path | Warehouse | None = None,
@@ -72,6 +95,7 @@ def write_report(
     formats: tuple[str, ...] = FORMATS,
     documents: bool = True,
     today: dt.date | None = None,
+    cache: bool = True,
 ) -> ReportResult:
     """Write ``index.html``, both chart sets and (with ``documents``) the xlsx, docx and pptx.
 
@@ -80,9 +104,15 @@ def write_report(
     ``data/processed/report/<year>/``. Nothing after ``fiscal_year`` is shown. With no
     actuals yet (a new workspace) only the page is written: definitions and provenance,
     and a note on what to enter. A ``fiscal_year`` without rows is an error.
+
+    Charts are drawn in worker processes while the next ones are built; with ``cache`` a
+    chart whose spec is unchanged since an earlier report is copied from
+    :func:`chart_cache_dir` instead of drawn again.
     """
+    from ebpm.charts.export import renderer
+    from ebpm.report.context import submit_context
     from ebpm.report.data import read_report_data
-    from ebpm.report.figures import draw_figures
+    from ebpm.report.figures import submit_figures
     from ebpm.report.html import write_page
 
     if isinstance(db_path, Warehouse):
@@ -92,18 +122,22 @@ def write_report(
             data = read_report_data(wh, fiscal_year, today=today)
     out = Path(out_dir) if out_dir else default_report_dir(data.fiscal_year)
     out.mkdir(parents=True, exist_ok=True)
-    figures = draw_figures(data, out / "charts", formats)
-    written: dict[str, Path] = {}
-    if documents and data.kpis:
-        from ebpm.report.document import write_document
-        from ebpm.report.slides import write_slides
-        from ebpm.report.workbook import write_workbook
+    with renderer(cache_dir=chart_cache_dir() if cache else None) as drawing:
+        # built and queued first, waited for last: the workers draw while this process writes
+        later_figures = submit_figures(data, out / "charts", formats, drawing)
+        later_context = submit_context(data.context, out / "charts", formats, drawing)
+        figures = later_figures()
+        written: dict[str, Path] = {}
+        if documents and data.kpis:
+            from ebpm.report.document import write_document
+            from ebpm.report.slides import write_slides
+            from ebpm.report.workbook import write_workbook
 
-        writers = (write_workbook, write_document, write_slides)
-        for (label, pattern), writer in zip(DOCUMENT_NAMES.items(), writers, strict=True):
-            written[label] = writer(out / pattern.format(fy=data.fiscal_year), data, figures)
-    from ebpm.report.context import context_section
-
-    context = context_section(data.context, out / "charts", formats)
+            writers = (write_workbook, write_document, write_slides)
+            for (label, pattern), writer in zip(DOCUMENT_NAMES.items(), writers, strict=True):
+                written[label] = writer(out / pattern.format(fy=data.fiscal_year), data, figures)
+        context = later_context()
+    if drawing.cache is not None:
+        drawing.cache.prune()
     index = write_page(out / "index.html", data, figures, written, context)
     return ReportResult(index, figures.files, data.fiscal_year, written)

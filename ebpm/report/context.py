@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -31,6 +31,7 @@ from ebpm.report.present import DataTable
 
 if TYPE_CHECKING:
     from ebpm.charts.context import FiscalPlan, PopulationPlan, PositionPlan
+    from ebpm.render import Pending, Renderer
     from ebpm.warehouse.read import Warehouse
 
 __all__ = [
@@ -46,6 +47,7 @@ __all__ = [
     "merge_yearly_records",
     "read_context",
     "source_groups",
+    "submit_context",
 ]
 
 SECTION_TITLE: Final = "全国・県・類似の市との比較"
@@ -374,19 +376,6 @@ def _position_table(plan: PositionPlan) -> DataTable:
     )
 
 
-def _export(chart: Any, base: Path, formats: Sequence[str]) -> tuple[str, tuple[Path, ...]]:
-    """Write every format, all drawn from one SVG; that SVG's text for the page."""
-    from ebpm.charts.export import render_formats
-
-    bodies = render_formats(chart, [*dict.fromkeys([*formats, "svg"])])
-    base.parent.mkdir(parents=True, exist_ok=True)
-    files = []
-    for fmt in formats:
-        files.append(base.with_name(f"{base.name}.{fmt}"))
-        files[-1].write_bytes(bodies[fmt])
-    return bodies["svg"].decode("utf-8"), tuple(files)
-
-
 def _charts(data: ContextData) -> list[tuple[str, Any, Any, DataTable]]:
     """(file stem, Altair chart, plan, table) of every context chart, not yet rendered."""
     from ebpm.charts import context as cc
@@ -430,8 +419,27 @@ def _charts(data: ContextData) -> list[tuple[str, Any, Any, DataTable]]:
     return out
 
 
+def submit_context(
+    data: ContextData | None, chart_dir: Path, formats: Sequence[str], renderer: Renderer
+) -> Callable[[], ContextSection | None]:
+    """Build the context charts and start drawing them; call the result for the section
+    (it waits for the drawings and writes ``chart_dir/context/``)."""
+    if data is None:
+        return lambda: None
+    from ebpm.report.figures import submit_chart
+
+    drawn = [
+        (key, plan, table, submit_chart(renderer, chart, formats))
+        for key, chart, plan, table in _charts(data)
+    ]
+    return lambda: _section(data, Path(chart_dir) / CHART_FOLDER, formats, drawn)
+
+
 def context_section(
-    data: ContextData | None, chart_dir: Path, formats: Sequence[str] = ("png", "svg", "pdf")
+    data: ContextData | None,
+    chart_dir: Path,
+    formats: Sequence[str] = ("png", "svg", "pdf"),
+    renderer: Renderer | None = None,
 ) -> ContextSection | None:
     """Draw and export the context charts into ``chart_dir/context/``; the section's data.
 
@@ -440,23 +448,39 @@ def context_section(
     """
     if data is None:
         return None
-    from ebpm.report.figures import accessible_svg, inline_svg
+    if renderer is not None:
+        return submit_context(data, chart_dir, formats, renderer)()
+    from ebpm.charts.export import renderer as new_renderer
 
-    folder = Path(chart_dir) / CHART_FOLDER
+    with new_renderer() as own:
+        return submit_context(data, chart_dir, formats, own)()
+
+
+def _section(
+    data: ContextData,
+    folder: Path,
+    formats: Sequence[str],
+    drawn: list[tuple[str, Any, DataTable, Pending]],
+) -> ContextSection:
+    from ebpm.report.figures import accessible_svg, inline_svg, write_drawn
+
     charts = []
-    for key, chart, plan, table in _charts(data):
-        svg, files = _export(chart, folder / f"context_{key}", formats)
+    for key, plan, table, pending in drawn:
+        files, svg = write_drawn(pending, folder / f"context_{key}", formats)
         caption = plan.caption
         title, description = "".join(caption.title), plan.describe()
         # the page's SVG: vl-convert's English ARIA labels replaced by the Japanese ones
         svg = accessible_svg(svg, f"context-{key}-svg", title, description)
+        if "svg" in formats:  # the file keeps vl-convert's own SVG, as drawn
+            files["svg"] = folder / f"context_{key}.svg"
+            files["svg"].write_bytes(pending.result()["svg"])
         charts.append(
             ContextChart(
                 key=key,
                 title=title,
                 description=description,
                 svg=Markup(inline_svg(svg)),
-                files=files,
+                files=tuple(files[f] for f in formats),
                 table=table,
                 source=caption.source,
                 note=caption.note,

@@ -15,12 +15,13 @@ from the SVG; the root gets ``role="img"`` and a ``<title>``/``<desc>`` in Japan
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import polars as pl
 
@@ -41,7 +42,20 @@ from ebpm.report.present import (
 )
 from ebpm.warehouse.read import ACTUAL, BASE
 
-__all__ = ["DOCUMENT_FORMATS", "DataTable", "Figure", "Figures", "accessible_svg", "draw_figures"]
+if TYPE_CHECKING:
+    from ebpm.render import Pending, Renderer
+
+__all__ = [
+    "DOCUMENT_FORMATS",
+    "DataTable",
+    "Figure",
+    "Figures",
+    "accessible_svg",
+    "draw_figures",
+    "submit_chart",
+    "submit_figures",
+    "write_drawn",
+]
 
 DOCUMENT_FORMATS: Final = ("png", "pdf")
 #: A （注） sentence on more than this share of the document charts moves to the document note.
@@ -301,19 +315,26 @@ def _common_notes(data: ReportData) -> list[str]:
     return [p for p, n in counts.items() if n > _COMMON_SHARE * len(data.kpis)]
 
 
-def _write(chart: Any, base: Path, formats: Sequence[str]) -> tuple[dict[str, Path], str | None]:
-    """Render ``chart`` once into every format; returns the files and the SVG text (if rendered)."""
-    from ebpm.charts.export import render_formats
+def submit_chart(renderer: Renderer, chart: Any, formats: Sequence[str]) -> Pending:
+    """Start drawing ``chart`` in ``formats`` and as SVG (the page inlines it)."""
+    from ebpm.charts.export import submit
 
+    return submit(renderer, chart, [*dict.fromkeys([*formats, "svg"])])
+
+
+def write_drawn(
+    pending: Pending, base: Path, formats: Sequence[str]
+) -> tuple[dict[str, Path], str]:
+    """Write the drawn ``formats`` next to each other, except SVG (written by the caller
+    once its text alternative is added); returns the files and the SVG text."""
+    bodies = pending.result()
     base.parent.mkdir(parents=True, exist_ok=True)
-    files, svg = {}, None
-    for fmt, body in render_formats(chart, formats).items():
-        if fmt == "svg":
-            svg = body.decode("utf-8")
-            continue  # written after the text alternative is added
-        files[fmt] = base.with_name(f"{base.name}.{fmt}")
-        files[fmt].write_bytes(body)
-    return files, svg
+    files = {}
+    for fmt in formats:
+        if fmt != "svg":
+            files[fmt] = base.with_name(f"{base.name}.{fmt}")
+            files[fmt].write_bytes(bodies[fmt])
+    return files, bodies["svg"].decode("utf-8")
 
 
 def _figure(
@@ -321,69 +342,85 @@ def _figure(
     title: str,
     description: str,
     table: DataTable,
-    chart: Any,
+    pending: Pending,
     base: Path,
     formats: Sequence[str],
-) -> tuple[Figure, dict[str, Path]]:
-    files, svg = _write(chart, base, [f for f in formats if f != "svg"] + ["svg"])
-    labelled = accessible_svg(svg or "", f"chart-{key}", title, description)
+) -> Figure:
+    files, svg = write_drawn(pending, base, formats)
+    labelled = accessible_svg(svg, f"chart-{key}", title, description)
     if "svg" in formats:
         files["svg"] = base.with_name(f"{base.name}.svg")
         files["svg"].write_text(labelled, encoding="utf-8")
     ordered = {f: files[f] for f in formats}
-    figure = Figure(key, title, description, inline_svg(labelled), ordered, table, {})
-    return figure, ordered
+    return Figure(key, title, description, inline_svg(labelled), ordered, table, {})
 
 
-def draw_figures(data: ReportData, chart_dir: Path, formats: Sequence[str]) -> Figures:
-    """Draw and write both chart sets; the overview and the trends of every KPI."""
+def _document_figure(figure: Figure, pending: Pending, base: Path) -> Figure:
+    """``figure`` with its document-size files and the printed page's SVG."""
+    document, svg = write_drawn(pending, base, DOCUMENT_FORMATS)
+    key, title, description = figure.key, figure.title, figure.description
+    labelled = accessible_svg(svg, f"chart-{key}-doc", title, description)
+    return dataclasses.replace(
+        figure, document=document, document_svg=physical_svg(inline_svg(labelled))
+    )
+
+
+def submit_figures(
+    data: ReportData, chart_dir: Path, formats: Sequence[str], renderer: Renderer
+) -> Callable[[], Figures]:
+    """Build both chart sets and start drawing them; call the result for the written
+    :class:`Figures` (it waits for the drawings)."""
     from ebpm import charts
     from ebpm.charts.profile import DOCUMENT
 
     if not data.kpis:
-        return Figures(None, {}, "")
+        return lambda: Figures(None, {}, "")
     bands = (data.bands.on_track, data.bands.mostly)
     overview_chart = charts.progress_overview_chart(
         data.table, source=source_line(data.used_records), note=None, bands=bands
     )
-    overview, _ = _figure(
-        "overview",
-        "KPIの進捗状況（ペースと評価区分）",
-        _overview_description(data),
-        _overview_table(data),
-        overview_chart,
-        chart_dir / "overview",
-        formats,
-    )
+    overview = submit_chart(renderer, overview_chart, formats)
     common = _common_notes(data)
-    figures: dict[str, Figure] = {}
-    for kpi in data.kpis:
-        figure, _ = _figure(
-            kpi.kpi_id,
-            f"{kpi.kpi_id} {kpi.title}",
-            _trend_description(kpi),
-            _trend_table(kpi),
-            _trend(kpi, data),
-            chart_dir / kpi.kpi_id,
-            formats,
+    trends = {
+        kpi.kpi_id: (
+            submit_chart(renderer, _trend(kpi, data), formats),
+            submit_chart(
+                renderer, _trend(kpi, data, profile=DOCUMENT, omit_notes=common), DOCUMENT_FORMATS
+            ),
         )
-        document, document_svg = _write(
-            _trend(kpi, data, profile=DOCUMENT, omit_notes=common),
-            chart_dir / "document" / kpi.kpi_id,
-            [*DOCUMENT_FORMATS, "svg"],
-        )
-        labelled = accessible_svg(
-            document_svg or "", f"chart-{kpi.kpi_id}-doc", figure.title, figure.description
-        )
-        figures[kpi.kpi_id] = Figure(
-            figure.key,
-            figure.title,
-            figure.description,
-            figure.svg,
-            figure.files,
-            figure.table,
-            document,
-            physical_svg(inline_svg(labelled)),
-        )
-    note = "（注）" + "".join(common) if common else ""
-    return Figures(overview, figures, note)
+        for kpi in data.kpis
+    }
+
+    def collect() -> Figures:
+        figures: dict[str, Figure] = {}
+        for kpi in data.kpis:
+            screen, document = trends[kpi.kpi_id]
+            title = f"{kpi.kpi_id} {kpi.title}"
+            description, table = _trend_description(kpi), _trend_table(kpi)
+            base = chart_dir / kpi.kpi_id
+            figure = _figure(kpi.kpi_id, title, description, table, screen, base, formats)
+            base = chart_dir / "document" / kpi.kpi_id
+            figures[kpi.kpi_id] = _document_figure(figure, document, base)
+        title = "KPIの進捗状況（ペースと評価区分）"
+        description, table = _overview_description(data), _overview_table(data)
+        base = chart_dir / "overview"
+        first = _figure("overview", title, description, table, overview, base, formats)
+        note = "（注）" + "".join(common) if common else ""
+        return Figures(first, figures, note)
+
+    return collect
+
+
+def draw_figures(
+    data: ReportData,
+    chart_dir: Path,
+    formats: Sequence[str],
+    renderer: Renderer | None = None,
+) -> Figures:
+    """Draw and write both chart sets; the overview and the trends of every KPI."""
+    from ebpm.charts.export import renderer as new_renderer
+
+    if renderer is not None:
+        return submit_figures(data, chart_dir, formats, renderer)()
+    with new_renderer() as own:
+        return submit_figures(data, chart_dir, formats, own)()
