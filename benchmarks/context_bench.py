@@ -29,7 +29,7 @@ PLAN = (
     READ
     + """
 from ebpm.report.context import _charts
-charts = _charts(data)
+charts = [draw(plan) for _, draw, plan, _ in _charts(data)]
 """
 )
 RENDER = (

@@ -10,19 +10,23 @@ and hands their Vega-Lite specs to :func:`convert` or a :class:`Renderer`.
 * :class:`ChartCache` keeps each output under the SHA-256 of everything that decides its
   bytes (the spec, the format, the scale, vl-convert's version and options, the font files),
   so a report made again redraws only the charts whose spec changed.
-* :class:`Renderer` draws what the cache does not have in ``spawn`` worker processes
-  (vl-convert holds the GIL, so threads give nothing, and ``fork`` deadlocks once the parent
-  has used vl-convert) while the caller goes on building the next charts.
+* :class:`Renderer` builds each chart's spec and draws what the cache does not have in
+  ``spawn`` worker processes (vl-convert holds the GIL, so threads give nothing, and ``fork``
+  deadlocks once the parent has used vl-convert) while the caller goes on with its work.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import os
+import sys
 import tempfile
-from collections.abc import Sequence
+import types
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Final
 
@@ -31,10 +35,12 @@ __all__ = [
     "UNITS_PER_INCH",
     "WORKERS_ENV",
     "ChartCache",
+    "Given",
     "Pending",
     "Renderer",
     "convert",
     "default_workers",
+    "draw",
     "start_worker",
 ]
 
@@ -76,8 +82,9 @@ def convert(
     return out
 
 
-def start_worker(font_dir: str | None) -> None:
-    """Initialise a render worker: the same Japanese font as the parent process.
+def start_worker(font_dir: str | None, preload: Sequence[str] = ()) -> None:
+    """Initialise a render worker: the same Japanese font as the parent process, and the
+    modules its jobs use loaded before the first job.
 
     Ctrl-C is left to the parent, which cancels what is queued and waits for the drawings
     under way (each well under a second) instead of workers dying with tracebacks.
@@ -87,9 +94,27 @@ def start_worker(font_dir: str | None) -> None:
     import vl_convert as vlc
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-
     if font_dir is not None:
         vlc.register_font_directory(font_dir)
+    for module in preload:
+        importlib.import_module(module)
+
+
+@contextmanager
+def _no_main_module() -> Iterator[None]:
+    """Start worker processes without the caller's main module.
+
+    ``spawn`` runs the parent's main script again in each worker unless it is guarded by
+    ``if __name__ == "__main__":`` — a script a trainee writes without the guard would make
+    every worker start the report again. The jobs need only ebpm's own modules, so the
+    workers are started while ``__main__`` is an empty module.
+    """
+    main = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = main
 
 
 def default_workers() -> int:
@@ -190,42 +215,73 @@ class ChartCache:
         return removed
 
 
+def draw(
+    build: Callable[[], dict[str, Any]],
+    formats: Sequence[str],
+    scale_factor: float,
+    kwargs: dict[str, Any],
+    cache: ChartCache | None,
+) -> tuple[dict[str, bytes], bool]:
+    """Build one spec and return it in ``formats`` (from ``cache`` where it has them); True
+    when nothing had to be drawn. Runs in a render worker or in this process."""
+    spec = build()
+    keys = cache.keys(spec, formats, scale_factor) if cache is not None else {}
+    found: dict[str, bytes] = {}
+    if cache is not None:
+        for fmt in formats:
+            body = cache.get(keys[fmt], fmt)
+            if body is not None:
+                found[fmt] = body
+    missing = [f for f in formats if f not in found]
+    if missing:
+        for fmt, body in convert(spec, missing, scale_factor, kwargs).items():
+            found[fmt] = body
+            if cache is not None:
+                cache.put(keys[fmt], fmt, body)
+    return {fmt: found[fmt] for fmt in formats}, not missing
+
+
+class Given:
+    """A spec built already, as a job's ``build`` (picklable)."""
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self.spec = spec
+
+    def __call__(self) -> dict[str, Any]:
+        return self.spec
+
+
 class Pending:
-    """One spec being drawn: its cached formats now, the rest when :meth:`result` is called."""
+    """One chart being built and drawn; :meth:`result` waits for its bytes."""
 
     def __init__(
         self,
-        formats: Sequence[str],
-        found: dict[str, bytes],
-        keys: dict[str, str],
-        cache: ChartCache | None,
-        future: Future[dict[str, bytes]] | dict[str, bytes] | None,
+        renderer: Renderer,
+        job: Future[tuple[dict[str, bytes], bool]] | tuple[dict[str, bytes], bool],
     ) -> None:
-        self._formats = tuple(formats)
-        self._found = found
-        self._keys = keys
-        self._cache = cache
-        self._future = future
+        self._renderer = renderer
+        self._job = job
+        self._bodies: dict[str, bytes] | None = None
 
     def result(self) -> dict[str, bytes]:
-        """Every requested format's bytes, in the requested order (waits for the drawing)."""
-        if self._future is not None:
-            drawn = self._future if isinstance(self._future, dict) else self._future.result()
-            self._future = None
-            for fmt, body in drawn.items():
-                if fmt not in self._found and fmt in self._formats:
-                    self._found[fmt] = body
-                    if self._cache is not None:
-                        self._cache.put(self._keys[fmt], fmt, body)
-        return {fmt: self._found[fmt] for fmt in self._formats}
+        """Every requested format's bytes, in the requested order."""
+        if self._bodies is None:
+            job = self._job if isinstance(self._job, tuple) else self._job.result()
+            self._bodies, reused = job
+            if reused:
+                self._renderer.reused += 1
+            else:
+                self._renderer.drawn += 1
+        return self._bodies
 
 
 class Renderer:
-    """Draws themed specs: from the cache when it can, otherwise in worker processes.
+    """Builds and draws chart specs in worker processes, taking what the cache has.
 
-    Use as a context manager; :meth:`submit` returns at once and the drawing goes on in the
-    workers while the caller builds the next chart. With ``workers`` ≤ 1 (or
-    ``EBPM_RENDER_WORKERS=0``) every spec is drawn in this process.
+    Use as a context manager: the workers start at once (loading ``preload`` while the
+    caller reads its data), :meth:`submit` returns at once and the caller goes on with the
+    next chart. With ``workers`` ≤ 1 (or ``EBPM_RENDER_WORKERS=0``) every job runs in this
+    process.
     """
 
     def __init__(
@@ -235,50 +291,49 @@ class Renderer:
         *,
         cache_dir: str | Path | None = None,
         workers: int | None = None,
+        preload: Sequence[str] = (),
     ) -> None:
         self._kwargs = dict(kwargs)
         self._font_dir = font_dir
+        self._preload = tuple(preload)
         self._workers = default_workers() if workers is None else workers
         self._pool: ProcessPoolExecutor | None = None
         self.cache = (
             ChartCache(cache_dir, _fingerprint(font_dir, self._kwargs)) if cache_dir else None
         )
-        #: specs drawn and specs taken from the cache (for benchmarks and tests)
+        #: charts drawn and charts whose every format came from the cache
         self.drawn = 0
         self.reused = 0
 
     def __enter__(self) -> Renderer:
+        if self._workers > 1:  # start the workers now: they load while the caller reads data
+            with _no_main_module():
+                for _ in range(self._workers):
+                    self._executor().submit(os.getpid)
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close(cancel=exc[0] is not None)
 
     def close(self, *, cancel: bool = False) -> None:
-        """Stop the workers (after the queued drawings, or at once with ``cancel``)."""
+        """Stop the workers (after the queued jobs, or at once with ``cancel``)."""
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=cancel)
             self._pool = None
 
-    def submit(self, spec: dict[str, Any], formats: Sequence[str], scale_factor: float) -> Pending:
-        """Start drawing ``spec`` in ``formats``; the bytes come from :meth:`Pending.result`."""
-        keys = self.cache.keys(spec, formats, scale_factor) if self.cache else {}
-        found: dict[str, bytes] = {}
-        if self.cache is not None:
-            for fmt in formats:
-                body = self.cache.get(keys[fmt], fmt)
-                if body is not None:
-                    found[fmt] = body
-        missing = [f for f in formats if f not in found]
-        if not missing:
-            self.reused += 1
-            return Pending(formats, found, keys, self.cache, None)
-        self.drawn += 1
-        args = (spec, missing, scale_factor, self._kwargs)
+    def submit(
+        self, build: Callable[[], dict[str, Any]], formats: Sequence[str], scale_factor: float
+    ) -> Pending:
+        """Start building (``build()`` returns the themed spec; it must pickle) and drawing
+        one chart in ``formats``."""
+        args = (build, tuple(formats), scale_factor, self._kwargs, self.cache)
         if self._workers <= 1:
-            return Pending(formats, found, keys, self.cache, convert(*args))
-        return Pending(formats, found, keys, self.cache, self._executor().submit(convert, *args))
+            return Pending(self, draw(*args))
+        with _no_main_module():
+            return Pending(self, self._executor().submit(draw, *args))
 
     def _executor(self) -> ProcessPoolExecutor:
+        """The worker pool; processes start on demand inside :func:`_no_main_module`."""
         if self._pool is None:
             import multiprocessing
 
@@ -286,6 +341,6 @@ class Renderer:
                 max_workers=self._workers,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=start_worker,
-                initargs=(self._font_dir,),
+                initargs=(self._font_dir, self._preload),
             )
         return self._pool

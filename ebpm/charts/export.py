@@ -10,7 +10,8 @@ PDF of one chart are placed at the same size in Word, Excel or PowerPoint.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any, Final
 
@@ -28,6 +29,7 @@ __all__ = [
     "FORMATS",
     "PRINT_DPI",
     "PRINT_SCALE",
+    "built_spec",
     "chart_to_svg",
     "render",
     "render_formats",
@@ -65,7 +67,8 @@ def render_spec_formats(
 
 
 def renderer(cache_dir: str | Path | None = None, workers: int | None = None) -> Renderer:
-    """A :class:`~ebpm.render.Renderer` with the ebpm font and vl-convert options.
+    """A :class:`~ebpm.render.Renderer` with the ebpm font and vl-convert options, whose
+    workers load the chart builders before their first job.
 
     Refuses (like every export) when Japanese would come out as tofu boxes.
     """
@@ -76,20 +79,32 @@ def renderer(cache_dir: str | Path | None = None, workers: int | None = None) ->
         str(font_dir) if font_dir else None,
         cache_dir=cache_dir,
         workers=workers,
+        preload=("ebpm.charts", "ebpm.charts.context"),
     )
+
+
+def built_spec(
+    draw: Callable[..., alt.TopLevelMixin], /, *args: Any, **kwargs: Any
+) -> dict[str, Any]:
+    """``draw(*args, **kwargs)`` as a themed spec (not re-validated: ebpm's own builders,
+    whose specs the tests check against the schema)."""
+    return themed_spec(draw(*args, **kwargs), validate=False)
 
 
 def submit(
     renderer: Renderer,
-    chart: alt.TopLevelMixin,
+    draw: Callable[..., alt.TopLevelMixin],
+    /,
+    *args: Any,
     formats: Sequence[str],
-    *,
     scale_factor: float = PRINT_SCALE,
+    **kwargs: Any,
 ) -> Pending:
-    """Start drawing a chart ebpm built in ``formats`` (its spec is not re-validated)."""
+    """Start building ``draw(*args, **kwargs)`` and drawing it in ``formats`` (in a render
+    worker: ``draw`` and its arguments must pickle)."""
     _check_format(formats)
     _check_scale(scale_factor)
-    return renderer.submit(themed_spec(chart, validate=False), formats, scale_factor)
+    return renderer.submit(partial(built_spec, draw, *args, **kwargs), formats, scale_factor)
 
 
 def render_formats(

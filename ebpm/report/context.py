@@ -377,7 +377,8 @@ def _position_table(plan: PositionPlan) -> DataTable:
 
 
 def _charts(data: ContextData) -> list[tuple[str, Any, Any, DataTable]]:
-    """(file stem, Altair chart, plan, table) of every context chart, not yet rendered."""
+    """(file stem, draw function, plan, table) of every context chart: ``draw(plan)`` is the
+    Altair chart."""
     from ebpm.charts import context as cc
 
     out: list[tuple[str, Any, Any, DataTable]] = []
@@ -390,7 +391,7 @@ def _charts(data: ContextData) -> list[tuple[str, Any, Any, DataTable]]:
         out.append(
             (
                 "population",
-                cc.draw_population(population),
+                cc.draw_population,
                 population,
                 _population_table(population),
             )
@@ -403,7 +404,7 @@ def _charts(data: ContextData) -> list[tuple[str, Any, Any, DataTable]]:
             continue
         source, credits = _credits(_records(data, [*data.fiscal_files[indicator], *peers]))
         fiscal = cc.plan_fiscal(rows, source=source, credits=credits, years=years)
-        out.append((indicator, cc.draw_fiscal(fiscal), fiscal, _fiscal_table(fiscal)))
+        out.append((indicator, cc.draw_fiscal, fiscal, _fiscal_table(fiscal)))
     shown = [i for i in CONTEXT_INDICATORS if i in set(data.latest_values["indicator_id"])]
     if shown:
         files = data.latest_values["source_file"].drop_nulls().unique().to_list()
@@ -415,7 +416,7 @@ def _charts(data: ContextData) -> list[tuple[str, Any, Any, DataTable]]:
             source=source,
             credits=credits,
         )
-        out.append(("position", cc.draw_position(position), position, _position_table(position)))
+        out.append(("position", cc.draw_position, position, _position_table(position)))
     return out
 
 
@@ -429,8 +430,8 @@ def submit_context(
     from ebpm.report.figures import submit_chart
 
     drawn = [
-        (key, plan, table, submit_chart(renderer, chart, formats))
-        for key, chart, plan, table in _charts(data)
+        (key, plan, table, submit_chart(renderer, draw, plan, formats=formats))
+        for key, draw, plan, table in _charts(data)
     ]
     return lambda: _section(data, Path(chart_dir) / CHART_FOLDER, formats, drawn)
 

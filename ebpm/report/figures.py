@@ -282,17 +282,21 @@ def _actuals(kpi: KpiReport) -> pl.DataFrame:
     )
 
 
+def _trend_arguments(kpi: KpiReport, data: ReportData) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """The arguments of :func:`~ebpm.charts.kpi_trend_chart` for one KPI of the report."""
+    options = {
+        "source": source_line(kpi.sources),
+        "note": _notes(kpi),
+        "bands": (data.bands.on_track, data.bands.mostly),
+    }
+    return (kpi.row, _actuals(kpi)), options
+
+
 def _trend(kpi: KpiReport, data: ReportData, **options: Any) -> Any:
     from ebpm import charts
 
-    return charts.kpi_trend_chart(
-        kpi.row,
-        _actuals(kpi),
-        source=source_line(kpi.sources),
-        note=_notes(kpi),
-        bands=(data.bands.on_track, data.bands.mostly),
-        **options,
-    )
+    args, kwargs = _trend_arguments(kpi, data)
+    return charts.kpi_trend_chart(*args, **kwargs, **options)
 
 
 def _common_notes(data: ReportData) -> list[str]:
@@ -302,24 +306,26 @@ def _common_notes(data: ReportData) -> list[str]:
 
     counts: dict[str, int] = {}
     for kpi in data.kpis:
-        plan = plan_trend(
-            kpi.row,
-            _actuals(kpi),
-            source=source_line(kpi.sources),
-            note=_notes(kpi),
-            bands=(data.bands.on_track, data.bands.mostly),
-            profile=DOCUMENT,
-        )
+        args, kwargs = _trend_arguments(kpi, data)
+        plan = plan_trend(*args, **kwargs, profile=DOCUMENT)
         for part in dict.fromkeys(plan.note_parts):
             counts[part] = counts.get(part, 0) + 1
     return [p for p, n in counts.items() if n > _COMMON_SHARE * len(data.kpis)]
 
 
-def submit_chart(renderer: Renderer, chart: Any, formats: Sequence[str]) -> Pending:
-    """Start drawing ``chart`` in ``formats`` and as SVG (the page inlines it)."""
+def submit_chart(
+    renderer: Renderer,
+    draw: Callable[..., Any],
+    /,
+    *args: Any,
+    formats: Sequence[str],
+    **kwargs: Any,
+) -> Pending:
+    """Start building ``draw(*args, **kwargs)`` and drawing it in ``formats`` and as SVG (the
+    page inlines it), in a render worker."""
     from ebpm.charts.export import submit
 
-    return submit(renderer, chart, [*dict.fromkeys([*formats, "svg"])])
+    return submit(renderer, draw, *args, formats=[*dict.fromkeys([*formats, "svg"])], **kwargs)
 
 
 def write_drawn(
@@ -376,20 +382,32 @@ def submit_figures(
     if not data.kpis:
         return lambda: Figures(None, {}, "")
     bands = (data.bands.on_track, data.bands.mostly)
-    overview_chart = charts.progress_overview_chart(
-        data.table, source=source_line(data.used_records), note=None, bands=bands
+    overview = submit_chart(
+        renderer,
+        charts.progress_overview_chart,
+        data.table,
+        source=source_line(data.used_records),
+        note=None,
+        bands=bands,
+        formats=formats,
     )
-    overview = submit_chart(renderer, overview_chart, formats)
     common = _common_notes(data)
-    trends = {
-        kpi.kpi_id: (
-            submit_chart(renderer, _trend(kpi, data), formats),
+    trend = charts.kpi_trend_chart
+    trends = {}
+    for kpi in data.kpis:
+        args, kwargs = _trend_arguments(kpi, data)
+        trends[kpi.kpi_id] = (
+            submit_chart(renderer, trend, *args, **kwargs, formats=formats),
             submit_chart(
-                renderer, _trend(kpi, data, profile=DOCUMENT, omit_notes=common), DOCUMENT_FORMATS
+                renderer,
+                trend,
+                *args,
+                **kwargs,
+                profile=DOCUMENT,
+                omit_notes=common,
+                formats=DOCUMENT_FORMATS,
             ),
         )
-        for kpi in data.kpis
-    }
 
     def collect() -> Figures:
         figures: dict[str, Figure] = {}
