@@ -67,6 +67,23 @@ def run_ebpm(
     return subprocess.CompletedProcess(["ebpm", *args], code, out.getvalue(), err.getvalue())
 
 
+@pytest.fixture(scope="session", autouse=True)
+def shared_chart_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One chart cache for the whole run, shared by the xdist workers: a chart drawn by one
+    test is taken from the cache by the next (tests/test_render.py tests the cache itself)."""
+    from ebpm.report import CHART_CACHE_ENV
+
+    base = tmp_path_factory.getbasetemp()
+    shared = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "chart-cache"
+    saved = os.environ.get(CHART_CACHE_ENV)
+    os.environ[CHART_CACHE_ENV] = str(shared)
+    yield shared
+    if saved is None:
+        os.environ.pop(CHART_CACHE_ENV, None)
+    else:
+        os.environ[CHART_CACHE_ENV] = saved
+
+
 @pytest.fixture
 def raw(tmp_path: Path) -> Path:
     """A writable copy of the repository's KPI data (data/raw/kpi only)."""
