@@ -241,7 +241,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
     with Warehouse(args.db) as wh:  # one snapshot for the staleness check and the report
         if args.db is None:
             _warn_if_stale(wh)
-        result = write_report(args.out, wh, fiscal_year=args.fy, documents=args.documents)
+        result = write_report(
+            args.out, wh, fiscal_year=args.fy, documents=args.documents, cache=args.cache
+        )
     if result.fiscal_year is None:
         print(f"注意: {_no_rows(None)}。定義と出典だけのレポートを作りました。", file=sys.stderr)
     judged = f"{result.fiscal_year}年度の評価" if result.fiscal_year else "評価なし"
@@ -320,6 +322,12 @@ def _add_report(commands: Any) -> None:
         dest="documents",
         action="store_false",
         help="Excel・Word・PowerPoint を作らない（HTML とグラフだけ）",
+    )
+    report.add_argument(
+        "--no-cache",
+        dest="cache",
+        action="store_false",
+        help="前回と同じグラフもキャッシュ（data/processed/cache/charts）を使わずに描き直す",
     )
     report.set_defaults(func=_cmd_report)
 

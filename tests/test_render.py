@@ -273,3 +273,24 @@ def test_a_pdf_job_writes_a_pdf(tmp_path: Path):
     with renderer(cache_dir=tmp_path, workers=0) as drawing:
         body = drawing.submit(Given(_spec()), ("pdf",), PRINT_SCALE).result()["pdf"]
     assert body.startswith(b"%PDF")
+
+
+def test_report_command_keeps_the_cache_in_the_workspace_and_no_cache_skips_it(tmp_path):
+    from test_workspace import ebpm, small_workspace
+
+    from ebpm.report import CHART_CACHE_ENV
+
+    ws = small_workspace(tmp_path / "ws")
+    env = {k: v for k, v in os.environ.items() if k != CHART_CACHE_ENV}
+    assert ebpm("build", cwd=ws, env=env).returncode == 0
+    cache = ws / "data" / "processed" / "cache" / "charts"
+    fresh = ebpm("report", "--no-documents", "--no-cache", "--out", "a", cwd=ws, env=env)
+    assert fresh.returncode == 0, fresh.stderr
+    assert not cache.exists()
+    kept = ebpm("report", "--no-documents", "--out", "b", cwd=ws, env=env)
+    assert kept.returncode == 0, kept.stderr
+    # every chart drawn is kept, the document set too (its SVG is printed in the page only)
+    written = list((ws / "b" / "charts").rglob("*.svg"))
+    assert len(list(cache.rglob("*.svg"))) >= len(written) > 0
+    for svg in (ws / "b" / "charts").glob("*.svg"):
+        assert svg.read_bytes() == (ws / "a" / "charts" / svg.name).read_bytes()
