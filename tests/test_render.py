@@ -275,13 +275,16 @@ def test_a_pdf_job_writes_a_pdf(tmp_path: Path):
     assert body.startswith(b"%PDF")
 
 
-def test_report_command_keeps_the_cache_in_the_workspace_and_no_cache_skips_it(tmp_path):
+def test_report_command_keeps_the_cache_in_the_workspace_and_no_cache_skips_it(
+    tmp_path, monkeypatch
+):
     from test_workspace import ebpm, small_workspace
 
     from ebpm.report import CHART_CACHE_ENV
 
+    monkeypatch.delenv(CHART_CACHE_ENV)
     ws = small_workspace(tmp_path / "ws")
-    env = {k: v for k, v in os.environ.items() if k != CHART_CACHE_ENV}
+    env: dict[str, str] = {}
     assert ebpm("build", cwd=ws, env=env).returncode == 0
     cache = ws / "data" / "processed" / "cache" / "charts"
     fresh = ebpm("report", "--no-documents", "--no-cache", "--out", "a", cwd=ws, env=env)
