@@ -17,6 +17,7 @@ and hands their Vega-Lite specs to :func:`convert` or a :class:`Renderer`.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
 import json
@@ -166,6 +167,21 @@ class ChartCache:
             digest.update(f"\n{fmt}\n{sized}".encode())
             out[fmt] = digest.hexdigest()
         return out
+
+    def _marker(self, fact: str) -> Path:
+        digest = hashlib.sha256(f"{self._fingerprint}\n{fact}".encode()).hexdigest()
+        return self.directory / f"{fact}-{digest[:16]}.ok"
+
+    def knows(self, fact: str) -> bool:
+        """Whether :meth:`learn` recorded ``fact`` with this fingerprint (same vl-convert,
+        options and font files)."""
+        return self._marker(fact).is_file()
+
+    def learn(self, fact: str) -> None:
+        """Record that ``fact`` holds for this fingerprint (e.g. the font draws Japanese)."""
+        with contextlib.suppress(OSError):
+            self.directory.mkdir(parents=True, exist_ok=True)
+            self._marker(fact).touch()
 
     def _path(self, key: str, fmt: str) -> Path:
         return self.directory / key[:2] / f"{key}.{fmt}"

@@ -297,3 +297,23 @@ def test_report_command_keeps_the_cache_in_the_workspace_and_no_cache_skips_it(
     assert len(list(cache.rglob("*.svg"))) >= len(written) > 0
     for svg in (ws / "b" / "charts").glob("*.svg"):
         assert svg.read_bytes() == (ws / "a" / "charts" / svg.name).read_bytes()
+
+
+def test_the_font_check_is_remembered_for_the_same_fonts_and_vl_convert(tmp_path, monkeypatch):
+    from ebpm.charts import theme
+
+    calls: list[str] = []
+    real = theme._probe_png
+
+    def probe(text: str) -> bytes:
+        calls.append(text)
+        return real(text)
+
+    monkeypatch.setattr(theme, "_probe_png", probe)
+    for folder, expected in (("a", 2), ("a", 2), ("b", 4)):
+        monkeypatch.setitem(theme._FONT_STATE, "available", None)  # a new process
+        renderer(cache_dir=tmp_path / folder, workers=0)
+        assert len(calls) == expected, folder
+    monkeypatch.setitem(theme._FONT_STATE, "available", None)
+    renderer(workers=0)  # no cache: checked every time
+    assert len(calls) == 6

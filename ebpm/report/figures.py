@@ -282,21 +282,21 @@ def _actuals(kpi: KpiReport) -> pl.DataFrame:
     )
 
 
-def _trend_arguments(kpi: KpiReport, data: ReportData) -> tuple[tuple[Any, ...], dict[str, Any]]:
+def _trend_arguments(kpi: KpiReport, data: ReportData) -> dict[str, Any]:
     """The arguments of :func:`~ebpm.charts.kpi_trend_chart` for one KPI of the report."""
-    options = {
+    return {
+        "kpi": kpi.row,
+        "history": _actuals(kpi),
         "source": source_line(kpi.sources),
         "note": _notes(kpi),
         "bands": (data.bands.on_track, data.bands.mostly),
     }
-    return (kpi.row, _actuals(kpi)), options
 
 
 def _trend(kpi: KpiReport, data: ReportData, **options: Any) -> Any:
     from ebpm import charts
 
-    args, kwargs = _trend_arguments(kpi, data)
-    return charts.kpi_trend_chart(*args, **kwargs, **options)
+    return charts.kpi_trend_chart(**_trend_arguments(kpi, data), **options)
 
 
 def _common_notes(data: ReportData) -> list[str]:
@@ -306,8 +306,7 @@ def _common_notes(data: ReportData) -> list[str]:
 
     counts: dict[str, int] = {}
     for kpi in data.kpis:
-        args, kwargs = _trend_arguments(kpi, data)
-        plan = plan_trend(*args, **kwargs, profile=DOCUMENT)
+        plan = plan_trend(**_trend_arguments(kpi, data), profile=DOCUMENT)
         for part in dict.fromkeys(plan.note_parts):
             counts[part] = counts.get(part, 0) + 1
     return [p for p, n in counts.items() if n > _COMMON_SHARE * len(data.kpis)]
@@ -395,14 +394,13 @@ def submit_figures(
     trend = charts.kpi_trend_chart
     trends = {}
     for kpi in data.kpis:
-        args, kwargs = _trend_arguments(kpi, data)
+        arguments = _trend_arguments(kpi, data)
         trends[kpi.kpi_id] = (
-            submit_chart(renderer, trend, *args, **kwargs, formats=formats),
+            submit_chart(renderer, trend, **arguments, formats=formats),
             submit_chart(
                 renderer,
                 trend,
-                *args,
-                **kwargs,
+                **arguments,
                 profile=DOCUMENT,
                 omit_notes=common,
                 formats=DOCUMENT_FORMATS,
