@@ -17,6 +17,7 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import polars as pl
@@ -63,13 +64,20 @@ class KpiReport:
     #: the ``kpi_progress`` rows of every year up to the report's year
     years: list[dict[str, Any]]
     sources: list[Provenance]
-    explanation: Explanation
     commentary: dict[str, Any] | None = None
     #: the note and source recorded with the year's actual in the steward's file
     actual_note: str | None = None
     actual_source: str | None = None
     stage: str | None = None
     stage_basis: str | None = None
+    #: whether :attr:`explanation` adds the forecast sentence
+    with_forecast: bool = True
+
+    @cached_property
+    def explanation(self) -> Explanation:
+        """The generated explanation; made on first use, so the report's charts are already
+        being drawn while the forecasts are fitted."""
+        return explain_kpi(self.row, self.history, with_forecast=self.with_forecast)
 
     @property
     def kpi_id(self) -> str:
@@ -297,7 +305,7 @@ def read_report_data(
                     history=own_history,
                     years=list(every_year.filter(pl.col("kpi_id") == kpi_id).iter_rows(named=True)),
                     sources=sources.get(kpi_id, []),
-                    explanation=explain_kpi(row, own_history, with_forecast=with_forecast),
+                    with_forecast=with_forecast,
                     commentary=commentary.get(kpi_id),
                     actual_note=actual.get("note"),
                     actual_source=actual.get("source"),
