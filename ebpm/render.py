@@ -127,7 +127,8 @@ def default_workers() -> int:
         except ValueError:
             msg = f"環境変数 {WORKERS_ENV} は 0 以上の整数で指定してください：{named!r}"
             raise ValueError(msg) from None
-    return min(len(os.sched_getaffinity(0)), 4)
+    usable = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None  # not Windows
+    return min(len(usable) if usable else (os.cpu_count() or 1), 4)
 
 
 def _fingerprint(font_dir: str | None, kwargs: dict[str, Any]) -> str:
