@@ -115,14 +115,15 @@ def write_report(
     from ebpm.report.figures import submit_figures
     from ebpm.report.html import write_page
 
-    if isinstance(db_path, Warehouse):
-        data = read_report_data(db_path, fiscal_year, today=today)
-    else:
-        with Warehouse(db_path) as wh:
-            data = read_report_data(wh, fiscal_year, today=today)
-    out = Path(out_dir) if out_dir else default_report_dir(data.fiscal_year)
-    out.mkdir(parents=True, exist_ok=True)
+    # the workers start first: they load Altair while this process reads the warehouse
     with renderer(cache_dir=chart_cache_dir() if cache else None) as drawing:
+        if isinstance(db_path, Warehouse):
+            data = read_report_data(db_path, fiscal_year, today=today)
+        else:
+            with Warehouse(db_path) as wh:
+                data = read_report_data(wh, fiscal_year, today=today)
+        out = Path(out_dir) if out_dir else default_report_dir(data.fiscal_year)
+        out.mkdir(parents=True, exist_ok=True)
         # built and queued first, waited for last: the workers draw while this process writes
         later_figures = submit_figures(data, out / "charts", formats, drawing)
         later_context = submit_context(data.context, out / "charts", formats, drawing)
