@@ -77,6 +77,7 @@ class _Engine:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._batch_definition: Any = None
+        self.running = threading.Lock()
 
     def batch_definition(self) -> Any:
         with self._lock:
@@ -131,17 +132,17 @@ def validate(frame: pl.DataFrame, suite: Suite, label: str | None = None) -> lis
         data = data.with_columns(pl.lit(label or suite.name).alias(FILE))
     if ROW not in data.columns:
         data = data.with_columns(pl.lit(None, dtype=pl.Int64).alias(ROW))
-    expectations = []
-    for index, check in enumerate(suite.checks):
-        expectation = check.make(gxe)
-        expectation.meta = {"check": index}  # GX does not keep the suite's order in results
-        expectations.append(expectation)
-    gx_suite = gx.ExpectationSuite(name=f"{suite.name}_suite", expectations=expectations)
-    batch = batch_definition.get_batch(
-        batch_parameters={"dataframe": data.to_pandas(use_pyarrow_extension_array=True)}
-    )
-    with contextlib.redirect_stderr(io.StringIO()):
-        result = batch.validate(gx_suite, result_format={"result_format": "COMPLETE"})
+    pandas_frame = data.to_pandas(use_pyarrow_extension_array=True)
+    with _ENGINE.running:  # one validation at a time: the context and stderr are shared
+        expectations = []
+        for index, check in enumerate(suite.checks):
+            expectation = check.make(gxe)
+            expectation.meta = {"check": index}  # GX does not keep the suite's order in results
+            expectations.append(expectation)
+        gx_suite = gx.ExpectationSuite(name=f"{suite.name}_suite", expectations=expectations)
+        batch = batch_definition.get_batch(batch_parameters={"dataframe": pandas_frame})
+        with contextlib.redirect_stderr(io.StringIO()):
+            result = batch.validate(gx_suite, result_format={"result_format": "COMPLETE"})
     files = data[FILE].to_list()
     rows = data[ROW].to_list()
     errors: list[InputError] = []
