@@ -1,9 +1,10 @@
 """Great Expectations suites for every warehouse table, with Japanese findings.
 
 GX 1.x has no polars or DuckDB engine that works today (stack-notes §1), so each table
-is validated as a pandas frame in an ephemeral context. Every expectation is paired
-with a Japanese explanation and fix; failures become :class:`~ebpm.readers.InputError`
-pointing at file, row and column.
+is validated as a pandas frame in an ephemeral context (one per process, made once;
+validations run one at a time even when called from several threads). Every expectation
+is paired with a Japanese explanation and fix; failures become
+:class:`~ebpm.readers.InputError` pointing at file, row and column.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ __all__ = [
     "definition_suite",
     "estat_suite",
     "national_suites",
+    "prepare",
     "sample_suites",
     "tree_suites",
     "validate",
@@ -108,8 +110,9 @@ def prepare() -> threading.Thread:
     """Start importing Great Expectations and making its context in a thread.
 
     A caller with files to read first calls this, reads, then validates; the import
-    (mostly waiting on CPU and disk) overlaps the reading. Errors surface in
-    :func:`validate`, which makes the context itself if the thread did not.
+    overlaps whatever part of the reading runs outside the GIL (polars, calamine,
+    hashing). Errors surface in :func:`validate`, which makes the context itself if the
+    thread did not.
     """
 
     def run() -> None:
@@ -133,7 +136,8 @@ def validate(frame: pl.DataFrame, suite: Suite, label: str | None = None) -> lis
     if ROW not in data.columns:
         data = data.with_columns(pl.lit(None, dtype=pl.Int64).alias(ROW))
     pandas_frame = data.to_pandas(use_pyarrow_extension_array=True)
-    with _ENGINE.running:  # one validation at a time: the context and stderr are shared
+    # One validation at a time: GX's context is shared, and stderr is redirected process-wide.
+    with _ENGINE.running:
         expectations = []
         for index, check in enumerate(suite.checks):
             expectation = check.make(gxe)
