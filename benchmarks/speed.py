@@ -13,6 +13,7 @@ its floor, and the table shows the medians of ``--runs`` rounds and their ratio:
   ``python -c "import great_expectations"`` (target ≤ 1.1 ×);
 * ``import ebpm`` and ``ebpm --help`` in seconds (target ≤ 0.3 s each).
 
+``--only build`` runs just the figures whose name contains ``build`` (and their floor).
 The test suite's time (target ≤ 120 s) is ``time bash scripts/test.sh`` (see README).
 """
 
@@ -45,6 +46,7 @@ def seconds(argv: list[str], before: Callable[[], None] | None = None) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=3, help="rounds (medians are printed)")
+    parser.add_argument("--only", default="", help="only the figures whose name contains this")
     args = parser.parse_args()
     py = sys.executable
     tmp = Path(tempfile.mkdtemp(prefix="ebpm-speed-"))
@@ -89,6 +91,10 @@ def main() -> None:
         ),
         "import ebpm": ([py, "-c", "import ebpm"], None, None, 0.3),
         "ebpm --help": ([*ebpm, "--help"], None, None, 0.3),
+    }
+    figures = {name: figure for name, figure in figures.items() if args.only in name}
+    floors = {
+        name: argv for name, argv in floors.items() if any(f[2] == name for f in figures.values())
     }
     seconds([*ebpm, "build", "--db", str(db)])  # the report's warehouse, and warm disk caches
     times: dict[str, list[float]] = {name: [] for name in [*floors, *figures]}

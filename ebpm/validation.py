@@ -1,18 +1,19 @@
 """Great Expectations suites for every warehouse table, with Japanese findings.
 
 GX 1.x has no polars or DuckDB engine that works today (stack-notes §1), so each table
-is validated as a pandas frame in an ephemeral context. Every expectation is paired
-with a Japanese explanation and fix; failures become :class:`~ebpm.readers.InputError`
-pointing at file, row and column.
+is validated as a pandas frame in an ephemeral context (one per process, made once;
+validations run one at a time even when called from several threads). Every expectation
+is paired with a Japanese explanation and fix; failures become
+:class:`~ebpm.readers.InputError` pointing at file, row and column.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
 import polars as pl
@@ -31,6 +32,7 @@ __all__ = [
     "definition_suite",
     "estat_suite",
     "national_suites",
+    "prepare",
     "sample_suites",
     "tree_suites",
     "validate",
@@ -67,35 +69,64 @@ class Suite:
     derive: Sequence[pl.Expr] = field(default_factory=tuple)
 
 
-@cache
-def _context() -> Any:
-    import great_expectations as gx
-    from great_expectations.data_context.types.base import ProgressBarsConfig
+class _Engine:
+    """The ephemeral GX context and the one pandas batch definition every suite runs on.
 
-    context = gx.get_context(mode="ephemeral")
-    # Progress bars write timings to stderr, which breaks nbval and clutters the CLI.
-    context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    return context
+    Made once per process; :func:`prepare` may start that in a thread while the caller
+    reads its files, and :func:`validate` waits for it.
+    """
 
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._batch_definition: Any = None
+        self.running = threading.Lock()
 
-def _batch_definition(name: str) -> Any:
-    context = _context()
-    try:
-        source = context.data_sources.get("ebpm")
-    except (KeyError, ValueError):
-        source = context.data_sources.add_pandas("ebpm")
-    try:
-        asset = source.get_asset(name)
-    except LookupError:
-        asset = source.add_dataframe_asset(name)
-    try:
-        return asset.get_batch_definition("whole")
-    except (KeyError, ValueError, LookupError):
+    def batch_definition(self) -> Any:
+        with self._lock:
+            if self._batch_definition is None:
+                self._batch_definition = self._make()
+            return self._batch_definition
+
+    @staticmethod
+    def _make() -> Any:
+        from ebpm._imports import import_great_expectations
+
+        gx = import_great_expectations()
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        context = gx.get_context(mode="ephemeral")
+        # Progress bars write timings to stderr, which breaks nbval and clutters the CLI.
+        context.variables.progress_bars = ProgressBarsConfig(globally=False)
+        # One asset for every table: each asset added re-serialises the whole context
+        # config, and the batch (the frame) is passed to each validation anyway.
+        asset = context.data_sources.add_pandas("ebpm").add_dataframe_asset("tables")
         return asset.add_batch_definition_whole_dataframe("whole")
+
+
+_ENGINE = _Engine()
+
+
+def prepare() -> threading.Thread:
+    """Start importing Great Expectations and making its context in a thread.
+
+    A caller with files to read first calls this, reads, then validates; the import
+    overlaps whatever part of the reading runs outside the GIL (polars, calamine,
+    hashing). Errors surface in :func:`validate`, which makes the context itself if the
+    thread did not.
+    """
+
+    def run() -> None:
+        with contextlib.suppress(Exception):  # validate() retries and raises
+            _ENGINE.batch_definition()
+
+    thread = threading.Thread(target=run, name="ebpm-gx-import", daemon=True)
+    thread.start()
+    return thread
 
 
 def validate(frame: pl.DataFrame, suite: Suite, label: str | None = None) -> list[InputError]:
     """Run ``suite`` on ``frame``; return one error per failing cell (or table)."""
+    batch_definition = _ENGINE.batch_definition()
     import great_expectations as gx
     import great_expectations.expectations as gxe
 
@@ -104,17 +135,18 @@ def validate(frame: pl.DataFrame, suite: Suite, label: str | None = None) -> lis
         data = data.with_columns(pl.lit(label or suite.name).alias(FILE))
     if ROW not in data.columns:
         data = data.with_columns(pl.lit(None, dtype=pl.Int64).alias(ROW))
-    expectations = []
-    for index, check in enumerate(suite.checks):
-        expectation = check.make(gxe)
-        expectation.meta = {"check": index}  # GX does not keep the suite's order in results
-        expectations.append(expectation)
-    gx_suite = gx.ExpectationSuite(name=f"{suite.name}_suite", expectations=expectations)
-    batch = _batch_definition(suite.name).get_batch(
-        batch_parameters={"dataframe": data.to_pandas(use_pyarrow_extension_array=True)}
-    )
-    with contextlib.redirect_stderr(io.StringIO()):
-        result = batch.validate(gx_suite, result_format={"result_format": "COMPLETE"})
+    pandas_frame = data.to_pandas(use_pyarrow_extension_array=True)
+    # One validation at a time: GX's context is shared, and stderr is redirected process-wide.
+    with _ENGINE.running:
+        expectations = []
+        for index, check in enumerate(suite.checks):
+            expectation = check.make(gxe)
+            expectation.meta = {"check": index}  # GX does not keep the suite's order in results
+            expectations.append(expectation)
+        gx_suite = gx.ExpectationSuite(name=f"{suite.name}_suite", expectations=expectations)
+        batch = batch_definition.get_batch(batch_parameters={"dataframe": pandas_frame})
+        with contextlib.redirect_stderr(io.StringIO()):
+            result = batch.validate(gx_suite, result_format={"result_format": "COMPLETE"})
     files = data[FILE].to_list()
     rows = data[ROW].to_list()
     errors: list[InputError] = []

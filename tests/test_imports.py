@@ -40,3 +40,51 @@ def test_the_vega_lite_schema_uses_no_iri_format():
 def test_ebpm_suites_use_no_json_schema_expectation():
     source = (Path(__file__).resolve().parents[1] / "ebpm").rglob("*.py")
     assert not [p.name for p in source if "json_schema" in p.read_text("utf-8").lower()]
+
+
+# Great Expectations' start-up imports of scipy.stats and altair wait for their first use.
+
+_KL_SUITE = """
+import polars as pl
+from ebpm.validation import Check, Suite, validate
+kl = Check(
+    lambda gxe: gxe.ExpectColumnKLDivergenceToBeLessThan(
+        column="x", partition_object={"bins": [0, 1, 2], "weights": [0.5, 0.5]}, threshold=0.1
+    ),
+    "x",
+    lambda v: f"{v:.4f}",
+)
+def kl_errors(values):
+    return [e.message for e in validate(pl.DataFrame({"x": values}), Suite("kl", [kl]))]
+"""
+
+
+def test_validating_leaves_scipy_stats_and_altair_unimported():
+    code = (
+        "import sys, polars as pl\n"
+        "from ebpm.validation import Suite, _between, validate\n"
+        "suite = Suite('t', [_between('x', 0, 9, 'x')])\n"
+        "print(validate(pl.DataFrame({'x': [1, 2]}), suite),"
+        " [m in sys.modules for m in ('great_expectations', 'scipy.stats', 'altair')])"
+    )
+    assert _fresh(code) == "[] [True, False, False]"
+
+
+def test_the_expectation_that_uses_scipy_still_runs():
+    # KL divergence of observed weights (0.75, 0.25) from (0.5, 0.5):
+    # 0.75·ln(1.5) + 0.25·ln(0.5) = 0.30410 − 0.17329 = 0.1308 > 0.1; equal weights give 0.
+    code = _KL_SUITE + "print(kl_errors([0.5, 1.5]), kl_errors([0.5, 0.5, 0.5, 1.5]))"
+    assert _fresh(code) == "[] ['0.1308']"
+
+
+def test_altair_and_scipy_stats_imported_after_gx_are_the_real_modules():
+    code = (
+        "import sys, types\n"
+        "from ebpm._imports import import_great_expectations\n"
+        "import_great_expectations()\n"
+        "import altair, scipy.stats\n"
+        "print([type(m) is types.ModuleType for m in (altair, scipy.stats,"
+        " sys.modules['altair'], sys.modules['scipy.stats'])],"
+        " altair.Chart.__name__, scipy.stats.norm.cdf(0))"
+    )
+    assert _fresh(code) == "[True, True, True, True] Chart 0.5"

@@ -270,6 +270,9 @@ def build(
     if not raw.is_dir():
         raise BuildError([f"入力フォルダ {raw} がありません"])
     bands = workspace_bands(raw) if bands is None else bands
+    from ebpm import validation
+
+    validation.prepare()  # GX's import overlaps the hashing and reading of the files
     tables, provenance = read_all(raw, today)
     tables = {name: _tidy(frame) for name, frame in tables.items()}
     tables["provenance"] = _provenance_frame(provenance)

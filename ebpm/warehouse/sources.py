@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import polars as pl
@@ -324,6 +325,17 @@ def read_samples(raw_dir: Path) -> Result:
 EXTRA_SOURCES: tuple[Callable[[Path], Result], ...] = (read_national, read_estat, read_samples)
 
 
+def _read_extra_sources(raw_dir: Path) -> Result:
+    """Every :data:`EXTRA_SOURCES` folder, in that order."""
+    tables: dict[str, pl.DataFrame] = {}
+    errors: list[InputError] = []
+    for read in EXTRA_SOURCES:
+        extra, extra_errors = read(raw_dir)
+        tables.update(extra)
+        errors += extra_errors
+    return tables, errors
+
+
 def read_all(
     raw_dir: Path, today: dt.date | None = None
 ) -> tuple[dict[str, pl.DataFrame], list[Provenance]]:
@@ -332,20 +344,23 @@ def read_all(
         provenance = scan_raw(raw_dir)
     except ManifestError as error:
         raise BuildError(str(error).splitlines()) from None
-    tables, errors = read_strategy(raw_dir, today or dt.date.today())
-    if tables:
-        actuals, actual_errors = read_kpi_actuals(raw_dir, tables["kpi_definition"])
-        errors += actual_errors
-        tables["kpi_actual"] = actuals
-        from ebpm.annotations import read_annotations  # commentary and logic-model stages
+    # The other folders do not depend on the strategy: a second thread reads them meanwhile
+    # (parsing in polars, calamine and hashlib runs outside the GIL; validations take turns).
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ebpm-read") as pool:
+        extras = pool.submit(_read_extra_sources, raw_dir)
+        tables, errors = read_strategy(raw_dir, today or dt.date.today())
+        if tables:
+            actuals, actual_errors = read_kpi_actuals(raw_dir, tables["kpi_definition"])
+            errors += actual_errors
+            tables["kpi_actual"] = actuals
+            from ebpm.annotations import read_annotations  # commentary and logic-model stages
 
-        annotations, annotation_errors = read_annotations(raw_dir, tables["kpi_definition"])
-        tables.update(annotations)
-        errors += annotation_errors
-    for read in EXTRA_SOURCES:
-        extra, extra_errors = read(raw_dir)
-        tables.update(extra)
-        errors += extra_errors
+            annotations, annotation_errors = read_annotations(raw_dir, tables["kpi_definition"])
+            tables.update(annotations)
+            errors += annotation_errors
+        extra, extra_errors = extras.result()
+    tables.update(extra)
+    errors += extra_errors
     if errors:
         raise BuildError(errors)
     return tables, provenance
