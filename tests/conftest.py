@@ -8,6 +8,7 @@ import io
 import os
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -17,6 +18,32 @@ from ebpm import paths
 
 REPO = Path(__file__).resolve().parents[1]
 REALDATA = REPO.parent / "shared" / "realdata"
+_IPYTHONDIR = pytest.StashKey[tuple[Path, str | None]]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Notebook kernels (nbval) start in a profile of their own whose startup runs ``import ebpm``.
+
+    Lessons that import Altair before ebpm would otherwise load ``rfc3987_syntax`` (≈ 1.5 s a
+    kernel, see ebpm/_imports.py); outputs are the same. The profile also keeps the
+    developer's own IPython settings out of the compared outputs. (A run of notebooks alone,
+    without tests/, does not load this file: the kernels then use the usual profile.)
+    """
+    folder = Path(tempfile.mkdtemp(prefix="ebpm-ipython-"))
+    startup = folder / "profile_default" / "startup"
+    startup.mkdir(parents=True)
+    (startup / "00-ebpm.py").write_text("import ebpm  # noqa: F401\n", encoding="utf-8")
+    config.stash[_IPYTHONDIR] = (folder, os.environ.get("IPYTHONDIR"))
+    os.environ["IPYTHONDIR"] = str(folder)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    folder, before = config.stash[_IPYTHONDIR]
+    if before is None:
+        os.environ.pop("IPYTHONDIR", None)
+    else:
+        os.environ["IPYTHONDIR"] = before
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def sha256(path: Path) -> str:
