@@ -46,6 +46,31 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     shutil.rmtree(folder, ignore_errors=True)
 
 
+#: Test modules reading the committee pack (a session fixture): one worker writes it once.
+_COMMITTEE_PACK_MODULES = frozenset({"test_context.py", "test_documents.py", "test_report.py"})
+
+
+def _work_unit(item: pytest.Item) -> str:
+    if item.path.name in _COMMITTEE_PACK_MODULES:
+        return "committee_pack"
+    return item.path.relative_to(REPO).as_posix()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Work units for ``--dist loadgroup`` (scripts/test.sh) and their order.
+
+    A unit is a file (a notebook's cells run in order in one kernel; a module's fixtures are
+    made once), except that the modules reading the committee pack form one unit. That unit
+    goes first and the notebooks (many short units) last, so both workers finish together.
+    """
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(_work_unit(item)))
+    items.sort(
+        key=lambda item: (_work_unit(item) != "committee_pack", item.path.suffix == ".ipynb")
+    )
+
+
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
