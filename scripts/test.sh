@@ -17,8 +17,8 @@ if ! wait "$build"; then
   cat "$build_log" >&2
   exit 1
 fi
-# Files go to the workers whole (--dist loadgroup; units and their order in tests/conftest.py): a
-# notebook's cells run in order in one kernel, a module's fixtures are made once, and the modules
-# sharing the committee pack run on one worker, which writes it once; --no-loadscope-reorder keeps
-# that order (the longest unit first, the notebooks last).
-.venv/bin/python -m pytest -n "${PYTEST_WORKERS:-2}" --dist loadgroup --no-loadscope-reorder "$@"
+# Files go to the workers whole (--dist loadfile; tests/conftest.py puts the modules sharing the
+# committee pack in one unit and orders the units: the longest first, the notebooks last, kept by
+# --no-loadscope-reorder): a notebook's cells run in order in one kernel, a module's fixtures are
+# made once.
+.venv/bin/python -m pytest -n "${PYTEST_WORKERS:-2}" --dist loadfile --no-loadscope-reorder "$@"

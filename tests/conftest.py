@@ -50,24 +50,36 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 _COMMITTEE_PACK_MODULES = frozenset({"test_context.py", "test_documents.py", "test_report.py"})
 
 
-def _work_unit(item: pytest.Item) -> str:
-    if item.path.name in _COMMITTEE_PACK_MODULES:
-        return "committee_pack"
-    return item.path.relative_to(REPO).as_posix()
+def _work_unit(nodeid: str) -> str:
+    """What goes to one xdist worker whole: a file (a notebook's cells run in order in one
+    kernel; a module's fixtures are made once), the committee-pack modules together."""
+    path = nodeid.split("::", 1)[0]
+    return "committee_pack" if Path(path).name in _COMMITTEE_PACK_MODULES else path
 
 
 @pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Work units for ``--dist loadgroup`` (scripts/test.sh) and their order.
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """``--dist loadfile`` (scripts/test.sh) with the units of :func:`_work_unit`.
 
-    A unit is a file (a notebook's cells run in order in one kernel; a module's fixtures are
-    made once), except that the modules reading the committee pack form one unit. That unit
-    goes first and the notebooks (many short units) last, so both workers finish together.
+    (``--dist loadgroup`` would say the same with marks, but xdist 3.8 cannot add its group to
+    pytest 9's node ids.)
     """
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group(_work_unit(item)))
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class WorkUnits(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _work_unit(nodeid)
+
+    return WorkUnits(config, log)  # type: ignore[arg-type]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The committee-pack unit first and the notebooks (many short units) last, so that both
+    workers finish together (scripts/test.sh keeps this order: --no-loadscope-reorder)."""
     items.sort(
-        key=lambda item: (_work_unit(item) != "committee_pack", item.path.suffix == ".ipynb")
+        key=lambda item: (_work_unit(item.nodeid) != "committee_pack", item.path.suffix == ".ipynb")
     )
 
 
@@ -125,6 +137,22 @@ def raw(tmp_path: Path) -> Path:
     target = tmp_path / "raw"
     shutil.copytree(paths.RAW / "kpi", target / "kpi")
     return target
+
+
+@pytest.fixture(scope="session")
+def kpi_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A warehouse built once from a copy of data/raw/kpi (what ``raw`` holds).
+
+    Tests that need a previous build of ``raw`` copy this file instead of building it again:
+    the same files give the same tables (the provenance names paths relative to the folder).
+    """
+    from ebpm.warehouse import build
+
+    raw = tmp_path_factory.mktemp("kpi") / "raw"
+    shutil.copytree(paths.RAW / "kpi", raw / "kpi")
+    db = tmp_path_factory.mktemp("kpi_wh") / "ebpm.duckdb"
+    build(raw, db)
+    return db
 
 
 @pytest.fixture(scope="session")
