@@ -192,7 +192,7 @@ def test_band_edges_from_ebpm_toml_reach_view_status_and_chart_notes(tmp_path):
     status = ebpm("status", "--fy", "2025", cwd=ws)
     assert "順調 ペース≧1.2、概ね順調 0.95≦ペース<1.2" in status.stdout
     assert "遅れ（サンプル）" in status.stdout.splitlines()[2]  # A01's row
-    report = write_report(tmp_path / "report", db, formats=("svg",))
+    report = write_report(tmp_path / "report", db, formats=("svg",), documents=False)
     chart = (report.index.parent / "charts" / "A01.svg").read_text("utf-8")
     assert "概ね順調 0.95≦ペース<1.2" in svg_text(chart)  # the （注） under the chart
 
