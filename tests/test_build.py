@@ -282,9 +282,9 @@ def test_definitions_keep_history(raw, tmp_path):
     assert current == [(2500.0,)]
 
 
-def test_concurrent_readers_during_rebuild(raw, tmp_path):
+def test_concurrent_readers_during_rebuild(raw, tmp_path, kpi_warehouse):
     db = tmp_path / "wh.duckdb"
-    build(raw, db)
+    shutil.copy(kpi_warehouse, db)  # the previous build of these files
     done = tmp_path / "rebuilt"
     # Each reader says when it has read once, then reads until the rebuild is over.
     reader = textwrap.dedent(f"""
