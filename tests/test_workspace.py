@@ -282,7 +282,7 @@ def test_lab_builds_a_missing_warehouse_and_shows_the_workspace_root(tmp_path):
                 with urllib.request.urlopen(url, timeout=5) as answer:
                     listing = json.load(answer)
             except OSError:
-                time.sleep(1)
+                time.sleep(0.2)  # poll: the server answers once it has started
         assert listing is not None, "JupyterLab did not answer"
         names = {item["name"] for item in listing["content"]}
         assert {"data", "notebooks", "README.md", "ebpm.toml"} <= names
