@@ -75,5 +75,5 @@ def test_report_reads_through_one_connection(built_db, tmp_path, monkeypatch):
     monkeypatch.setattr("ebpm.warehouse.read.duckdb.connect", counting)
     no_rendering = lambda data, chart_dir, formats: figures.Figures(None, {}, "")  # noqa: E731
     monkeypatch.setattr(figures, "draw_figures", no_rendering)
-    write_report(tmp_path, built_db, formats=(), documents=False)  # the inline SVGs only
+    write_report(tmp_path, built_db, documents=False)
     assert len(opened) == 1
