@@ -57,7 +57,7 @@ def _work_unit(nodeid: str) -> str:
     return "committee_pack" if Path(path).name in _COMMITTEE_PACK_MODULES else path
 
 
-@pytest.hookimpl(tryfirst=True)
+@pytest.hookimpl(tryfirst=True, optionalhook=True)  # a hook of pytest-xdist
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
     """``--dist loadfile`` (scripts/test.sh) with the units of :func:`_work_unit`.
 
