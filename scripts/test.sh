@@ -17,6 +17,8 @@ if ! wait "$build"; then
   cat "$build_log" >&2
   exit 1
 fi
-# Files go to the workers whole (--dist loadfile): a notebook's cells run in order in one kernel,
-# and a module's session fixtures (the built warehouse, the committee pack) are made once per worker.
-.venv/bin/python -m pytest -n "${PYTEST_WORKERS:-2}" --dist loadfile "$@"
+# Files go to the workers whole (--dist loadfile; tests/conftest.py puts the modules sharing the
+# committee pack in one unit and orders the units: the longest first, the notebooks last, kept by
+# --no-loadscope-reorder): a notebook's cells run in order in one kernel, a module's fixtures are
+# made once.
+.venv/bin/python -m pytest -n "${PYTEST_WORKERS:-2}" --dist loadfile --no-loadscope-reorder "$@"

@@ -8,6 +8,7 @@ import io
 import os
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -17,6 +18,69 @@ from ebpm import paths
 
 REPO = Path(__file__).resolve().parents[1]
 REALDATA = REPO.parent / "shared" / "realdata"
+_IPYTHONDIR = pytest.StashKey[tuple[Path, str | None]]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Notebook kernels (nbval) start in a profile of their own whose startup runs ``import ebpm``.
+
+    Lessons that import Altair before ebpm would otherwise load ``rfc3987_syntax`` (≈ 1.5 s a
+    kernel, see ebpm/_imports.py); outputs are the same. The profile also keeps the
+    developer's own IPython settings out of the compared outputs. (A run of notebooks alone,
+    without tests/, does not load this file: the kernels then use the usual profile.)
+    """
+    folder = Path(tempfile.mkdtemp(prefix="ebpm-ipython-"))
+    startup = folder / "profile_default" / "startup"
+    startup.mkdir(parents=True)
+    (startup / "00-ebpm.py").write_text("import ebpm  # noqa: F401\n", encoding="utf-8")
+    config.stash[_IPYTHONDIR] = (folder, os.environ.get("IPYTHONDIR"))
+    os.environ["IPYTHONDIR"] = str(folder)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    folder, before = config.stash[_IPYTHONDIR]
+    if before is None:
+        os.environ.pop("IPYTHONDIR", None)
+    else:
+        os.environ["IPYTHONDIR"] = before
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+#: Test modules reading the committee pack (a session fixture): one worker writes it once.
+_COMMITTEE_PACK_MODULES = frozenset({"test_context.py", "test_documents.py", "test_report.py"})
+
+
+def _work_unit(nodeid: str) -> str:
+    """What goes to one xdist worker whole: a file (a notebook's cells run in order in one
+    kernel; a module's fixtures are made once), the committee-pack modules together."""
+    path = nodeid.split("::", 1)[0]
+    return "committee_pack" if Path(path).name in _COMMITTEE_PACK_MODULES else path
+
+
+@pytest.hookimpl(tryfirst=True, optionalhook=True)  # a hook of pytest-xdist
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """``--dist loadfile`` (scripts/test.sh) with the units of :func:`_work_unit`.
+
+    (``--dist loadgroup`` would say the same with marks, but xdist 3.8 cannot add its group to
+    pytest 9's node ids.)
+    """
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class WorkUnits(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _work_unit(nodeid)
+
+    return WorkUnits(config, log)  # type: ignore[arg-type]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The committee-pack unit first and the notebooks (many short units) last, so that both
+    workers finish together (scripts/test.sh keeps this order: --no-loadscope-reorder)."""
+    items.sort(
+        key=lambda item: (_work_unit(item.nodeid) != "committee_pack", item.path.suffix == ".ipynb")
+    )
 
 
 def sha256(path: Path) -> str:
@@ -90,6 +154,22 @@ def raw(tmp_path: Path) -> Path:
     target = tmp_path / "raw"
     shutil.copytree(paths.RAW / "kpi", target / "kpi")
     return target
+
+
+@pytest.fixture(scope="session")
+def kpi_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A warehouse built once from a copy of data/raw/kpi (what ``raw`` holds).
+
+    Tests that need a previous build of ``raw`` copy this file instead of building it again:
+    the same files give the same tables (the provenance names paths relative to the folder).
+    """
+    from ebpm.warehouse import build
+
+    raw = tmp_path_factory.mktemp("kpi") / "raw"
+    shutil.copytree(paths.RAW / "kpi", raw / "kpi")
+    db = tmp_path_factory.mktemp("kpi_wh") / "ebpm.duckdb"
+    build(raw, db)
+    return db
 
 
 @pytest.fixture(scope="session")

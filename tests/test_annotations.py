@@ -107,11 +107,13 @@ def test_one_row_per_kpi_and_year(bad_build: list[str]) -> None:
     assert [m.split(" ")[1] for m in duplicates] == ["7行目", "8行目"]
 
 
-def test_a_failed_build_leaves_the_previous_warehouse_untouched(raw: Path, tmp_path: Path) -> None:
+def test_a_failed_build_leaves_the_previous_warehouse_untouched(
+    raw: Path, tmp_path: Path, kpi_warehouse: Path
+) -> None:
     from conftest import sha256
 
     db = tmp_path / "ebpm.duckdb"
-    build(raw, db)
+    shutil.copy(kpi_warehouse, db)  # the previous build of these files
     before = sha256(db)
     commentary(raw, "bad.csv", HEADER + "K99,2025,総務課,取組,,\n")
     assert build_errors(raw, db)

@@ -3,6 +3,7 @@ previous warehouse stays byte-for-byte unchanged; good inputs in every accepted 
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -36,9 +37,11 @@ def add_actuals(raw: Path, name: str, content: bytes | str, encoding: str = "utf
 
 
 @pytest.fixture
-def warehouse(raw: Path, tmp_path: Path) -> Path:
+def warehouse(raw: Path, tmp_path: Path, kpi_warehouse: Path) -> Path:
+    """The previous warehouse: a build of ``raw`` as it is (copied, not built again)."""
     db = tmp_path / "processed" / "ebpm.duckdb"
-    build(raw, db)
+    db.parent.mkdir()
+    shutil.copy(kpi_warehouse, db)
     return db
 
 
@@ -279,19 +282,22 @@ def test_definitions_keep_history(raw, tmp_path):
     assert current == [(2500.0,)]
 
 
-def test_concurrent_readers_during_rebuild(raw, tmp_path):
+def test_concurrent_readers_during_rebuild(raw, tmp_path, kpi_warehouse):
     db = tmp_path / "wh.duckdb"
-    build(raw, db)
+    shutil.copy(kpi_warehouse, db)  # the previous build of these files
+    done = tmp_path / "rebuilt"
+    # Each reader says when it has read once, then reads until the rebuild is over.
     reader = textwrap.dedent(f"""
-        import time, duckdb
-        deadline = time.time() + 6
+        import pathlib, time, duckdb
         n = 0
-        while time.time() < deadline:
+        while n < 6 or not pathlib.Path({str(done)!r}).exists():
             con = duckdb.connect({str(db)!r}, read_only=True)
             assert con.sql("SELECT count(*) FROM kpi_progress").fetchall()[0][0] > 0
-            time.sleep(0.05)
             con.close()
             n += 1
+            if n == 1:
+                print("reading", flush=True)
+            time.sleep(0.01)  # leave the cores to the build
         print(n)
     """)
     readers = [
@@ -303,14 +309,13 @@ def test_concurrent_readers_during_rebuild(raw, tmp_path):
         )
         for _ in range(2)
     ]
-    rebuild = subprocess.run(
-        [sys.executable, "-m", "ebpm", "build", "--raw", str(raw), "--db", str(db)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    try:
+        for proc in readers:
+            assert proc.stdout is not None and proc.stdout.readline() == "reading\n"
+        build(raw, db)  # this process writes while both readers keep reading
+    finally:
+        done.touch()
     results = [r.communicate(timeout=60) for r in readers]
-    assert rebuild.returncode == 0, rebuild.stderr
     for (out, err), proc in zip(results, readers, strict=True):
         assert proc.returncode == 0, err
         assert int(out) > 5

@@ -883,12 +883,10 @@ def test_bands_must_match_the_rows_band_columns() -> None:
 # --------------------------------------------------------------------------------------
 
 
-def test_charts_accept_the_warehouse_kpi_progress_view(raw: Path, tmp_path: Path) -> None:
-    from ebpm.warehouse import build, connect
+def test_charts_accept_the_warehouse_kpi_progress_view(kpi_warehouse: Path) -> None:
+    from ebpm.warehouse import connect
 
-    db = tmp_path / "ebpm.duckdb"
-    build(raw, db)
-    with connect(db) as con:
+    with connect(kpi_warehouse) as con:
         progress = con.sql("SELECT * FROM kpi_progress").pl()
         actuals = con.sql(
             "SELECT kpi_id, fiscal_year, value AS actual, is_sample FROM kpi_actual"

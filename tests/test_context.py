@@ -494,11 +494,8 @@ def test_source_group_keeps_the_range_of_retrieval_dates():
     assert group.retrieved == (dt.date(2026, 11, 27), dt.date(2026, 11, 28))
 
 
-def test_report_page_has_the_context_section(built_db, tmp_path):
-    from ebpm.report import write_report
-
-    result = write_report(tmp_path, built_db, formats=("svg",), today=dt.date(2026, 11, 27))
-    page = result.index.read_text(encoding="utf-8")
+def test_report_page_has_the_context_section(committee_pack):
+    page = committee_pack.index.read_text(encoding="utf-8")
     section = page[page.index('<section id="context"') : page.index('<section id="definitions"')]
     assert "参考 全国・県・類似の市との比較" in section
     figures = re.findall(r'<figure class="context-chart".*?</figure>', section, flags=re.S)
@@ -507,7 +504,8 @@ def test_report_page_has_the_context_section(built_db, tmp_path):
     # each chart's data table, and the per-file source list (the printed list is grouped)
     assert section.count("<details>") == 8
     assert "http://" not in section and "https://" not in section
-    assert (tmp_path / "charts" / "context" / "context_population.svg").exists()
+    charts = committee_pack.index.parent / "charts" / "context"
+    assert (charts / "context_population.svg").exists()
 
 
 def test_no_section_without_national_data(tmp_path):

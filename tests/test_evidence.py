@@ -4,6 +4,7 @@ materialised ``kpi_progress``, ``ebpm status`` and the chart data."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -52,13 +53,22 @@ def with_overtime(raw: Path, values: dict[int, str]) -> Path:
 
 
 @pytest.fixture(scope="module")
-def expected_k10(tmp_path_factory: pytest.TempPathFactory) -> dict[int, float]:
-    """The expected values ``ebpm status --format json`` gives for K10 in FY2025–FY2027."""
+def expected_k10(built_db: Path) -> dict[int, float]:
+    """The expected values ``ebpm status --format json`` gives for K10 in FY2025–FY2027
+    (of the repository's data/raw)."""
+    return {fy: status_json(built_db, fy)["K10"]["expected"] for fy in (2025, 2026, 2027)}  # type: ignore[misc]
+
+
+@pytest.fixture(scope="module")
+def old_line(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A warehouse whose K10 actuals follow the old straight line to 100 h (114.5, 107.25, 100)."""
     from ebpm import paths
 
-    db = tmp_path_factory.mktemp("first") / "ebpm.duckdb"
-    build(paths.RAW, db)
-    return {fy: status_json(db, fy)["K10"]["expected"] for fy in (2025, 2026, 2027)}  # type: ignore[misc]
+    raw = tmp_path_factory.mktemp("old_line") / "raw"
+    shutil.copytree(paths.RAW / "kpi", raw / "kpi")
+    db = raw.parent / "ebpm.duckdb"
+    build(with_overtime(raw, {2025: "114.5", 2026: "107.25", 2027: "100"}), db)
+    return db
 
 
 def test_following_the_expected_values_of_status_is_on_track_then_achieved(
@@ -76,9 +86,8 @@ def test_following_the_expected_values_of_status_is_on_track_then_achieved(
     assert rows[2027]["actual_basis"] == "period_average"
 
 
-def test_the_old_straight_line_is_not_achieved(raw: Path, tmp_path: Path) -> None:
-    db = tmp_path / "ebpm.duckdb"
-    build(with_overtime(raw, {2025: "114.5", 2026: "107.25", 2027: "100"}), db)
+def test_the_old_straight_line_is_not_achieved(old_line: Path) -> None:
+    db = old_line
     grades = [status_json(db, fy)["K10"]["grade"] for fy in (2025, 2026, 2027)]
     assert grades == ["概ね順調", "概ね順調", "未達成"]
     final = status_json(db, 2027)["K10"]
@@ -93,12 +102,10 @@ def test_the_old_straight_line_is_not_achieved(raw: Path, tmp_path: Path) -> Non
     assert "× 未達成" in table.stdout
 
 
-def test_chart_data_of_a_period_average_kpi(raw: Path, tmp_path: Path) -> None:
+def test_chart_data_of_a_period_average_kpi(old_line: Path) -> None:
     from ebpm.charts.trend import plan_trend
 
-    db = tmp_path / "ebpm.duckdb"
-    build(with_overtime(raw, {2025: "114.5", 2026: "107.25", 2027: "100"}), db)
-    with Warehouse(db) as wh:
+    with Warehouse(old_line) as wh:
         row = wh.progress_table(2027).filter(pl.col("kpi_id") == "K10").row(0, named=True)
         history = wh.kpi_history("K10", with_base=False)
         definition = next(k for k in wh.kpis() if k.kpi_id == "K10")

@@ -26,10 +26,12 @@ FIXTURES = Path(__file__).parent / "fixtures" / "estat"
 
 
 @pytest.fixture
-def ws(tmp_path: Path) -> tuple[Path, Path]:
+def ws(tmp_path: Path, kpi_warehouse: Path) -> tuple[Path, Path]:
+    """data/raw/kpi and its warehouse (copied from the session's build of the same files)."""
     shutil.copytree(paths.RAW / "kpi", tmp_path / "raw" / "kpi")
     db = tmp_path / "processed" / "ebpm.duckdb"
-    build(tmp_path / "raw", db)
+    db.parent.mkdir()
+    shutil.copy(kpi_warehouse, db)
     return tmp_path / "raw", db
 
 

@@ -403,8 +403,14 @@ def test_wrong_check_digit_in_the_code_column(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- prefecture means
 
 
-def test_iwate_and_national_means_fy2021() -> None:
-    means, _, errors = read_fiscal_means(MEANS, RAW)
+@pytest.fixture(scope="module")
+def read_means() -> tuple[pl.DataFrame, pl.DataFrame, list]:
+    """``read_fiscal_means`` of data/raw's prefecture_mean folder: (means, files, errors)."""
+    return read_fiscal_means(MEANS, RAW)
+
+
+def test_iwate_and_national_means_fy2021(read_means) -> None:
+    means, _, errors = read_means
     assert errors == []
     fy = means.filter(pl.col("fiscal_year") == 2021)
     iwate = fy.filter(pl.col("area_code") == "03000").row(0, named=True)
@@ -418,16 +424,16 @@ def test_iwate_and_national_means_fy2021() -> None:
     assert (iwate["laspeyres_index"], iwate["laspeyres_index_marker"]) == (None, "－")
 
 
-def test_means_of_every_prefecture_every_year() -> None:
-    means, files, _ = read_fiscal_means(MEANS, RAW)
+def test_means_of_every_prefecture_every_year(read_means) -> None:
+    means, files, _ = read_means
     per_year = means.group_by("fiscal_year").len()
     assert per_year["len"].to_list() == [48] * 17
     assert files["fiscal_year"].sort().to_list() == list(range(2005, 2022))
 
 
-def test_fy2005_means_in_their_own_order() -> None:
+def test_fy2005_means_in_their_own_order(read_means) -> None:
     # prefecture_mean/H17.xls row 5: 岩手県 （市町村平均） 89.7, 17.1, 11.8, 0.33, '-'
-    means, _, _ = read_fiscal_means(MEANS, RAW)
+    means, _, _ = read_means
     iwate = means.filter((pl.col("fiscal_year") == 2005) & (pl.col("area_code") == "03000")).row(
         0, named=True
     )

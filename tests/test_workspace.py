@@ -192,7 +192,7 @@ def test_band_edges_from_ebpm_toml_reach_view_status_and_chart_notes(tmp_path):
     status = ebpm("status", "--fy", "2025", cwd=ws)
     assert "順調 ペース≧1.2、概ね順調 0.95≦ペース<1.2" in status.stdout
     assert "遅れ（サンプル）" in status.stdout.splitlines()[2]  # A01's row
-    report = write_report(tmp_path / "report", db, formats=("svg",))
+    report = write_report(tmp_path / "report", db, formats=("svg",), documents=False)
     chart = (report.index.parent / "charts" / "A01.svg").read_text("utf-8")
     assert "概ね順調 0.95≦ペース<1.2" in svg_text(chart)  # the （注） under the chart
 
@@ -282,7 +282,7 @@ def test_lab_builds_a_missing_warehouse_and_shows_the_workspace_root(tmp_path):
                 with urllib.request.urlopen(url, timeout=5) as answer:
                     listing = json.load(answer)
             except OSError:
-                time.sleep(1)
+                time.sleep(0.2)  # poll: the server answers once it has started
         assert listing is not None, "JupyterLab did not answer"
         names = {item["name"] for item in listing["content"]}
         assert {"data", "notebooks", "README.md", "ebpm.toml"} <= names
