@@ -232,6 +232,21 @@ def _all_fiscal_but(keep: str):
     return ignore
 
 
+def test_fiscal_tables_without_the_means_folder_are_refused_by_name(
+    raw: Path, tmp_path: Path
+) -> None:
+    shutil.copytree(paths.RAW / "national", raw / "national", ignore=_all_fiscal_but("R3.xlsx"))
+    shutil.rmtree(raw / "national" / "fiscal" / "prefecture_mean")
+    with pytest.raises(BuildError) as caught:
+        build(raw, tmp_path / "ebpm.duckdb")
+    assert caught.value.messages == [
+        "national/fiscal/prefecture_mean/: 都道府県・全国の市町村平均のファイル"
+        "（主要財政指標一覧の「都道府県別平均」）がありません。fiscal/ の市町村の表と一緒に、"
+        "このフォルダに置いてください"
+    ]
+    assert not (tmp_path / "ebpm.duckdb").exists()
+
+
 def test_broken_fiscal_file_keeps_the_warehouse(raw: Path, tmp_path: Path) -> None:
     # One year of the fiscal tables (of both kinds) takes the same path as all seventeen.
     shutil.copytree(paths.RAW / "national", raw / "national", ignore=_all_fiscal_but("R3.xlsx"))

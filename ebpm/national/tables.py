@@ -101,6 +101,15 @@ def _fiscal(
     rows, files, errors = fiscal.read_fiscal(folder / fiscal.FISCAL_DIR, raw_dir, sources)
     means, mean_files, mean_errors = fiscal.read_fiscal_means(folder / fiscal.MEAN_DIR, raw_dir)
     errors += mean_errors
+    if means.height == 0 and not mean_errors:  # the comparison view needs both kinds
+        label = (folder / fiscal.MEAN_DIR).relative_to(raw_dir).as_posix() + "/"
+        errors.append(
+            InputError(
+                label,
+                "都道府県・全国の市町村平均のファイル（主要財政指標一覧の「都道府県別平均」）が"
+                f"ありません。{fiscal.FISCAL_DIR}/ の市町村の表と一緒に、このフォルダに置いてください",
+            )
+        )
     if errors:
         return {}, errors
     indicators = pl.DataFrame(
