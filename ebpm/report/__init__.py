@@ -127,6 +127,8 @@ def write_report(
         # built and queued first, waited for last: the workers draw while this process writes
         later_figures = submit_figures(data, out / "charts", formats, drawing)
         later_context = submit_context(data.context, out / "charts", formats, drawing)
+        for kpi in data.kpis:  # the forecasts are fitted while the workers draw
+            _ = kpi.explanation
         figures = later_figures()
         written: dict[str, Path] = {}
         if documents and data.kpis:
