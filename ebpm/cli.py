@@ -254,6 +254,11 @@ def _cmd_report(args: argparse.Namespace) -> int:
         f"  グラフ {len(result.charts)} ファイル（画面用 PNG・SVG・PDF、資料用 charts/document/）:"
         f" {result.index.parent / 'charts'}"
     )
+    if result.reused:
+        print(
+            f"  （{result.drawn + result.reused} 個のグラフのうち、前回から変わらない "
+            f"{result.reused} 個はキャッシュから使い、{result.drawn} 個を描きました）"
+        )
     print(f"  ブラウザで開く: file://{result.index.resolve()}")
     return OK
 

@@ -302,6 +302,12 @@ def test_report_command_keeps_the_cache_in_the_workspace_and_no_cache_skips_it(
     assert len(list(cache.rglob("*.svg"))) >= len(written) > 0
     for svg in (ws / "b" / "charts").glob("*.svg"):
         assert svg.read_bytes() == (ws / "a" / "charts" / svg.name).read_bytes()
+    assert "キャッシュから使い" not in kept.stdout  # every chart was drawn
+    again = ebpm("report", "--no-documents", "--out", "c", cwd=ws, env=env)
+    said = re.search(r"（(\d+) 個のグラフのうち、前回から変わらない (\d+) 個は", again.stdout)
+    assert said is not None, again.stdout
+    assert said.group(1) == said.group(2)
+    assert "、0 個を描きました）" in again.stdout
 
 
 def test_the_font_check_is_remembered_for_the_same_fonts_and_vl_convert(tmp_path, monkeypatch):

@@ -55,6 +55,9 @@ class ReportResult:
     charts: list[Path]
     fiscal_year: int | None
     documents: dict[str, Path] = field(default_factory=dict)
+    #: charts drawn in this run, and charts taken unchanged from the chart cache
+    drawn: int = 0
+    reused: int = 0
 
     @property
     def workbook(self) -> Path | None:
@@ -143,4 +146,6 @@ def write_report(
     if drawing.cache is not None:
         drawing.cache.prune()
     index = write_page(out / "index.html", data, figures, written, context)
-    return ReportResult(index, figures.files, data.fiscal_year, written)
+    return ReportResult(
+        index, figures.files, data.fiscal_year, written, drawing.drawn, drawing.reused
+    )
