@@ -27,6 +27,7 @@ __all__ = [
     "BuildError",
     "Column",
     "InputError",
+    "cell_text_error",
     "read_actuals",
     "read_table",
     "table_files",
@@ -87,8 +88,9 @@ class Column:
     identifier: bool = False
 
 
-def _cell_text_error(cell: str) -> str | None:
-    """Why a cell's text cannot be stored and printed, or None."""
+def cell_text_error(cell: str) -> str | None:
+    """Why a cell's text cannot be stored and printed (too long, an invisible control
+    character), in Japanese with the fix; None when it can."""
     if len(cell) > MAX_CELL_TEXT:
         return (
             f"文字が多すぎます（{len(cell):,}字。1つのセルは{MAX_CELL_TEXT:,}字以内です）。"
@@ -631,7 +633,7 @@ def read_table(
         raw = body[f"column_{position}"].to_list() if position is not None else [""] * body.height
         values: list[object] = []
         for row, cell in zip(rows, raw, strict=True):
-            problem = _cell_text_error(cell) if cell else None
+            problem = cell_text_error(cell) if cell else None
             if problem:
                 values.append(None)
                 errors.append(InputError(label, problem, row, header))

@@ -515,3 +515,31 @@ def test_paper_unknown_unit_is_refused(tmp_path):
     data = PAPER_DATA + "2025/07/01,総務課,コピー用紙,A4,1,冊,\n"
     [message] = refused(folder_with(tmp_path, PAPER, {"p.csv": data}, "paper"), tmp_path, "paper")
     assert message == "paper/p.csv 7行目 単位列: 単位「冊」は使えません（枚・連・箱のどれかです）"
+
+
+@pytest.mark.parametrize(
+    ("department", "code", "position"), [("総\a務課", "0007", 2), ("\u202e総務課", "202E", 1)]
+)
+def test_a_control_character_in_a_department_is_refused_with_its_row(
+    tmp_path, department, code, position
+):
+    data = GOOD + f"2025/04/03,S003,,{department},10\n"
+    [message] = refused(folder_with(tmp_path, DAILY, {"r.csv": data}), tmp_path)
+    assert message.startswith("overtime/r.csv 7行目 所属列: 職員")
+    assert f"の所属に目に見えない制御文字（U+{code}、{position}文字目）が含まれています" in message
+    assert "S003" not in message
+
+
+def test_a_control_character_in_a_cp932_department_is_refused_with_its_row(tmp_path):
+    data = (GOOD + "2025/04/03,S003,,財政\a課,10\n").encode("cp932")
+    [message] = refused(folder_with(tmp_path, DAILY, {"r.csv": data}), tmp_path)
+    assert message.startswith("overtime/r.csv 7行目 所属列: 職員")
+    assert "の所属に目に見えない制御文字（U+0007、3文字目）" in message
+
+
+def test_paper_a_control_character_in_a_department_is_refused(tmp_path):
+    data = PAPER_DATA + "2025/07/01,総\u200b務課,コピー用紙,A4,1,連,\n"
+    [message] = refused(folder_with(tmp_path, PAPER, {"p.csv": data}, "paper"), tmp_path, "paper")
+    assert message.startswith(
+        "paper/p.csv 7行目 所属列: 目に見えない制御文字（U+200B、2文字目）が含まれています"
+    )

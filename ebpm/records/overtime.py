@@ -45,7 +45,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ebpm.readers import BuildError, InputError
+from ebpm.readers import BuildError, InputError, cell_text_error
 from ebpm.records.checks import Findings, employee_label
 from ebpm.records.dates import NOT_THIS_WAY as _NOT_THIS_WAY
 from ebpm.records.dates import DateUnit, explain_refusal, spellings
@@ -615,8 +615,15 @@ def _pseudonyms(
         for index, raw in departments.fetchall()
     ]
     blank |= {index for index, _, department in dept_rows if department is None}
+    # a control character or an overlong name: refused, and the diagnosis names the rows
+    bad = [
+        (i, raw) for i, raw, department in dept_rows if department and cell_text_error(department)
+    ]
+    blank |= {index for index, _ in bad}
     schema = {"file_index": pl.Int32, "dept_raw": pl.String, "department": pl.String}
     con.register("dmap", pl.DataFrame(dept_rows, schema=schema, orient="row"))
+    bad_schema = {"file_index": pl.Int32, "dept_raw": pl.String}
+    con.register("bad_dept", pl.DataFrame(bad, schema=bad_schema, orient="row"))
     return blank
 
 
@@ -797,6 +804,8 @@ class _Diagnosis:
                 params={"ids": dup_employees},
             ).fetchall()
             self.dup_raw = {index: pa.array(raws, pa.string()) for index, raws in found}
+        bad = con.sql("SELECT file_index, list(dept_raw) FROM bad_dept GROUP BY file_index")
+        self.bad_dept = {index: pa.array(raws, pa.string()) for index, raws in bad.fetchall()}
 
     def file(self, source: _Source, first: dt.date, last: dt.date) -> None:
         file = source.file
@@ -817,6 +826,9 @@ class _Diagnosis:
             if unit == "day":
                 too_many = pc.greater(minutes, self.day_limit)
                 suspect = pc.or_kleene(suspect, pc.fill_null(too_many, False))
+            if source.index in self.bad_dept:
+                unusable = pc.is_in(batch.column("dept_raw"), value_set=self.bad_dept[source.index])
+                suspect = pc.or_kleene(suspect, unusable)
             if source.index in self.dup_raw:
                 duplicate = pc.is_in(batch.column("emp_raw"), value_set=self.dup_raw[source.index])
                 suspect = pc.or_kleene(suspect, duplicate)
@@ -860,6 +872,18 @@ class _Diagnosis:
                     file.shown(layout.column("department")),
                 ),
             )
+        if not values["dept_blank"] and isinstance(dept_raw, str):
+            problem = cell_text_error(normalize_header(from_raw(dept_raw, file.encoding)))
+            if problem:
+                add(
+                    "bad_department",
+                    InputError(
+                        label,
+                        f"{who}の所属に{problem}",
+                        row,
+                        file.shown(layout.column("department")),
+                    ),
+                )
         day = cast("dt.date | None", values["day"])  # a DATE column or a calendar lookup
         if day is None:
             text = values["date_text"]

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from ebpm import jp
-from ebpm.readers import FILE, ROW, InputError
+from ebpm.readers import FILE, ROW, InputError, cell_text_error
 from ebpm.records.checks import Findings
 from ebpm.records.dates import explain_refusal, lookup_key, spellings
 from ebpm.records.exports import ExportFile, ExportRefused, column_notices, read_small
@@ -186,6 +186,8 @@ def _convert_row(
         value = normalize_header((cells.get(column) if column is not None else None) or "")
         if not value:
             fail(field, column, "空欄です（値を入れてください）")
+        elif problem := cell_text_error(value):
+            fail(field, column, problem)
         record[field] = value.upper() if field == "paper_size" else value
     quantity = _quantity(cells, file, fail)
     record["quantity"] = quantity
