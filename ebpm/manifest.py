@@ -7,6 +7,9 @@ one that reads or writes sidecars (:func:`write_sidecar`, :func:`read_sidecar`).
 for each file, its path, SHA-256 and size together with that description, so a
 chart's 出典 line can always be traced back to a file and never goes stale.
 
+A ``retrieved_at`` after the build's date is refused (:func:`_describe`, the one check every
+record passes through); a SOURCES.toml entry that describes no file is announced, not refused.
+
 Example ``SOURCES.toml``::
 
     ["kpi_definitions.csv"]
