@@ -378,6 +378,14 @@ def _all_sources(raw_dir: Path) -> dict[Path, dict[str, dict[str, object]]]:
     }
 
 
+def _matches(name: str, key: str) -> bool:
+    """True when the entry ``key`` (a file name or glob pattern) describes the file ``name``.
+
+    The exact name counts first: 「[速報]実績.csv」 is a name, not the character class [速報].
+    """
+    return name == key or fnmatch.fnmatch(name, key)
+
+
 def _shown_key(key: str) -> str:
     """An entry's key as it can be printed: control characters escaped, at most 80 characters."""
     shown = _CONTROL.sub(lambda c: f"\\u{ord(c.group(0)):04x}", key)
@@ -404,7 +412,7 @@ def _unused_entries(
             if key in used:
                 continue
             shown = _shown_key(key)
-            matched = [path for path in files if fnmatch.fnmatch(path.name, key)]
+            matched = [path for path in files if _matches(path.name, key)]
             if not matched:
                 notices.append(
                     f"{where} の「{shown}」に当たるファイルがありません"
@@ -455,7 +463,7 @@ def scan_raw(raw_dir: Path, today: dt.date | None = None) -> list[Provenance]:
         meta = read_sidecar(path, where=where)
         if meta is None:
             entries = sources.get(path.parent, {})
-            key = next((k for k in entries if fnmatch.fnmatch(path.name, k)), None)
+            key = next((k for k in entries if _matches(path.name, k)), None)
             if key is None:
                 undescribed.append(rel)
                 continue

@@ -221,6 +221,15 @@ def test_an_entry_shadowed_by_an_earlier_pattern_is_announced(ws, capsys, caplog
     ]
 
 
+def test_an_entry_naming_a_file_with_brackets_describes_it(ws, capsys, caplog):
+    # fnmatch alone reads [速報] as a character class, so the file would be left undescribed.
+    put(ws[0], "[速報]実績.csv")
+    describe(ws[0], "[速報]実績.csv", "2026-05-31")
+    with caplog.at_level(logging.WARNING, logger="ebpm.manifest"):
+        built(ws, capsys)
+    assert caplog.messages == []
+
+
 def test_an_entry_in_a_folder_without_data_files_is_announced(tmp_path, caplog):
     folder = tmp_path / "records" / "overtime"
     folder.mkdir(parents=True)
