@@ -7,6 +7,9 @@ one that reads or writes sidecars (:func:`write_sidecar`, :func:`read_sidecar`).
 for each file, its path, SHA-256 and size together with that description, so a
 chart's 出典 line can always be traced back to a file and never goes stale.
 
+A ``retrieved_at`` after the build's date is refused (:func:`_describe`, the one check every
+record passes through); a SOURCES.toml entry that describes no file is announced, not refused.
+
 Example ``SOURCES.toml``::
 
     ["kpi_definitions.csv"]
@@ -24,6 +27,7 @@ import datetime as dt
 import fnmatch
 import hashlib
 import json
+import logging
 import os
 import re
 import tomllib
@@ -62,6 +66,7 @@ _NOT_DATA = {
     "settings.toml",
 }  # + record settings (issue 11)
 _REQUIRED = ("title", "publisher", "licence", "retrieved_at")
+log = logging.getLogger("ebpm.manifest")
 
 
 class ManifestError(ValueError):
@@ -115,7 +120,27 @@ def _as_date(value: object, where: str) -> dt.date:
         ) from None
 
 
-def _describe(meta: dict[str, object], where: str) -> dict[str, object]:
+def _retrieved_at(value: object, where: str, today: dt.date | None) -> dt.date:
+    """The retrieval date, refused when it is after ``today`` (the build's date, local time).
+
+    A date in the future is a typo (2062 for 2026) or a wrong PC clock; either way the 出典
+    line would state a retrieval that has not happened.
+    """
+    date = _as_date(value, where)
+    today = today or dt.date.today()
+    if date > today:
+        raise ManifestError(
+            f"{where}: 取得日が未来の日付です（retrieved_at = {date.isoformat()}、"
+            f"今日は {today.isoformat()}）。retrieved_at を実際に取得した日（今日以前）に"
+            "直してください（パソコンの日付が正しいかも確かめてください）"
+        )
+    return date
+
+
+def _describe(
+    meta: dict[str, object], where: str, today: dt.date | None = None
+) -> dict[str, object]:
+    """The checked fields of one provenance record; every reader and writer goes through here."""
     missing = [key for key in _REQUIRED if not meta.get(key)]
     if missing:
         raise ManifestError(f"{where}: 出典情報に {', '.join(missing)} がありません")
@@ -146,7 +171,7 @@ def _describe(meta: dict[str, object], where: str) -> dict[str, object]:
         "title": str(meta["title"]),
         "publisher": str(meta["publisher"]),
         "licence": str(meta["licence"]),
-        "retrieved_at": _as_date(meta["retrieved_at"], where),
+        "retrieved_at": _retrieved_at(meta["retrieved_at"], where, today),
         "is_sample": is_sample,
         "url": text("url"),
         "processing": text("processing"),
@@ -207,11 +232,14 @@ def _sidecar_of(data_path: Path) -> Path:
     return data_path.with_name(data_path.name + SIDECAR_SUFFIX)
 
 
-def write_sidecar(data_path: Path, record: Mapping[str, object]) -> Path:
+def write_sidecar(
+    data_path: Path, record: Mapping[str, object], *, where: str | None = None
+) -> Path:
     """Write the provenance sidecar of ``data_path``, replacing an older one atomically.
 
     The record is checked with the rule :func:`scan_raw` reads it with, so a sidecar that
     the build would refuse is never written. Extra keys (e.g. the e-Stat query) are kept.
+    ``where`` names the record in the error message (default: the sidecar's file name).
 
     Returns
     -------
@@ -221,11 +249,11 @@ def write_sidecar(data_path: Path, record: Mapping[str, object]) -> Path:
     Raises
     ------
     ManifestError
-        When ``title``, ``publisher``, ``licence`` or ``retrieved_at`` is missing, or
-        ``is_sample`` is not a boolean.
+        When ``title``, ``publisher``, ``licence`` or ``retrieved_at`` is missing,
+        ``retrieved_at`` is after today, or ``is_sample`` is not a boolean.
     """
     sidecar = _sidecar_of(Path(data_path))
-    _describe(dict(record), sidecar.name)
+    _describe(dict(record), where or sidecar.name)
     text = json.dumps(record, ensure_ascii=False, indent=2) + "\n"
     # Hidden, so a leftover of a killed write is never taken for a data file.
     tmp = sidecar.with_name(f".{sidecar.name}.{os.getpid()}.tmp")
@@ -336,41 +364,123 @@ def _link_errors(raw_dir: Path) -> list[str]:
     return errors
 
 
-def scan_raw(raw_dir: Path) -> list[Provenance]:
+def _all_sources(raw_dir: Path) -> dict[Path, dict[str, dict[str, object]]]:
+    """The entries of every SOURCES.toml under ``raw_dir`` (not in hidden folders), by folder.
+
+    All of them are read, not only those a data file needs, so that an entry describing
+    no file can be told (:func:`_unused_entries`).
+    """
+    return {
+        path.parent: _folder_sources(path.parent, raw_dir)
+        for path in sorted(raw_dir.rglob(SOURCES_FILE))
+        if path.is_file()
+        and not any(part.startswith(".") for part in path.relative_to(raw_dir).parts)
+    }
+
+
+def _matches(name: str, key: str) -> bool:
+    """True when the entry ``key`` (a file name or glob pattern) describes the file ``name``.
+
+    The exact name counts first: 「[速報]実績.csv」 is a name, not the character class [速報].
+    """
+    return name == key or fnmatch.fnmatch(name, key)
+
+
+def _shown_key(key: str) -> str:
+    """An entry's key as it can be printed: control characters escaped, at most 80 characters."""
+    shown = _CONTROL.sub(lambda c: f"\\u{ord(c.group(0)):04x}", key)
+    return shown if len(shown) <= 80 else shown[:80] + "…"
+
+
+def _unused_entries(
+    raw_dir: Path,
+    sources: Mapping[Path, Mapping[str, object]],
+    described_by: Mapping[Path, str | None],
+) -> list[str]:
+    """A notice for every SOURCES.toml entry that describes no data file.
+
+    ``described_by`` maps each data file to the key of the entry that describes it (None
+    when its sidecar does). An entry matching no file is most often the record of a removed
+    file (harmless) or a misspelt name, whose file is then refused as undescribed.
+    """
+    notices = []
+    for folder, entries in sources.items():
+        where = (folder / SOURCES_FILE).relative_to(raw_dir).as_posix()
+        files = {path: key for path, key in described_by.items() if path.parent == folder}
+        used = set(files.values())
+        for key in entries:
+            if key in used:
+                continue
+            shown = _shown_key(key)
+            matched = [path for path in files if _matches(path.name, key)]
+            if not matched:
+                notices.append(
+                    f"{where} の「{shown}」に当たるファイルがありません"
+                    "（ファイル名の誤りか、削除したファイルの記録です）"
+                )
+                continue
+            first = matched[0]
+            rel = first.relative_to(raw_dir).as_posix()
+            winner = files[first]
+            instead = (
+                f"出典記録 {first.name}{SIDECAR_SUFFIX}"
+                if winner is None
+                else f"先に書いた「{_shown_key(winner)}」"
+            )
+            notices.append(
+                f"{where} の「{shown}」は使われていません（{rel} には{instead}を使っています。"
+                "1つのファイルには最初に当たった項目だけを使います）"
+            )
+    return notices
+
+
+def scan_raw(raw_dir: Path, today: dt.date | None = None) -> list[Provenance]:
     """Describe every data file under ``raw_dir``; sorted by path.
+
+    ``today`` is the build's date (default: today): a later ``retrieved_at`` is refused.
+    SOURCES.toml entries that describe no file are logged as notices (「お知らせ: …」) on
+    the ``ebpm.manifest`` logger; they are not errors (a removed file's entry is harmless).
 
     Raises
     ------
     ManifestError
-        When a file has no description, listing every such file.
+        When a file has no description, listing every such file, or a description is
+        incomplete, unreadable or dated after ``today``.
     """
     raw_dir = Path(raw_dir)
     links = _link_errors(raw_dir)
     if links:
         raise ManifestError("\n".join(links))
+    sources = _all_sources(raw_dir)
     records: list[Provenance] = []
     undescribed: list[str] = []
-    cache: dict[Path, dict[str, dict[str, object]]] = {}
+    described_by: dict[Path, str | None] = {}
     for path in data_files(raw_dir):
         rel = path.relative_to(raw_dir).as_posix()
         _check_name(rel)
-        meta = read_sidecar(path, where=rel + SIDECAR_SUFFIX)
+        where = rel + SIDECAR_SUFFIX  # errors name the file that holds the record
+        key: str | None = None
+        meta = read_sidecar(path, where=where)
         if meta is None:
-            folder = cache.setdefault(path.parent, _folder_sources(path.parent, raw_dir))
-            meta = next(
-                (m for pattern, m in folder.items() if fnmatch.fnmatch(path.name, pattern)), None
-            )
-        if meta is None:
-            undescribed.append(rel)
-            continue
+            entries = sources.get(path.parent, {})
+            key = next((k for k in entries if _matches(path.name, k)), None)
+            if key is None:
+                undescribed.append(rel)
+                continue
+            meta = entries[key]
+            place = (path.parent / SOURCES_FILE).relative_to(raw_dir).as_posix()
+            where = f"{place} の「{_shown_key(key)}」（{rel} の出典）"
+        described_by[path] = key
         records.append(
             Provenance(
                 path=rel,
                 sha256=file_sha256(path),
                 size_bytes=path.stat().st_size,
-                **_describe(meta, rel),  # type: ignore[arg-type]
+                **_describe(meta, where, today),  # type: ignore[arg-type]
             )
         )
+    for notice in _unused_entries(raw_dir, sources, described_by):
+        log.warning("お知らせ: %s", notice)
     if undescribed:
         listed = "、".join(undescribed)
         raise ManifestError(

@@ -19,7 +19,7 @@ SOURCES = """
 title = "所管課コメント（テスト）"
 publisher = "テスト課"
 licence = "庁内資料"
-retrieved_at = 2026-11-28
+retrieved_at = 2026-11-26
 is_sample = false
 """
 HEADER = "指標ID,年度,担当課,取組状況,要因分析,今後の方向性\n"

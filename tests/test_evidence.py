@@ -22,7 +22,7 @@ ACTUALS_SOURCES = """
 title = "時間外勤務の試算（テスト用の架空の値）"
 publisher = "ebpm テスト"
 licence = "CC0"
-retrieved_at = 2026-12-01
+retrieved_at = 2026-11-26
 is_sample = true
 """
 

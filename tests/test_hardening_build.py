@@ -162,7 +162,7 @@ def cache_files(cache: Path) -> list[str]:
 def test_an_import_that_cannot_write_its_sidecar_leaves_nothing(tmp_path, capsys, monkeypatch):
     from ebpm import manifest
 
-    def full(path, record):
+    def full(path, record, **_options):
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
     monkeypatch.setattr(manifest, "write_sidecar", full)

@@ -120,8 +120,12 @@ def _write_cached(
     body: bytes,
     suffix: str,
     provenance: Mapping[str, Any],
+    where: str | None = None,
 ) -> Path:
-    """Write ``body`` once (same content, same name) and its sidecar; return the data file."""
+    """Write ``body`` once (same content, same name) and its sidecar; return the data file.
+
+    ``where`` names the record in a refusal (default: the sidecar's name).
+    """
     folder = cache_dir / _safe_id(stats_data_id)
     folder.mkdir(parents=True, exist_ok=True)
     sha = hashlib.sha256(body).hexdigest()
@@ -129,7 +133,7 @@ def _write_cached(
     path = folder / f"{provenance['kind']}_{day}_{sha[:8]}{suffix}"
     record = {**provenance, "sha256": sha}
     if path.exists():  # the same bytes again: only the record is refreshed
-        manifest.write_sidecar(path, record)
+        manifest.write_sidecar(path, record, where=where)
         return path
     # All or nothing: the data file appears only after its record, so a build never finds
     # data without provenance; a failure removes both. Temporary names are hidden.
@@ -137,7 +141,7 @@ def _write_cached(
     sidecar: Path | None = None
     try:
         tmp.write_bytes(body)
-        sidecar = manifest.write_sidecar(path, record)
+        sidecar = manifest.write_sidecar(path, record, where=where)
         os.replace(tmp, path)
     except BaseException:
         if sidecar is not None and not path.exists():
@@ -269,7 +273,9 @@ def import_file(
             **({"redacted": True} if redacted else {}),
         },
     )
-    return _write_cached(cache, sid, body, suffix, provenance)
+    # A refused record names the file being imported (its cached copy does not exist yet).
+    where = f"{manifest.shown_name(source.name)}（取り込むファイル。取得日はファイルに書かれた日付か更新日時）"
+    return _write_cached(cache, sid, body, suffix, provenance, where)
 
 
 # --------------------------------------------------------------------------- reading back

@@ -340,15 +340,16 @@ def read_all(
     raw_dir: Path, today: dt.date | None = None
 ) -> tuple[dict[str, pl.DataFrame], list[Provenance]]:
     """Read and validate every raw table; raises BuildError listing every problem."""
+    today = today or dt.date.today()
     try:
-        provenance = scan_raw(raw_dir)
+        provenance = scan_raw(raw_dir, today)
     except ManifestError as error:
         raise BuildError(str(error).splitlines()) from None
     # The other folders do not depend on the strategy: a second thread reads them meanwhile
     # (parsing in polars, calamine and hashlib runs outside the GIL; validations take turns).
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ebpm-read") as pool:
         extras = pool.submit(_read_extra_sources, raw_dir)
-        tables, errors = read_strategy(raw_dir, today or dt.date.today())
+        tables, errors = read_strategy(raw_dir, today)
         if tables:
             actuals, actual_errors = read_kpi_actuals(raw_dir, tables["kpi_definition"])
             errors += actual_errors
