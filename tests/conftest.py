@@ -149,6 +149,17 @@ def shared_chart_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pat
 
 
 @pytest.fixture
+def kpi_workspace(tmp_path: Path, kpi_warehouse: Path) -> tuple[Path, Path]:
+    """A private data/raw/kpi and its warehouse (copied from the session's build of the same
+    files): (raw folder, warehouse file)."""
+    shutil.copytree(paths.RAW / "kpi", tmp_path / "raw" / "kpi")
+    db = tmp_path / "processed" / "ebpm.duckdb"
+    db.parent.mkdir()
+    shutil.copy(kpi_warehouse, db)
+    return tmp_path / "raw", db
+
+
+@pytest.fixture
 def raw(tmp_path: Path) -> Path:
     """A writable copy of the repository's KPI data (data/raw/kpi only)."""
     target = tmp_path / "raw"

@@ -17,7 +17,6 @@ import duckdb
 import pytest
 from conftest import sha256
 
-from ebpm import paths
 from ebpm.cli import main
 from ebpm.tempfiles import remove_leftovers
 from ebpm.warehouse import build
@@ -26,13 +25,8 @@ FIXTURES = Path(__file__).parent / "fixtures" / "estat"
 
 
 @pytest.fixture
-def ws(tmp_path: Path, kpi_warehouse: Path) -> tuple[Path, Path]:
-    """data/raw/kpi and its warehouse (copied from the session's build of the same files)."""
-    shutil.copytree(paths.RAW / "kpi", tmp_path / "raw" / "kpi")
-    db = tmp_path / "processed" / "ebpm.duckdb"
-    db.parent.mkdir()
-    shutil.copy(kpi_warehouse, db)
-    return tmp_path / "raw", db
+def ws(kpi_workspace: tuple[Path, Path]) -> tuple[Path, Path]:
+    return kpi_workspace
 
 
 def dead_pid() -> int:

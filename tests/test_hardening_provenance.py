@@ -7,13 +7,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import sha256
+from test_hardening_inputs import refused
 
 from ebpm import manifest, paths
 from ebpm.cli import main
@@ -38,13 +37,8 @@ SIDECAR = {
 
 
 @pytest.fixture
-def ws(tmp_path: Path, kpi_warehouse: Path) -> tuple[Path, Path]:
-    """data/raw/kpi and its warehouse (copied from the session's build of the same files)."""
-    shutil.copytree(paths.RAW / "kpi", tmp_path / "raw" / "kpi")
-    db = tmp_path / "processed" / "ebpm.duckdb"
-    db.parent.mkdir()
-    shutil.copy(kpi_warehouse, db)
-    return tmp_path / "raw", db
+def ws(kpi_workspace: tuple[Path, Path]) -> tuple[Path, Path]:
+    return kpi_workspace
 
 
 def describe(raw: Path, name: str, date: str) -> None:
@@ -56,19 +50,6 @@ def describe(raw: Path, name: str, date: str) -> None:
 def put(raw: Path, name: str) -> None:
     """One valid actual (K01, FY2026) in kpi/actuals/."""
     (raw / "kpi" / "actuals" / name).write_text(HEADER + "K01,2026,20,,,,true\n", "utf-8")
-
-
-def refused(ws: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> str:
-    """Run `ebpm build`; it must fail with exit 1 and leave the warehouse as it was."""
-    raw, db = ws
-    before = sha256(db)
-    code = main(["build", "--raw", str(raw), "--db", str(db)])
-    out, err = capsys.readouterr()
-    assert code == 1, out + err
-    assert err.startswith("エラー: 入力データに問題があるため、ウェアハウスは更新していません")
-    assert sha256(db) == before, "the previous warehouse must be unchanged"
-    assert [p.name for p in db.parent.iterdir()] == [db.name], "no temporary file may remain"
-    return err
 
 
 def built(ws: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> str:
