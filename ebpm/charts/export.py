@@ -10,7 +10,8 @@ PDF of one chart are placed at the same size in Word, Excel or PowerPoint.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any, Final
@@ -31,6 +32,7 @@ __all__ = [
     "PRINT_SCALE",
     "built_spec",
     "chart_to_svg",
+    "drawing_with",
     "render",
     "render_formats",
     "renderer",
@@ -54,10 +56,6 @@ def themed_spec(chart: alt.TopLevelMixin, *, validate: bool = True) -> dict[str,
     """
     with alt.theme.enable(THEME_NAME):
         return chart.to_dict(validate=validate)
-
-
-def _render_spec(spec: dict[str, Any], fmt: str, scale_factor: float) -> bytes:
-    return render_spec_formats(spec, (fmt,), scale_factor)[fmt]
 
 
 def render_spec_formats(
@@ -90,6 +88,16 @@ def renderer(cache_dir: str | Path | None = None, workers: int | None = None) ->
         if cache is not None:
             cache.learn(_FONT_CHECKED)
     return drawing
+
+
+@contextmanager
+def drawing_with(given: Renderer | None) -> Iterator[Renderer]:
+    """``given``, or a new :func:`renderer` stopped at the end of the block."""
+    if given is not None:
+        yield given
+        return
+    with renderer() as own:
+        yield own
 
 
 def built_spec(
@@ -155,7 +163,7 @@ def render(chart: alt.TopLevelMixin, fmt: str, *, scale_factor: float = PRINT_SC
     _check_format([fmt])
     _check_scale(scale_factor)
     require_japanese_font()
-    return _render_spec(themed_spec(chart), fmt, scale_factor)
+    return render_spec_formats(themed_spec(chart), (fmt,), scale_factor)[fmt]
 
 
 def chart_to_svg(chart: alt.TopLevelMixin) -> str:

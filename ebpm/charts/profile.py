@@ -40,7 +40,6 @@ __all__ = [
     "MIN_DOCUMENT_PT",
     "WEB",
     "ChartProfile",
-    "apply",
     "font_sizes",
     "text_pt",
     "top_level",
@@ -191,12 +190,6 @@ def top_level(profile: ChartProfile) -> dict[str, Any]:
         ),
     )
     return {"padding": profile.padding, "config": config}
-
-
-def apply(chart: Any, profile: ChartProfile) -> Any:
-    """Set the theme sizes of ``profile`` on a top-level chart (nothing for :data:`WEB`)."""
-    properties = top_level(profile)
-    return chart.properties(**properties) if properties else chart
 
 
 _SIZE_KEYS: Final = frozenset(

@@ -449,12 +449,10 @@ def context_section(
     """
     if data is None:
         return None
-    if renderer is not None:
-        return submit_context(data, chart_dir, formats, renderer)()
-    from ebpm.charts.export import renderer as new_renderer
+    from ebpm.charts.export import drawing_with
 
-    with new_renderer() as own:
-        return submit_context(data, chart_dir, formats, own)()
+    with drawing_with(renderer) as drawing:
+        return submit_context(data, chart_dir, formats, drawing)()
 
 
 def _section(

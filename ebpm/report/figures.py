@@ -434,9 +434,7 @@ def draw_figures(
     renderer: Renderer | None = None,
 ) -> Figures:
     """Draw and write both chart sets; the overview and the trends of every KPI."""
-    from ebpm.charts.export import renderer as new_renderer
+    from ebpm.charts.export import drawing_with
 
-    if renderer is not None:
-        return submit_figures(data, chart_dir, formats, renderer)()
-    with new_renderer() as own:
-        return submit_figures(data, chart_dir, formats, own)()
+    with drawing_with(renderer) as drawing:
+        return submit_figures(data, chart_dir, formats, drawing)()
