@@ -14,7 +14,7 @@ import io
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 import polars as pl
 
@@ -219,6 +219,21 @@ def _regex(column: str, pattern: str, message: str) -> Check:
         lambda gxe: gxe.ExpectColumnValuesToMatchRegex(column=column, regex=pattern),
         column,
         lambda v: f"「{v}」: {message}",
+    )
+
+
+#: The derived column :func:`_census_year` checks (a suite's ``derive`` includes it).
+_YEAR_MOD5: Final = (pl.col("year") % 5).alias("_year_mod5")
+
+
+def _census_year(years: str) -> Check:
+    """The year is a census year (``_YEAR_MOD5`` is 0); ``years`` says which, in the message."""
+    return Check(
+        lambda gxe: gxe.ExpectColumnValuesToBeBetween(
+            column="_year_mod5", min_value=0, max_value=0
+        ),
+        "year",
+        lambda v: f"{v} は国勢調査の年（{years}）ではありません",
     )
 
 
@@ -638,13 +653,7 @@ _POPULATION_CHECKS: tuple[Check, ...] = (
         lambda v: f"「{v}」は municipalities.csv のこの団体コードの都道府県と合いません",
     ),
     _between("year", 1920, 2100, "調査年が範囲外です（国勢調査は1920年から）"),
-    Check(
-        lambda gxe: gxe.ExpectColumnValuesToBeBetween(
-            column="_year_mod5", min_value=0, max_value=0
-        ),
-        "year",
-        lambda v: f"{v} は国勢調査の年（1920年から5年ごと）ではありません",
-    ),
+    _census_year("1920年から5年ごと"),
     _between("population", 0, 130_000_000, "人口が範囲外です（0 以上の人数）"),
     Check(
         lambda gxe: gxe.ExpectCompoundColumnsToBeUnique(column_list=["_code5", "year"]),
@@ -663,7 +672,7 @@ _POPULATION_DERIVED: tuple[pl.Expr, ...] = (
         pl.col("_known_prefecture").is_null()
         | (pl.col("prefecture") == pl.col("_known_prefecture"))
     ).alias("_pref_ok"),
-    (pl.col("year") % 5).alias("_year_mod5"),
+    _YEAR_MOD5,
 )
 
 
@@ -771,13 +780,7 @@ def census_suites() -> dict[str, Suite]:
                 _regex("area_code", r"^\d{5}$", "地域コードは5桁の数字です"),
                 _not_null("name", "地域名"),
                 _between("year", 1920, 2100, "調査年が範囲外です"),
-                Check(
-                    lambda gxe: gxe.ExpectColumnValuesToBeBetween(
-                        column="_year_mod5", min_value=0, max_value=0
-                    ),
-                    "year",
-                    lambda v: f"{v} は国勢調査の年（5年ごと）ではありません",
-                ),
+                _census_year("5年ごと"),
                 _true(
                     "_value_or_marker",
                     "population",
@@ -801,7 +804,7 @@ def census_suites() -> dict[str, Suite]:
                 ),
             ],
             derive=(
-                (pl.col("year") % 5).alias("_year_mod5"),
+                _YEAR_MOD5,
                 (pl.col("population").is_not_null() | pl.col("marker").is_not_null()).alias(
                     "_value_or_marker"
                 ),
