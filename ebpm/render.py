@@ -33,12 +33,14 @@ from typing import Any, Final
 
 __all__ = [
     "CACHE_LIMIT_BYTES",
+    "CHART_CACHE_ENV",
     "UNITS_PER_INCH",
     "WORKERS_ENV",
     "ChartCache",
     "Given",
     "Pending",
     "Renderer",
+    "chart_cache_dir",
     "convert",
     "default_workers",
     "draw",
@@ -51,6 +53,8 @@ UNITS_PER_INCH: Final = 72
 WORKERS_ENV: Final = "EBPM_RENDER_WORKERS"
 #: The chart cache is pruned to this size (oldest use first) after each report.
 CACHE_LIMIT_BYTES: Final = 256 * 1024 * 1024
+#: Environment variable naming the chart cache folder (see :func:`chart_cache_dir`).
+CHART_CACHE_ENV: Final = "EBPM_CHART_CACHE"
 #: Part of every cache key: raise it when :func:`convert` draws differently.
 _CACHE_FORMAT: Final = 1
 _DRAWN: Final = frozenset({"png", "svg", "pdf"})
@@ -81,6 +85,20 @@ def convert(
         else:
             out[fmt] = json.dumps(spec, ensure_ascii=False, indent=2).encode("utf-8")
     return out
+
+
+def chart_cache_dir() -> Path | None:
+    """Where rendered charts are kept between reports and lessons: ``EBPM_CHART_CACHE``, else
+    ``data/processed/cache/charts/`` of the current workspace (None outside a workspace)."""
+    from ebpm import paths
+
+    named = os.environ.get(CHART_CACHE_ENV, "").strip()
+    if named:
+        return Path(named)
+    try:
+        return paths.workspace().processed / "cache" / "charts"
+    except paths.WorkspaceError:
+        return None
 
 
 def start_worker(font_dir: str | None, preload: Sequence[str] = ()) -> None:

@@ -1062,3 +1062,31 @@ def test_chart_spec_matches_golden_file(name: str) -> None:
         golden.parent.mkdir(parents=True, exist_ok=True)
         golden.write_text(actual + "\n", "utf-8")
     assert actual + "\n" == golden.read_text("utf-8")
+
+
+def test_a_chart_shown_again_comes_from_the_chart_cache(tmp_path: Path, monkeypatch) -> None:
+    """The notebook renderer draws a chart once: the same spec shown again (the cell run
+    again, or the solution notebook) is read back from the chart cache, byte for byte the
+    SVG and PNG vl-convert draws directly."""
+    import vl_convert as vlc
+
+    from ebpm import render
+    from ebpm.charts.export import themed_spec
+    from ebpm.charts.theme import offline_mimebundle, render_kwargs
+
+    monkeypatch.setenv(render.CHART_CACHE_ENV, str(tmp_path / "cache"))
+    drawn: list[tuple[str, ...]] = []
+    real = render.convert
+
+    def counted(spec, formats, scale_factor, kwargs):
+        drawn.append(tuple(formats))
+        return real(spec, formats, scale_factor, kwargs)
+
+    monkeypatch.setattr(render, "convert", counted)
+    spec = themed_spec(charts.kpi_trend_chart(kpi_row(), history(), source=SOURCE))
+    first, _ = offline_mimebundle(spec)
+    again, _ = offline_mimebundle(spec)
+    assert drawn == [("svg", "png")]
+    assert again == first
+    assert first["image/svg+xml"] == vlc.vegalite_to_svg(spec, **render_kwargs())
+    assert list((tmp_path / "cache").glob("*/*.svg")) != []

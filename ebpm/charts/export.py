@@ -24,7 +24,7 @@ from ebpm.charts.theme import (
     render_kwargs,
     require_japanese_font,
 )
-from ebpm.render import UNITS_PER_INCH, Pending, Renderer, convert
+from ebpm.render import UNITS_PER_INCH, Given, Pending, Renderer, chart_cache_dir, convert
 
 __all__ = [
     "FORMATS",
@@ -33,6 +33,7 @@ __all__ = [
     "built_spec",
     "chart_to_svg",
     "drawing_with",
+    "kept_formats",
     "render",
     "render_formats",
     "renderer",
@@ -88,6 +89,18 @@ def renderer(cache_dir: str | Path | None = None, workers: int | None = None) ->
         if cache is not None:
             cache.learn(_FONT_CHECKED)
     return drawing
+
+
+def kept_formats(
+    spec: dict[str, Any], formats: Sequence[str], scale_factor: float = PRINT_SCALE
+) -> dict[str, bytes]:
+    """:func:`render_spec_formats`, through the workspace's chart cache (see
+    :func:`~ebpm.render.chart_cache_dir`): a chart shown or saved again is not drawn again."""
+    with renderer(cache_dir=chart_cache_dir(), workers=0) as drawing:
+        bodies = drawing.submit(Given(spec), formats, scale_factor).result()
+        if drawing.cache is not None and drawing.drawn:
+            drawing.cache.prune()  # lessons draw without ever making a report
+    return bodies
 
 
 @contextmanager
@@ -212,7 +225,7 @@ def save_chart(
     spec = themed_spec(chart)
     base.parent.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    for fmt, body in render_spec_formats(spec, formats, scale_factor).items():
+    for fmt, body in kept_formats(spec, formats, scale_factor).items():
         target = base.with_name(f"{base.name}.{fmt}")
         target.write_bytes(body)
         written.append(target)

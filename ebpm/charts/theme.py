@@ -334,12 +334,14 @@ def offline_mimebundle(spec: dict[str, Any], **_: Any) -> tuple[dict[str, str], 
     so a notebook opened for the first time (untrusted) still shows the chart. nbval skips
     ``image/png`` by default, so the stored outputs compare exactly as SVG-only ones.
     """
-    import vl_convert as vlc
+    from ebpm.charts.export import kept_formats
 
-    kwargs = render_kwargs()
-    png, (width, height) = _palette_png(vlc.vegalite_to_png(spec, scale=1, **kwargs))
+    # Compiled once, drawn once as SVG with the PNG derived from it (byte-identical to
+    # vegalite_to_svg/png), and kept in the chart cache for the next time the cell runs.
+    drawn = kept_formats(spec, ("svg", "png"), scale_factor=1.0)
+    png, (width, height) = _palette_png(drawn["png"])
     bundle = {
-        "image/svg+xml": vlc.vegalite_to_svg(spec, **kwargs),
+        "image/svg+xml": drawn["svg"].decode("utf-8"),
         "image/png": base64.b64encode(png).decode("ascii"),
         "text/plain": _chart_repr(spec),
     }

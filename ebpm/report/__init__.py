@@ -19,11 +19,11 @@ different years never overwrite each other.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ebpm import paths
+from ebpm.render import CHART_CACHE_ENV, chart_cache_dir
 from ebpm.warehouse.read import Warehouse
 
 __all__ = [
@@ -37,8 +37,6 @@ __all__ = [
 ]
 
 FORMATS = ("png", "svg", "pdf")
-#: Environment variable naming the chart cache folder (see :func:`chart_cache_dir`).
-CHART_CACHE_ENV = "EBPM_CHART_CACHE"
 #: What each document is called in the page's file list, and its file name pattern.
 DOCUMENT_NAMES = {
     "評価表（Excel）": "KPI評価表_{fy}年度.xlsx",
@@ -76,18 +74,6 @@ def default_report_dir(fiscal_year: int | None) -> Path:
     """``data/processed/report/<year>/`` of the current workspace (the folder itself without a year)."""
     root = paths.workspace().report
     return root / str(fiscal_year) if fiscal_year is not None else root
-
-
-def chart_cache_dir() -> Path | None:
-    """Where rendered charts are kept between reports: ``EBPM_CHART_CACHE``, else
-    ``data/processed/cache/charts/`` of the current workspace (None outside a workspace)."""
-    named = os.environ.get(CHART_CACHE_ENV, "").strip()
-    if named:
-        return Path(named)
-    try:
-        return paths.workspace().processed / "cache" / "charts"
-    except paths.WorkspaceError:
-        return None
 
 
 def write_report(
