@@ -21,4 +21,6 @@ fi
 # committee pack in one unit and orders the units: the longest first, the notebooks last, kept by
 # --no-loadscope-reorder): a notebook's cells run in order in one kernel, a module's fixtures are
 # made once.
+# Charts drawn by the tests are kept between runs (see shared_chart_cache in tests/conftest.py).
+export EBPM_TEST_CHART_CACHE="${EBPM_TEST_CHART_CACHE-$PWD/.cache/test-charts}"
 .venv/bin/python -m pytest -n "${PYTEST_WORKERS:-2}" --dist loadfile --no-loadscope-reorder "$@"

@@ -133,12 +133,23 @@ def run_ebpm(
 
 @pytest.fixture(scope="session", autouse=True)
 def shared_chart_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """One chart cache for the whole run, shared by the xdist workers: a chart drawn by one
-    test is taken from the cache by the next (tests/test_render.py tests the cache itself)."""
-    from ebpm.report import CHART_CACHE_ENV
+    """One chart cache for the whole run, shared by the xdist workers and the notebook
+    kernels: a chart drawn by one test is taken from the cache by the next
+    (tests/test_render.py tests the cache itself, each test with a cache of its own).
+
+    ``EBPM_TEST_CHART_CACHE`` names a folder kept between runs instead (scripts/test.sh sets
+    it): its keys cover the spec, vl-convert and the fonts, so only charts that changed are
+    drawn again; a clean clone (CI) starts with none and draws every chart.
+    """
+    from ebpm.render import CHART_CACHE_ENV
 
     base = tmp_path_factory.getbasetemp()
-    shared = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "chart-cache"
+    kept = os.environ.get("EBPM_TEST_CHART_CACHE", "").strip()
+    shared = (
+        Path(kept)
+        if kept
+        else (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "chart-cache"
+    )
     saved = os.environ.get(CHART_CACHE_ENV)
     os.environ[CHART_CACHE_ENV] = str(shared)
     yield shared
