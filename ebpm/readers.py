@@ -332,6 +332,8 @@ def _xlsx_cells(data: bytes, label: str) -> pl.DataFrame:
         )
         for ref in report.merged
     ]
+    # Values in hidden rows, columns or a hidden sheet would load unseen.
+    blank_cells += [InputError(label, reason) for reason in limits.hidden_reasons(report)]
     if blank_cells:
         raise BuildError(blank_cells)
     try:
