@@ -12,7 +12,7 @@ import zipfile
 
 import openpyxl
 from test_attack_inputs import HEADER, put_workbook
-from test_hardening_inputs import actual, base, built, describe, refused, ws
+from test_hardening_inputs import BAD, actual, base, built, describe, put, refused, ws
 
 from ebpm import limits
 from ebpm.govtables import read_gov_table
@@ -266,6 +266,19 @@ def test_hidden_commentary_rows_are_refused(ws, capsys):
     describe(folder, "c.xlsx")
     err = refused(ws, capsys)
     assert "kpi/commentary/c.xlsx: シート「所管課コメント」の 3行目は非表示の行" in err
+
+
+def test_hidden_rows_and_columns_of_an_xls_are_refused(ws, capsys):
+    put(ws[0], "x.xls", BAD / "xls_hidden_rows.xls")
+    err = refused(ws, capsys)
+    assert "kpi/actuals/x.xls: シート「実績」の 3行目は非表示の行" in err
+    assert "kpi/actuals/x.xls: シート「実績」の F列は非表示の列で、値が入っています" in err
+
+
+def test_a_hidden_first_sheet_of_an_xls_is_refused(ws, capsys):
+    put(ws[0], "x.xls", BAD / "xls_hidden_sheet.xls")
+    err = refused(ws, capsys)
+    assert "kpi/actuals/x.xls: 読み込むシート「実績」は非表示のシートです" in err
 
 
 # --- record exports (the mapping's sheet) and published workbooks -----------------------------
