@@ -440,7 +440,11 @@ class _SheetScan:
                 self.formulas.append(
                     FormulaCell(self.cell_ref, int(found.group(2)), found.group(1))
                 )
-            if self.want_formulas and (self.has_value or self.has_formula):
+            if (
+                (self.row_hidden or self.hidden_column_numbers)
+                and self.want_formulas
+                and (self.has_value or self.has_formula)
+            ):
                 self._hidden_value()
             if (
                 self.want_formulas
