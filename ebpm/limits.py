@@ -15,7 +15,10 @@ read), then :func:`check_table` on the bytes, which measures without loading:
   largest cell reference, the number of cells (so a 5 KB sheet with cells A1 and
   XFD1048576 is refused before calamine would allocate 549 GB). A DOCTYPE is refused (no
   entity expansion). Formulas without a cached value in the first sheet are reported with
-  their cell, since they would otherwise read as blank.
+  their cell, since they would otherwise read as blank. In the same pass the sheet that is
+  read reports its hidden rows and columns that hold values (``<row hidden="1">``, also
+  rows an AutoFilter hides, and ``<col hidden="1">``) and whether the sheet itself is
+  hidden: :func:`hidden_reasons` words them for a steward's file.
 - **xls** (BIFF): the file size; the sheet's rows × columns are checked by the reader right
   after xlrd opens it (:func:`check_shape`).
 
@@ -60,6 +63,7 @@ __all__ = [
     "check_shape",
     "check_table",
     "check_xlsx",
+    "hidden_reasons",
     "read_bytes",
 ]
 
@@ -242,6 +246,15 @@ class XlsxReport:
     formulas_without_value: tuple[FormulaCell, ...]
     error_cells: tuple[ErrorCell, ...] = ()
     merged: tuple[str, ...] = ()
+    #: The sheet measured (its name as the tab shows it) and its state: ``visible``,
+    #: ``hidden`` or ``veryHidden`` (only VBA can show it again).
+    sheet: str = ""
+    sheet_state: str = "visible"
+    #: Hidden rows holding a value or formula, as (first, last) Excel row ranges (at most
+    #: :data:`_MAX_HIDDEN_RANGES`), their count, and hidden columns with values (letters).
+    hidden_rows: tuple[tuple[int, int], ...] = ()
+    hidden_row_count: int = 0
+    hidden_columns: tuple[str, ...] = ()
 
 
 def _column_number(letters: str) -> int:
@@ -263,6 +276,21 @@ def _local(name: str) -> str:
     return name.rsplit(":", 1)[-1]
 
 
+_MAX_HIDDEN_RANGES: Final = 50
+
+
+def _flag(value: str | None) -> bool:
+    return value in ("1", "true")
+
+
+def _zero(value: str | None) -> bool:
+    """A row height or column width of 0 (hidden without the hidden flag)."""
+    try:
+        return value is not None and float(value) == 0
+    except ValueError:
+        return False
+
+
 class _SheetScan:
     """An expat handler measuring one worksheet as it streams; raises LimitError early."""
 
@@ -282,6 +310,13 @@ class _SheetScan:
         self.formulas: list[FormulaCell] = []
         self.errors: list[ErrorCell] = []
         self.merged: list[str] = []
+        # Hidden rows and columns of the sheet that is read (want_formulas): a value there
+        # would load although nobody sees it on screen.
+        self.row_hidden = self.rows_hidden_by_default = False
+        self.hidden_column_numbers: set[int] = set()
+        self.hidden_rows: list[list[int]] = []
+        self.hidden_row_count = self.last_hidden_row = 0
+        self.hidden_value_columns: set[int] = set()
         self.parser = expat.ParserCreate()
         if measure:
             self.parser.StartElementHandler = self.start
@@ -348,6 +383,22 @@ class _SheetScan:
             self.row = int(number) if number and number.isdigit() else self.row + 1
             self.column = 0
             self._grow(self.row, self.columns)
+            if self.want_formulas:
+                self.row_hidden = (
+                    _flag(attrs.get("hidden"))
+                    or _zero(attrs.get("ht"))
+                    # zeroHeight: rows are hidden unless they carry their own height
+                    or (self.rows_hidden_by_default and "ht" not in attrs)
+                )
+        elif tag == "col" and self.want_formulas:
+            if _flag(attrs.get("hidden")) or _zero(attrs.get("width")):
+                low, high = attrs.get("min", ""), attrs.get("max", "")
+                if low.isdigit() and high.isdigit():
+                    # A range may run to XFD; columns beyond the limit cannot hold values.
+                    last = min(int(high), self.limits.max_columns)
+                    self.hidden_column_numbers.update(range(int(low), last + 1))
+        elif tag == "sheetFormatPr":
+            self.rows_hidden_by_default = _flag(attrs.get("zeroHeight"))
         elif tag == "dimension":
             self._dimension(attrs.get("ref", ""))
         elif tag == "mergeCell" and self.want_formulas and len(self.merged) < 100:
@@ -390,6 +441,12 @@ class _SheetScan:
                     FormulaCell(self.cell_ref, int(found.group(2)), found.group(1))
                 )
             if (
+                (self.row_hidden or self.hidden_column_numbers)
+                and self.want_formulas
+                and (self.has_value or self.has_formula)
+            ):
+                self._hidden_value()
+            if (
                 self.want_formulas
                 and self.error_result
                 and self.cell_ref
@@ -404,27 +461,67 @@ class _SheetScan:
                 )
             self.in_cell = False
 
+    def _hidden_value(self) -> None:
+        """Record the current cell if its row or column is hidden."""
+        if self.column in self.hidden_column_numbers:
+            self.hidden_value_columns.add(self.column)
+        if not self.row_hidden:
+            return
+        if self.last_hidden_row == self.row:
+            return  # another cell of the same row
+        self.last_hidden_row = self.row
+        self.hidden_row_count += 1
+        ranges = self.hidden_rows
+        if ranges and ranges[-1][1] == self.row - 1:
+            ranges[-1][1] = self.row
+        elif len(ranges) < _MAX_HIDDEN_RANGES:
+            ranges.append([self.row, self.row])
 
-def _first_sheet(book: zipfile.ZipFile, label: str) -> str | None:
-    """The part name of the first worksheet (what ``polars.read_excel`` reads by default)."""
+
+@dataclass(frozen=True)
+class _Sheet:
+    """A worksheet as ``xl/workbook.xml`` lists it: part name, tab name and state."""
+
+    part: str
+    name: str
+    state: str
+
+
+def _read_sheet(book: zipfile.ZipFile, name: str | None = None) -> _Sheet | None:
+    """The worksheet ``name``, or the first one (what ``polars.read_excel`` reads by
+    default, hidden or not)."""
+    import html
+
     try:
         workbook = book.read("xl/workbook.xml")
         rels = book.read("xl/_rels/workbook.xml.rels")
     except KeyError:
         return None
-    first = re.search(rb"<(?:\w+:)?sheet\b[^>]*?\br:id=\"([^\"]+)\"", workbook)
-    if not first:
+    chosen: dict[bytes, bytes] | None = None
+    for tag in re.finditer(rb"<(?:\w+:)?sheet\b[^>]*>", workbook):
+        attrs = dict(re.findall(rb'([\w:]+)="([^"]*)"', tag.group(0)))
+        shown = html.unescape(attrs.get(b"name", b"").decode("utf-8", "replace"))
+        if name is None or shown == name:
+            chosen = attrs | {b"name": shown.encode("utf-8")}
+            break
+    rid = next((v for k, v in (chosen or {}).items() if k.endswith(b":id")), None)
+    if chosen is None or rid is None:
         return None
     for rel in re.finditer(rb"<(?:\w+:)?Relationship\b[^>]*>", rels):
         attrs = dict(re.findall(rb'(\w+)="([^"]*)"', rel.group(0)))
-        if attrs.get(b"Id") == first.group(1):
+        if attrs.get(b"Id") == rid:
             target = attrs.get(b"Target", b"").decode("utf-8", "replace").lstrip("/")
-            return target if target.startswith("xl/") else f"xl/{target}"
+            return _Sheet(
+                target if target.startswith("xl/") else f"xl/{target}",
+                chosen[b"name"].decode("utf-8"),
+                chosen.get(b"state", b"visible").decode("utf-8", "replace"),
+            )
     return None
 
 
-def check_xlsx(data: bytes, label: str, limits: Limits) -> XlsxReport:
-    """Measure an xlsx without loading it; the first sheet's size and value-less formulas.
+def check_xlsx(data: bytes, label: str, limits: Limits, sheet: str | None = None) -> XlsxReport:
+    """Measure an xlsx without loading it; the read sheet's size, value-less formulas and
+    hidden rows and columns. The read sheet is ``sheet`` (by name) or the first one.
 
     Raises
     ------
@@ -453,7 +550,8 @@ def check_xlsx(data: bytes, label: str, limits: Limits) -> XlsxReport:
                 f"展開すると大きすぎる Excel ファイルです（展開後 {_size(total)}。"
                 f"上限 {_size(limits.max_uncompressed)}）。不要なシートや行を削除して保存し直してください",
             )
-        first = _first_sheet(book, label)
+        read = _read_sheet(book, sheet)
+        first = read.part if read else None
         report: XlsxReport | None = None
         for part in parts:
             is_sheet = part.filename.startswith("xl/worksheets/") and part.filename.endswith(".xml")
@@ -498,8 +596,59 @@ def check_xlsx(data: bytes, label: str, limits: Limits) -> XlsxReport:
                     tuple(scan.formulas),
                     tuple(scan.errors),
                     tuple(scan.merged),
+                    read.name if read and part.filename == first else "",
+                    read.state if read and part.filename == first else "visible",
+                    tuple((low, high) for low, high in scan.hidden_rows),
+                    scan.hidden_row_count,
+                    tuple(_column_letters(c) for c in sorted(scan.hidden_value_columns)),
                 )
     return report or XlsxReport(0, 0, 0, ())
+
+
+def _row_list(report: XlsxReport) -> str:
+    """``5・8〜10行目``, and how many more rows when the list was cut."""
+    shown = "・".join(f"{a}" if a == b else f"{a}〜{b}" for a, b in report.hidden_rows)
+    listed = sum(b - a + 1 for a, b in report.hidden_rows)
+    more = report.hidden_row_count - listed
+    return f"{shown}行目" + (f"（ほか{more:,}行）" if more > 0 else "")
+
+
+def hidden_reasons(report: XlsxReport) -> list[str]:
+    """Why a steward's xlsx is refused for what its read sheet hides, in Japanese with the
+    fix: the sheet itself hidden, hidden rows or hidden columns holding values. A value
+    nobody sees on screen would otherwise become a warehouse figure nobody checked.
+    Empty hidden rows and columns, and hidden sheets that are not read, are fine.
+
+    >>> hidden_reasons(XlsxReport(3, 2, 6, (), sheet="実績", hidden_rows=((2, 3),),
+    ...                           hidden_row_count=2, hidden_columns=("B",)))[0]
+    'シート「実績」の 2〜3行目は非表示の行（フィルターで隠れた行を含む）で、値が入っています。画面に見えない値は読み込みません。Excel で行の再表示（フィルターの解除）をして値を確かめ、要らない行は削除してから保存してください'
+    """
+    sheet = f"シート「{report.sheet}」"
+    reasons: list[str] = []
+    if report.sheet_state == "veryHidden":
+        reasons.append(
+            f"読み込む{sheet}は、Excel の画面から再表示できない非表示のシート（veryHidden）です。"
+            "画面に見えない値は読み込みません。値を確かめて表示されているシートに入力し、"
+            "そのシートを先頭にして保存してください"
+        )
+    elif report.sheet_state != "visible":
+        reasons.append(
+            f"読み込む{sheet}は非表示のシートです。画面に見えない値は読み込みません。"
+            "Excel でシートの再表示をして値を確かめ、要らないシートは削除してから保存してください"
+        )
+    if report.hidden_row_count:
+        reasons.append(
+            f"{sheet}の {_row_list(report)}は非表示の行（フィルターで隠れた行を含む）で、"
+            "値が入っています。画面に見えない値は読み込みません。Excel で行の再表示"
+            "（フィルターの解除）をして値を確かめ、要らない行は削除してから保存してください"
+        )
+    if report.hidden_columns:
+        reasons.append(
+            f"{sheet}の {'・'.join(report.hidden_columns)}列は非表示の列で、値が入っています。"
+            "画面に見えない値は読み込みません。Excel で列の再表示をして値を確かめ、"
+            "要らない列は削除してから保存してください"
+        )
+    return reasons
 
 
 def check_table(data: bytes, label: str, limits: Limits) -> XlsxReport | None:

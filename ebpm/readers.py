@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -332,6 +333,8 @@ def _xlsx_cells(data: bytes, label: str) -> pl.DataFrame:
         )
         for ref in report.merged
     ]
+    # Values in hidden rows, columns or a hidden sheet would load unseen.
+    blank_cells += [InputError(label, reason) for reason in limits.hidden_reasons(report)]
     if blank_cells:
         raise BuildError(blank_cells)
     try:
@@ -378,7 +381,12 @@ def _xls_cells(data: bytes, label: str) -> pl.DataFrame:
     import xlrd
 
     try:
-        book = xlrd.open_workbook(file_contents=data, on_demand=True)
+        # formatting_info: the rows' and columns' hidden flags (BIFF 5–8; older files
+        # have none to read, so they open without).
+        try:
+            book = xlrd.open_workbook(file_contents=data, on_demand=True, formatting_info=True)
+        except NotImplementedError:
+            book = xlrd.open_workbook(file_contents=data, on_demand=True)
         sheet = book.sheet_by_index(0)
     except Exception as error:  # xlrd raises many shapes of errors on broken files
         raise BuildError(
@@ -400,7 +408,43 @@ def _xls_cells(data: bytes, label: str) -> pl.DataFrame:
         ]
         for c in range(sheet.ncols)
     }
+    hidden = limits.hidden_reasons(_xls_hidden(sheet, columns))
+    if hidden:
+        raise BuildError([InputError(label, reason) for reason in hidden])
     return pl.DataFrame(columns, schema={name: pl.String() for name in columns})
+
+
+def _xls_hidden(sheet: Any, columns: dict[str, list[str | None]]) -> limits.XlsxReport:
+    """What an .xls sheet hides (as :func:`limits.check_xlsx` reports it for an xlsx):
+    its state and the hidden rows and columns holding values."""
+    filled_rows = {r for cells in columns.values() for r, v in enumerate(cells) if v}
+    rows = sorted(
+        r + 1 for r, info in sheet.rowinfo_map.items() if info.hidden and r in filled_rows
+    )
+    ranges: list[list[int]] = []
+    for row in rows:
+        if ranges and ranges[-1][1] == row - 1:
+            ranges[-1][1] = row
+        else:
+            ranges.append([row, row])
+    from openpyxl.utils import get_column_letter
+
+    hidden_columns = tuple(
+        get_column_letter(c + 1)
+        for c, info in sorted(sheet.colinfo_map.items())
+        if info.hidden and any(columns.get(f"column_{c}", ()))
+    )
+    return limits.XlsxReport(
+        sheet.nrows,
+        sheet.ncols,
+        sheet.nrows * sheet.ncols,
+        (),
+        sheet=sheet.name,
+        sheet_state={1: "hidden", 2: "veryHidden"}.get(sheet.visibility, "visible"),
+        hidden_rows=tuple((a, b) for a, b in ranges[:50]),
+        hidden_row_count=len(rows),
+        hidden_columns=hidden_columns,
+    )
 
 
 def _csv_cells(data: bytes, label: str) -> pl.DataFrame:

@@ -32,6 +32,7 @@ __all__ = [
     "definition_suite",
     "estat_suite",
     "national_suites",
+    "plausibility_suite",
     "prepare",
     "sample_suites",
     "tree_suites",
@@ -45,6 +46,9 @@ TACTIC_ID_PATTERN = r"^[1-9][0-9]?-[1-9][0-9]?-[1-9][0-9]?$"
 WINDOWS_DEVICE_PATTERN = r"(?i)^(?:CON|PRN|AUX|NUL|CONIN\$|CONOUT\$|COM[0-9¹²³]|LPT[0-9¹²³])$"
 PERCENT_UNITS = frozenset({"%", "％"})
 COUNT_UNITS = frozenset({"件", "人", "回", "枚"})
+#: An actual above this many times the larger of its KPI's base and target magnitudes (or
+#: of 1, when both are smaller) is taken as an entry error (see :func:`plausibility_suite`).
+PLAUSIBLE_FACTOR: Final = 100
 
 
 @dataclass(frozen=True)
@@ -583,6 +587,60 @@ def actuals_suite(kpi_ids: Sequence[str], first_fy: int, last_fy: int) -> Suite:
             pl.when(pl.col("unit").is_in(list(COUNT_UNITS)))
             .then(pl.when(pl.col("value") >= 0).then(pl.col("value") % 1).otherwise(1.0))
             .alias("value_count_fraction"),
+        ),
+    )
+
+
+def _shown(value: object, unit: object) -> str:
+    from ebpm.jp import format_number
+
+    if not isinstance(value, int | float):
+        return "空欄"
+    # Beyond 10^18 the digits say nothing more and fill the line.
+    text = format_number(value) if abs(value) < 1e18 else f"{value:.3g}"
+    return f"{text}{unit or ''}"
+
+
+def _implausible(row: object) -> str:
+    """The message of :func:`plausibility_suite` for one row (the ``value`` struct)."""
+    assert isinstance(row, dict)
+    unit = row["unit"]
+    base, target = row["base_value"], row["target_value"]
+    scale = max(abs(base), abs(target), 1.0)
+    return (
+        f"実績値 {_shown(row['value'], unit)} は、指標 {row['kpi_id']} の基準値 "
+        f"{_shown(base, unit)}・目標値 {_shown(target, unit)} の大きいほう（{_shown(scale, unit)}）の"
+        f"{PLAUSIBLE_FACTOR}倍（{_shown(scale * PLAUSIBLE_FACTOR, unit)}）を超えています。"
+        "桁の誤りではありませんか。余分な 0 がないか、単位（千・万など）を取り違えていないか、"
+        "ほかの指標の値を入力していないかを確かめて直してください（本当にこの値なら、指標の"
+        "基準値・目標値の見直しとして kpi_definitions.csv に改訂の行を追加してください）"
+    )
+
+
+def plausibility_suite() -> Suite:
+    """An actual far beyond its KPI's scale: a gross entry error (extra zeros, 千枚 typed
+    as 枚, 1e15), which would stretch every chart's axis.
+
+    The rule: ``value ≤ 100 × max(|base|, |target|, 1)``, with the base and target of the
+    KPI's current definition. A KPI that grows tenfold stays far inside; two orders of
+    magnitude beyond both anchors is not a plausible year of change. The 1 keeps KPIs whose
+    base and target are both 0 (maintain zero) checkable: up to 100 of the unit. Negative
+    and share values are left to :func:`actuals_suite`.
+
+    The frame needs ``kpi_id``, ``value``, ``unit``, ``base_value`` and ``target_value``
+    (null for an unknown KPI, which passes here). The reported ``value`` becomes a struct
+    of those, so the message can name the KPI's base and target.
+    """
+    scale = pl.max_horizontal(pl.col("base_value").abs(), pl.col("target_value").abs(), pl.lit(1.0))
+    return Suite(
+        "kpi_actual_plausible",
+        [_true("_plausible", "value", _implausible)],
+        derive=(
+            (pl.col("value") <= scale * PLAUSIBLE_FACTOR)
+            .or_(pl.col("base_value").is_null() | pl.col("target_value").is_null())
+            .fill_null(True)
+            .alias("_plausible"),
+            pl.struct("value", "kpi_id", "unit", "base_value", "target_value").alias("value"),
         ),
     )
 

@@ -261,11 +261,18 @@ def _read_xlsx(
         magic = handle.read(2)
     if magic == b"PK" and header_only:  # measured once, before calamine loads the sheet
         try:
-            limits.check_xlsx(
-                limits.read_bytes(path, label, limits.RECORDS_TABLE), label, limits.RECORDS_TABLE
+            report = limits.check_xlsx(
+                limits.read_bytes(path, label, limits.RECORDS_TABLE),
+                label,
+                limits.RECORDS_TABLE,
+                layout.sheet,
             )
         except limits.LimitError as error:
             raise ExportRefused([InputError(label, error.reason)]) from None
+        # Values in hidden rows, columns or a hidden sheet would load unseen.
+        hidden = [InputError(label, reason) for reason in limits.hidden_reasons(report)]
+        if hidden:
+            raise ExportRefused(hidden)
     if magic != b"PK":
         raise ExportRefused(
             [

@@ -58,6 +58,10 @@ __all__ = [
 
 #: The header of an export sits in its first rows (a title block above it at most).
 MAX_HEADER_ROW = 100
+#: What no record can exceed, whatever the mapping's limits: a day has 24 hours, the
+#: longest month 31 × 24 = 744. A limit above these would let an impossible record in.
+HOURS_IN_DAY = 24.0
+HOURS_IN_LONGEST_MONTH = 31 * 24.0
 
 MAPPING_FILE = "mapping.toml"
 Kind = Literal["overtime", "paper"]
@@ -452,6 +456,16 @@ def _checks(reader: _Reader, kind: Kind, data: dict[str, Any]) -> Checks | None:
         values["max_hours_per_month"] = reader.number(
             checks, "max_hours_per_month", 300.0, "[checks]"
         )
+        for key, bound, span in (
+            ("max_hours_per_day", HOURS_IN_DAY, "1日は24時間"),
+            ("max_hours_per_month", HOURS_IN_LONGEST_MONTH, "31日の月でも 31 × 24 = 744 時間"),
+        ):
+            if values[key] > bound:
+                reader.error(
+                    "[checks]",
+                    f"{key} = {values[key]:g} は、ありえない時間です（{span}）。"
+                    f"{bound:g} 以下の上限を書いてください",
+                )
         values["staff_count"] = reader.choice(
             checks, "staff_count", ("headcount", "person_months"), "[checks]", "headcount"
         )

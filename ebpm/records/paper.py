@@ -10,6 +10,7 @@ box stated in ``mapping.toml`` (one number, one per paper size) or in a column.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -44,6 +45,10 @@ PAPER_COLUMNS = {
     "source_file": "VARCHAR",
     "source_row": "BIGINT",
 }
+
+
+#: The largest sheet count a float holds exactly.
+_MAX_EXACT_SHEETS = 2**53
 
 
 def paper_suite(max_sheets_per_row: int) -> Suite:
@@ -132,6 +137,14 @@ def _quantity(cells: dict, file: ExportFile, fail: _RowFailures) -> float | None
             quantity_column,
             f"数量「{quantity_text or ''}」を数値に変換できません（数値だけを入れてください）",
         )
+    elif not math.isfinite(quantity):
+        fail(
+            "quantity",
+            quantity_column,
+            f"数量「{quantity_text}」は有限の数値ではありません（inf・nan や桁が大きすぎる数は"
+            "使えません。数値だけを入れてください）",
+        )
+        return None
     return quantity
 
 
@@ -204,7 +217,18 @@ def _convert_row(
                 layout.column("quantity"),
                 f"数量 {quantity:g}{unit} は枚数が整数になりません（数量と単位を確かめてください）",
             )
-        record["sheets"] = int(sheets)
+        elif abs(sheets) > _MAX_EXACT_SHEETS:
+            # Beyond 2**53 a float no longer holds whole sheets, nor does the table's
+            # integer column hold 2**63: refused here; the mapping's limit checks the rest.
+            fail(
+                "quantity",
+                layout.column("quantity"),
+                f"数量 {quantity:g}{unit}"
+                + (f"（{sheets:.3g}枚）" if unit != "枚" else "")
+                + "は大きすぎます。桁の誤りではありませんか（数量と単位を確かめてください）",
+            )
+        else:
+            record["sheets"] = int(sheets)
     return record if fail.ok else None
 
 

@@ -235,8 +235,9 @@ def read_kpi_actuals(
     by_name = {
         jp.normalize_text(n): i for n, i in zip(current["name"], current["kpi_id"], strict=True)
     }
+    scale = ("unit", "base_value", "target_value")
     actuals = actuals.with_columns(pl.col("kpi_id").replace(by_name)).join(
-        current.select("kpi_id", "unit"), on="kpi_id", how="left"
+        current.select("kpi_id", *scale), on="kpi_id", how="left"
     )
     plan = (
         current
@@ -249,7 +250,8 @@ def read_kpi_actuals(
         plan.select(pl.col("target_fy").max()).item(),
     )
     errors += validation.validate(actuals, suite)
-    return actuals.drop("unit"), errors
+    errors += validation.validate(actuals, validation.plausibility_suite())
+    return actuals.drop(scale), errors
 
 
 def read_national(raw_dir: Path) -> Result:
