@@ -31,6 +31,7 @@ from ebpm.readers import (
     ROW,
     Column,
     InputError,
+    named_as_in_files,
     read_table,
     table_files,
 )
@@ -223,7 +224,8 @@ def _read_commentary(raw_dir: Path, current: pl.DataFrame) -> tuple[pl.DataFrame
     kpi_ids = current["kpi_id"].to_list()
     first = current["base_fy"].min() if current.height else commentary["fiscal_year"].min()
     last = current["target_fy"].max() if current.height else commentary["fiscal_year"].max()
-    errors += validate(commentary, commentary_suite(kpi_ids, int(first), int(last)))  # type: ignore[arg-type]
+    checked = validate(commentary, commentary_suite(kpi_ids, int(first), int(last)))  # type: ignore[arg-type]
+    errors += named_as_in_files(checked, COMMENTARY_COLUMNS)
     return commentary, errors
 
 
@@ -235,7 +237,9 @@ def _read_stages(raw_dir: Path, current: pl.DataFrame) -> tuple[pl.DataFrame, li
     if errors or frame.height == 0:
         return pl.DataFrame(schema=_STAGE_SCHEMA), errors
     frame = _resolve_names(frame, current)
-    errors += validate(frame, stage_suite(current["kpi_id"].to_list()))
+    errors += named_as_in_files(
+        validate(frame, stage_suite(current["kpi_id"].to_list())), STAGE_COLUMNS
+    )
     return frame, errors
 
 

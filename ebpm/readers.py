@@ -8,6 +8,7 @@ column, the offending value and the fix, so a data steward can correct the file.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import math
 import re
@@ -29,6 +30,7 @@ __all__ = [
     "Column",
     "InputError",
     "cell_text_error",
+    "named_as_in_files",
     "read_actuals",
     "read_table",
     "table_files",
@@ -700,6 +702,16 @@ def read_table(
         pl.lit(label).alias(FILE), pl.Series(ROW, rows, dtype=pl.Int64)
     )
     return frame, errors
+
+
+def named_as_in_files(errors: Sequence[InputError], columns: Sequence[Column]) -> list[InputError]:
+    """``errors`` whose column is one of ``columns``, named as the templates head it and
+    as the code does: 「実績値（value）」. Checks after reading (Great Expectations) know the
+    code's name only, which is not what a department's Excel file shows."""
+    shown = {c.name: f"{c.aliases[1]}（{c.name}）" for c in columns if len(c.aliases) > 1}
+    return [
+        dataclasses.replace(e, column=shown[e.column]) if e.column in shown else e for e in errors
+    ]
 
 
 def table_files(folder: Path) -> list[Path]:

@@ -69,7 +69,7 @@ def test_unknown_kpi(raw, warehouse):
     add_actuals(raw, "x.csv", HEADER + "K99,2025,5,,,,true\n")
     [message] = failing_build(raw, warehouse)
     assert message == (
-        "kpi/actuals/x.csv 2行目 kpi_id列: 「K99」は登録されていない指標です"
+        "kpi/actuals/x.csv 2行目 指標ID（kpi_id）列: 「K99」は登録されていない指標です"
         "（指標ID（K01〜K15）か公表どおりの指標名を入力してください）"
     )
 
@@ -86,7 +86,7 @@ def test_year_outside_plan(raw, warehouse):
     add_actuals(raw, "x.csv", HEADER + "K01,令和12年度,30,,,,true\n")
     [message] = failing_build(raw, warehouse)
     assert message == (
-        "kpi/actuals/x.csv 2行目 fiscal_year列: 2030年度は計画の期間外です"
+        "kpi/actuals/x.csv 2行目 年度（fiscal_year）列: 2030年度は計画の期間外です"
         "（2023〜2027年度の実績を入力してください）"
     )
 
@@ -104,7 +104,7 @@ def test_percentage_out_of_range(raw, warehouse):
     add_actuals(raw, "x.csv", HEADER + "K02,2026,480,795,,,true\n")
     [message] = failing_build(raw, warehouse)
     assert message == (
-        "kpi/actuals/x.csv 2行目 value列: 割合「480.0」が 0〜100 の範囲外です"
+        "kpi/actuals/x.csv 2行目 実績値（value）列: 割合「480.0」が 0〜100 の範囲外です"
         "（% の指標は 0〜100 の数値で入力してください）"
     )
 
@@ -114,7 +114,7 @@ def test_duplicate_row_across_files(raw, warehouse):
     add_actuals(raw, "x.csv", HEADER + "K09,2025,4600000,,,,true\n")
     messages = failing_build(raw, warehouse)
     assert (
-        "kpi/actuals/x.csv 2行目 kpi_id列: 指標「K09」の同じ年度の実績が複数あります（1指標・1年度につき1行にしてください）"
+        "kpi/actuals/x.csv 2行目 指標ID（kpi_id）列: 指標「K09」の同じ年度の実績が複数あります（1指標・1年度につき1行にしてください）"
         in messages
     )
     assert any(m.startswith("kpi/actuals/sample_fy2024_fy2025.csv 19行目") for m in messages)
@@ -147,7 +147,7 @@ def test_fraction_of_a_count(raw, warehouse):
     [message] = failing_build(raw, warehouse)
     assert (
         message
-        == "kpi/actuals/x.csv 2行目 value列: 件数・人数・回数・枚数は 0 以上の整数で入力してください"
+        == "kpi/actuals/x.csv 2行目 実績値（value）列: 件数・人数・回数・枚数は 0 以上の整数で入力してください"
     )
 
 

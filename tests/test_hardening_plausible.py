@@ -29,7 +29,7 @@ def test_an_actual_a_trillion_times_the_target_is_refused_naming_base_and_target
     put(ws[0], "x.csv", ACTUALS + "K05,2026,1e15\n")
     err = refused(ws, capsys)
     assert (
-        "kpi/actuals/x.csv 2行目 value列: 実績値 1,000,000,000,000,000人 は、指標 K05 の"
+        "kpi/actuals/x.csv 2行目 実績値（value）列: 実績値 1,000,000,000,000,000人 は、指標 K05 の"
         "基準値 1,020人・目標値 2,000人 の大きいほう（2,000人）の100倍（200,000人）を"
         "超えています。桁の誤りではありませんか。余分な 0 がないか、単位（千・万など）を"
         "取り違えていないか、ほかの指標の値を入力していないかを確かめて直してください"
@@ -40,7 +40,7 @@ def test_paper_sheets_typed_with_three_extra_zeros_are_refused(ws, capsys):
     # K09: base 5,216,000 sheets → at most 521,600,000; 4,500,000,000 is 4,500,000 × 1,000.
     put(ws[0], "x.csv", ACTUALS + "K09,2026,4500000000\n")
     err = refused(ws, capsys)
-    assert "kpi/actuals/x.csv 2行目 value列: 実績値 4,500,000,000枚 は、指標 K09 の" in err
+    assert "kpi/actuals/x.csv 2行目 実績値（value）列: 実績値 4,500,000,000枚 は、指標 K09 の" in err
     assert "の大きいほう（5,216,000枚）の100倍（521,600,000枚）を超えています" in err
 
 

@@ -17,10 +17,12 @@ import polars as pl
 from ebpm import jp, limits
 from ebpm.manifest import ManifestError, Provenance, data_files, scan_raw
 from ebpm.readers import (
+    ACTUALS_COLUMNS,
     STRATEGY_COLUMNS,
     TABLE_SUFFIXES,
     BuildError,
     InputError,
+    named_as_in_files,
     read_actuals,
     read_table,
     table_files,
@@ -249,8 +251,9 @@ def read_kpi_actuals(
         plan.select(pl.col("base_fy").min()).item(),
         plan.select(pl.col("target_fy").max()).item(),
     )
-    errors += validation.validate(actuals, suite)
-    errors += validation.validate(actuals, validation.plausibility_suite())
+    checked = validation.validate(actuals, suite)
+    checked += validation.validate(actuals, validation.plausibility_suite())
+    errors += named_as_in_files(checked, ACTUALS_COLUMNS)
     return actuals.drop(scale), errors
 
 
