@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -216,6 +218,49 @@ def test_tables_with_problems_are_not_cached(tmp_path: Path) -> None:
     cache = TableCache(tmp_path / "cache")
     _, errors = tables.read_tables(raw, cache=cache)
     assert errors and not (tmp_path / "cache").exists()
+
+
+# --------------------------------------------------------------------------- second process
+
+
+def test_a_second_process_reads_the_same_tables(tmp_path: Path) -> None:
+    raw = small_raw(tmp_path)
+    here, errors = tables.read_tables(raw, cache=TableCache(None))
+    there, child_errors = tables.start(raw, cache=TableCache(None), process=True).result()
+    assert errors == child_errors == []
+    assert set(there) == set(here)
+    for name, frame in here.items():
+        assert there[name].equals(frame), name
+
+
+def test_a_script_without_a_main_guard_runs_once(tmp_path: Path) -> None:
+    raw = small_raw(tmp_path)
+    script = tmp_path / "script.py"
+    script.write_text(
+        "from pathlib import Path\n"
+        "from ebpm.national import tables\n"
+        "print('script ran', flush=True)\n"
+        f"found, errors = tables._Child(Path({str(raw)!r})).result()\n"
+        "print(sorted(found)[0], len(errors))\n",
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert done.stdout.splitlines() == ["script ran", "national_census_population 0"]
+
+
+def test_a_stopped_build_stops_the_second_process_and_reads_nothing_again(
+    tmp_path: Path,
+) -> None:
+    raw = small_raw(tmp_path)
+    reading = tables.start(raw, cache=TableCache(None), process=True)
+    child = reading._child
+    assert child is not None
+    child.stop()  # what read_all does on Ctrl-C or an error while the process reads
+    assert child.process.exitcode is not None
+    with pytest.raises(InterruptedError):
+        reading.result()
 
 
 # --------------------------------------------------------------------------- all or nothing
