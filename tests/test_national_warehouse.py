@@ -220,6 +220,22 @@ def test_tables_with_problems_are_not_cached(tmp_path: Path) -> None:
     assert errors and not (tmp_path / "cache").exists()
 
 
+def test_a_peer_the_census_does_not_know_is_refused(tmp_path: Path) -> None:
+    read, errors = tables._read(small_raw(tmp_path))
+    assert errors == []
+    peers = read["national_peer"]
+    read["national_peer"] = peers.with_columns(
+        pl.col("area_code").replace(peers["area_code"][1], "99999")
+    )
+    found = [(e.message, e.column) for e in tables._check(read)]
+    assert found == [
+        (
+            "「99999」は国勢調査の市区町村にない団体コードです（5桁の団体コードで書いてください）",
+            "area_code",
+        )
+    ]
+
+
 # --------------------------------------------------------------------------- second process
 
 

@@ -206,7 +206,11 @@ def _check(tables: Tables) -> list[InputError]:
         population = tables["national_census_population"]
         municipalities = population.filter(pl.col("area_level") == census.MUNICIPALITY)
         target = tables["national_peer_rule"]["target_code"].item()
-        suite = validation.peer_suite(municipalities["area_code"].unique().to_list(), target)
+        # GX serialises a value set again for every metric it computes (≈ 0.2 s for the ~1,900
+        # census codes): the set holds the census codes among the peers', the same outcome.
+        peer_codes = tables["national_peer"]["area_code"].implode()
+        known = municipalities.filter(pl.col("area_code").is_in(peer_codes))["area_code"]
+        suite = validation.peer_suite(known.unique().sort().to_list(), target)
         errors += validation.validate(
             tables["national_peer"], suite, f"national/{peers.PEERS_FILE}"
         )
