@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -277,6 +278,18 @@ def test_a_stopped_build_stops_the_second_process_and_reads_nothing_again(
     assert child.process.exitcode is not None
     with pytest.raises(InterruptedError):
         reading.result()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX: an ignored signal stays ignored")
+def test_a_process_started_for_the_build_ignores_ctrl_c_from_its_start() -> None:
+    before = signal.getsignal(signal.SIGINT)
+    report = "import signal; print(signal.getsignal(signal.SIGINT) == signal.SIG_IGN)"
+    with tables._interrupts_ignored():  # what _Child wraps around starting the process
+        started = subprocess.run(
+            [sys.executable, "-c", report], capture_output=True, text=True, check=True
+        )
+    assert started.stdout.strip() == "True"  # ignored before any import ran
+    assert signal.getsignal(signal.SIGINT) is before  # the parent's Ctrl-C is its own again
 
 
 # --------------------------------------------------------------------------- all or nothing

@@ -35,6 +35,8 @@ import contextlib
 import os
 import signal
 import sys
+import threading
+from collections.abc import Iterator
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
@@ -241,6 +243,23 @@ def _read_in_child(raw_dir: Path, conn: Connection) -> None:
         conn.close()
 
 
+@contextlib.contextmanager
+def _interrupts_ignored() -> Iterator[None]:
+    """Ctrl-C ignored while a child process starts, so that it starts ignoring it.
+
+    An ignored signal stays ignored in the new interpreter (POSIX), even while it imports
+    its modules, before :func:`_read_in_child` runs; the parent stops the child itself.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may set handlers (nor receives Ctrl-C)
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 class _Child:
     """:func:`_read` running in a ``spawn`` process (no ``fork``: DuckDB and polars threads)."""
 
@@ -258,7 +277,8 @@ class _Child:
             target=_read_in_child, args=(raw_dir, send), name="ebpm-national", daemon=True
         )
         try:
-            with _no_main_module():  # a script without a __main__ guard is not run again
+            # a script without a __main__ guard is not run again; Ctrl-C is the parent's
+            with _no_main_module(), _interrupts_ignored():
                 self.process.start()
         finally:
             send.close()  # the child holds its own end; EOF here once it exits
@@ -318,6 +338,12 @@ class NationalRead:
         """Every table read and checked, and every problem (see :func:`read_tables`)."""
         if self._cached is not None:
             return self._cached, []
+        child, read = self._child, None
+        if child is not None:  # first: a build stopped meanwhile returns at once
+            read = child.result()
+            if read is None and child.stopped:
+                raise InterruptedError("the build stopped while the national files were read")
+            self._child = None
         tables: Tables = {}
         errors: list[InputError] = []
         folder = self._raw_dir / "national"
@@ -326,12 +352,6 @@ class NationalRead:
             if extracts:
                 tables["national_municipality"] = extracts["municipality"]
                 tables["national_population"] = extracts["population"]
-        child, read = self._child, None
-        if child is not None:
-            read = child.result()
-            if read is None and child.stopped:
-                raise InterruptedError("the build stopped while the national files were read")
-            self._child = None
         found, found_errors = read if read is not None else _read(self._raw_dir)
         tables.update(found)
         errors += found_errors + _check(found)

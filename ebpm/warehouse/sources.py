@@ -339,15 +339,14 @@ EXTRA_SOURCES: tuple[Callable[[Path], Result], ...] = (read_estat, read_samples)
 
 
 def _read_extra_sources(raw_dir: Path, national: NationalRead | None) -> Result:
-    """The national tables (``national`` when started already) and every :data:`EXTRA_SOURCES`
-    folder; the national ones last, as a second process may still be reading them."""
-    extras = [read(raw_dir) for read in EXTRA_SOURCES]
-    found = [national.result() if national is not None else read_national(raw_dir), *extras]
-    tables: dict[str, pl.DataFrame] = {}
-    errors: list[InputError] = []
-    for extra, extra_errors in found:
+    """The national tables (``national`` when started already), then every
+    :data:`EXTRA_SOURCES` folder."""
+    tables, errors = national.result() if national is not None else read_national(raw_dir)
+    tables = dict(tables)
+    for read in EXTRA_SOURCES:
+        extra, extra_errors = read(raw_dir)
         tables.update(extra)
-        errors += extra_errors
+        errors = errors + extra_errors
     return tables, errors
 
 
