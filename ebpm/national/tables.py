@@ -331,7 +331,7 @@ class NationalRead:
         if self._cached is None and process:
             try:
                 self._child = _Child(raw_dir)
-            except OSError:  # no second process (limits, a locked-down PC): read here
+            except (OSError, RuntimeError):  # no second process (limits, locked-down PC): here
                 self._child = None
 
     def result(self) -> tuple[Tables, list[InputError]]:

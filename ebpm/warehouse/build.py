@@ -273,8 +273,8 @@ def build(
     from ebpm import validation
 
     national = start_national(raw)  # first: a second process may read while GX is imported
-    validation.prepare()  # GX's import overlaps the hashing and reading of the files
     try:
+        validation.prepare()  # GX's import overlaps the hashing and reading of the files
         tables, provenance = read_all(raw, today, national=national)
     finally:
         national.close()
