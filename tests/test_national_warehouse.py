@@ -6,6 +6,7 @@ import shutil
 import signal
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
@@ -274,10 +275,21 @@ def test_a_stopped_build_stops_the_second_process_and_reads_nothing_again(
     reading = tables.start(raw, cache=TableCache(None), process=True)
     child = reading._child
     assert child is not None
-    child.stop()  # what read_all does on Ctrl-C or an error while the process reads
-    assert child.process.exitcode is not None
+    reading.close()  # what read_all does on Ctrl-C or an error while the process reads
+    assert child.stopped and child.process.exitcode is not None
     with pytest.raises(InterruptedError):
         reading.result()
+
+
+def test_a_build_stopped_while_a_thread_waits_for_the_second_process_reads_nothing_again(
+    tmp_path: Path,
+) -> None:
+    reading = tables.start(small_raw(tmp_path), cache=TableCache(None), process=True)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        waiting = pool.submit(reading.result)  # as the build's reading thread does
+        reading.close()
+        with pytest.raises(InterruptedError):
+            waiting.result(timeout=60)
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX: an ignored signal stays ignored")

@@ -328,6 +328,8 @@ class NationalRead:
         self._key = cache.key(raw_dir, _inputs(raw_dir))
         self._cached = cache.load(self._key)
         self._child: _Child | None = None
+        #: set by :meth:`close`
+        self.closed = False
         if self._cached is None and process:
             try:
                 self._child = _Child(raw_dir)
@@ -338,12 +340,7 @@ class NationalRead:
         """Every table read and checked, and every problem (see :func:`read_tables`)."""
         if self._cached is not None:
             return self._cached, []
-        child, read = self._child, None
-        if child is not None:  # first: a build stopped meanwhile returns at once
-            read = child.result()
-            if read is None and child.stopped:
-                raise InterruptedError("the build stopped while the national files were read")
-            self._child = None
+        self.raise_if_closed()
         tables: Tables = {}
         errors: list[InputError] = []
         folder = self._raw_dir / "national"
@@ -352,6 +349,11 @@ class NationalRead:
             if extracts:
                 tables["national_municipality"] = extracts["municipality"]
                 tables["national_population"] = extracts["population"]
+        child, read = self._child, None
+        if child is not None:
+            read = child.result()
+            self._child = None
+        self.raise_if_closed()  # stopped meanwhile: the process is gone, read nothing here
         found, found_errors = read if read is not None else _read(self._raw_dir)
         tables.update(found)
         errors += found_errors + _check(found)
@@ -361,9 +363,15 @@ class NationalRead:
 
     def close(self) -> None:
         """Stop the second process if it still runs (after an error or Ctrl-C elsewhere)."""
+        self.closed = True
         if self._child is not None:
             self._child.stop()
             self._child = None
+
+    def raise_if_closed(self) -> None:
+        """``InterruptedError`` once :meth:`close` was called: the build stopped, read no more."""
+        if self.closed:
+            raise InterruptedError("the build stopped while the national files were read")
 
 
 def start(raw_dir: Path, *, cache: TableCache | None = None, process: bool = False) -> NationalRead:

@@ -339,14 +339,19 @@ EXTRA_SOURCES: tuple[Callable[[Path], Result], ...] = (read_estat, read_samples)
 
 
 def _read_extra_sources(raw_dir: Path, national: NationalRead | None) -> Result:
-    """The national tables (``national`` when started already), then every
-    :data:`EXTRA_SOURCES` folder."""
-    tables, errors = national.result() if national is not None else read_national(raw_dir)
-    tables = dict(tables)
+    """Every :data:`EXTRA_SOURCES` folder and the national tables (``national`` when started
+    already); the national ones last, as a second process may still be reading them."""
+    found = []
     for read in EXTRA_SOURCES:
-        extra, extra_errors = read(raw_dir)
+        if national is not None:
+            national.raise_if_closed()  # the build stopped: nothing more to validate
+        found.append(read(raw_dir))
+    national_result = national.result() if national is not None else read_national(raw_dir)
+    tables: dict[str, pl.DataFrame] = {}
+    errors: list[InputError] = []
+    for extra, extra_errors in [national_result, *found]:  # the tables in the usual order
         tables.update(extra)
-        errors = errors + extra_errors
+        errors += extra_errors
     return tables, errors
 
 
