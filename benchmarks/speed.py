@@ -20,6 +20,7 @@ The test suite's time (target ≤ 120 s) is ``time bash scripts/test.sh`` (see R
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import subprocess
@@ -96,6 +97,7 @@ def main() -> None:
     floors = {
         name: argv for name, argv in floors.items() if any(f[2] == name for f in figures.values())
     }
+    load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else None  # not Windows
     seconds([*ebpm, "build", "--db", str(db)])  # the report's warehouse, and warm disk caches
     times: dict[str, list[float]] = {name: [] for name in [*floors, *figures]}
     for round_ in range(args.runs):  # a round runs every floor and figure once, side by side
@@ -113,6 +115,8 @@ def main() -> None:
         else:
             line = f"{'-':<26} {'':>6} {'':>6} {f'≤ {target} s':>8}"
         print(f"{name:<46} {median[name]:>6.2f}  {line}", flush=True)
+    if load_before is not None:  # the ratios need a free core: say how busy the machine was
+        print(f"load average (1 min): {load_before:.1f} before, {os.getloadavg()[0]:.1f} after")
     shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -34,6 +34,7 @@ ebpm.limits.LimitError: x.csv: 行が多すぎます（2,000,000行。上限 100
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import stat
@@ -257,6 +258,7 @@ class XlsxReport:
     hidden_columns: tuple[str, ...] = ()
 
 
+@functools.lru_cache(maxsize=1024)  # called for every cell: the same few columns again and again
 def _column_number(letters: str) -> int:
     number = 0
     for char in letters.upper():
@@ -303,7 +305,8 @@ class _SheetScan:
         self.rows = self.columns = self.cells = 0
         self.row = 0
         self.column = 0
-        self.cell_ref: str | None = None
+        # The cell being read (its reference is spelt out only when reported).
+        self.cell_row = self.cell_column = 0
         self.in_cell = self.in_value = self.string_result = self.error_result = False
         self.has_formula = self.has_value = False
         self.value_text = ""
@@ -350,8 +353,11 @@ class _SheetScan:
                 f"{limits.max_cells:,}セル）。使っていない行・列を削除して保存し直してください",
             )
 
+    def _cell_ref(self) -> str:
+        return f"{_column_letters(self.cell_column)}{self.cell_row}"
+
     def start(self, name: str, attrs: dict[str, str]) -> None:
-        tag = _local(name)
+        tag = name if ":" not in name else _local(name)  # runs for every element: no call
         if tag == "c":
             self.cells += 1
             ref = attrs.get("r")
@@ -362,14 +368,16 @@ class _SheetScan:
             else:
                 self.column += 1
                 row = self.row
-            self._grow(row, self.column)
-            self.cell_ref = f"{_column_letters(self.column)}{row}"
+            if row > self.rows or self.column > self.columns:
+                self._grow(row, self.column)
+            self.cell_row, self.cell_column = row, self.column
             self.in_cell, self.has_formula, self.has_value = True, False, False
-            self.string_result = attrs.get("t") == "str"
-            self.error_result = attrs.get("t") == "e"
+            kind = attrs.get("t")
+            self.string_result = kind == "str"
+            self.error_result = kind == "e"
             self.value_text = ""
             if self.cells > self.limits.max_cells:
-                self._check_range(self.cell_ref)
+                self._check_range(self._cell_ref())
         elif self.in_cell and tag == "f":
             self.has_formula = True
         elif self.in_cell and tag == "is":
@@ -430,15 +438,13 @@ class _SheetScan:
                 self.value_text += data.strip()
 
     def end(self, name: str) -> None:
-        tag = _local(name)
+        tag = name if ":" not in name else _local(name)
         if tag == "v":
             self.in_value = False
         elif tag == "c":
-            if self.want_formulas and self.has_formula and not self.has_value and self.cell_ref:
-                found = _CELL_REF.match(self.cell_ref)
-                assert found is not None
+            if self.want_formulas and self.has_formula and not self.has_value:
                 self.formulas.append(
-                    FormulaCell(self.cell_ref, int(found.group(2)), found.group(1))
+                    FormulaCell(self._cell_ref(), self.cell_row, _column_letters(self.cell_column))
                 )
             if (
                 (self.row_hidden or self.hidden_column_numbers)
@@ -446,17 +452,13 @@ class _SheetScan:
                 and (self.has_value or self.has_formula)
             ):
                 self._hidden_value()
-            if (
-                self.want_formulas
-                and self.error_result
-                and self.cell_ref
-                and len(self.errors) < 100
-            ):
-                found = _CELL_REF.match(self.cell_ref)
-                assert found is not None
+            if self.want_formulas and self.error_result and len(self.errors) < 100:
                 self.errors.append(
                     ErrorCell(
-                        self.cell_ref, int(found.group(2)), found.group(1), self.value_text[:20]
+                        self._cell_ref(),
+                        self.cell_row,
+                        _column_letters(self.cell_column),
+                        self.value_text[:20],
                     )
                 )
             self.in_cell = False

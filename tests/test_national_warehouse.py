@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import shutil
+import signal
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
@@ -216,6 +220,88 @@ def test_tables_with_problems_are_not_cached(tmp_path: Path) -> None:
     cache = TableCache(tmp_path / "cache")
     _, errors = tables.read_tables(raw, cache=cache)
     assert errors and not (tmp_path / "cache").exists()
+
+
+def test_a_peer_the_census_does_not_know_is_refused(tmp_path: Path) -> None:
+    read, errors = tables._read(small_raw(tmp_path))
+    assert errors == []
+    peers = read["national_peer"]
+    read["national_peer"] = peers.with_columns(
+        pl.col("area_code").replace(peers["area_code"][1], "99999")
+    )
+    found = [(e.message, e.column) for e in tables._check(read)]
+    assert found == [
+        (
+            "「99999」は国勢調査の市区町村にない団体コードです（5桁の団体コードで書いてください）",
+            "area_code",
+        )
+    ]
+
+
+# --------------------------------------------------------------------------- second process
+
+
+def test_a_second_process_reads_the_same_tables(tmp_path: Path) -> None:
+    raw = small_raw(tmp_path)
+    here, errors = tables.read_tables(raw, cache=TableCache(None))
+    there, child_errors = tables.start(raw, cache=TableCache(None), process=True).result()
+    assert errors == child_errors == []
+    assert set(there) == set(here)
+    for name, frame in here.items():
+        assert there[name].equals(frame), name
+
+
+def test_a_script_without_a_main_guard_runs_once(tmp_path: Path) -> None:
+    raw = small_raw(tmp_path)
+    script = tmp_path / "script.py"
+    script.write_text(
+        "from pathlib import Path\n"
+        "from ebpm.national import tables\n"
+        "print('script ran', flush=True)\n"
+        f"found, errors = tables._Child(Path({str(raw)!r})).result()\n"
+        "print(sorted(found)[0], len(errors))\n",
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert done.stdout.splitlines() == ["script ran", "national_census_population 0"]
+
+
+def test_a_stopped_build_stops_the_second_process_and_reads_nothing_again(
+    tmp_path: Path,
+) -> None:
+    raw = small_raw(tmp_path)
+    reading = tables.start(raw, cache=TableCache(None), process=True)
+    child = reading._child
+    assert child is not None
+    reading.close()  # what read_all does on Ctrl-C or an error while the process reads
+    assert child.stopped and child.process.exitcode is not None
+    with pytest.raises(InterruptedError):
+        reading.result()
+
+
+def test_a_build_stopped_while_a_thread_waits_for_the_second_process_reads_nothing_again(
+    tmp_path: Path,
+) -> None:
+    reading = tables.start(small_raw(tmp_path), cache=TableCache(None), process=True)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        waiting = pool.submit(reading.result)  # as the build's reading thread does
+        reading.close()
+        with pytest.raises(InterruptedError):
+            waiting.result(timeout=60)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX: an ignored signal stays ignored")
+def test_a_process_started_for_the_build_ignores_ctrl_c_from_its_start() -> None:
+    before = signal.getsignal(signal.SIGINT)
+    report = "import signal; print(signal.getsignal(signal.SIGINT) == signal.SIG_IGN)"
+    with tables._interrupts_ignored():  # what _Child wraps around starting the process
+        started = subprocess.run(
+            [sys.executable, "-c", report], capture_output=True, text=True, check=True
+        )
+    assert started.stdout.strip() == "True"  # ignored before any import ran
+    assert signal.getsignal(signal.SIGINT) is before  # the parent's Ctrl-C is its own again
 
 
 # --------------------------------------------------------------------------- all or nothing

@@ -258,9 +258,20 @@ def read_fiscal_file(path: Path, label: str) -> FiscalFile:
 def _coded(frame: pl.DataFrame) -> tuple[pl.DataFrame, list[InputError]]:
     """Rows with 団体コード: check digit and prefecture verified, 5-digit ``area_code``."""
     has_code = pl.col("_code").is_not_null()
+    # Each of the ~1,900 codes comes once a year: checked once, then looked up for every row.
+    codes = frame.select(pl.col("_code").drop_nulls().unique()).with_columns(
+        normalize_code_expr("_code").alias("area_code"),
+        code_error_expr("_code").alias("_code_error"),
+    )
+
+    def looked_up(column: str) -> pl.Expr:
+        return pl.col("_code").replace_strict(
+            codes["_code"], codes[column], default=None, return_dtype=pl.String
+        )
+
     frame = frame.with_columns(
-        pl.when(has_code).then(normalize_code_expr("_code")).alias("area_code"),
-        pl.when(has_code).then(code_error_expr("_code")).alias("_code_error"),
+        looked_up("area_code").alias("area_code"),
+        looked_up("_code_error").alias("_code_error"),
         pl.when(has_code).then(pl.col("_code").str.strip_chars().str.zfill(6)).alias("lg_code"),
         pl.when(has_code).then(pl.lit(BY_CODE)).alias("match_method"),
     )

@@ -21,12 +21,25 @@ Tables read and checked without a problem are kept in ``data/processed/cache/nat
 under a key made of the SHA-256 of every input file and of the reading and checking code
 (:mod:`ebpm.national.cache`): a rebuild with the same files loads them; change a file or the
 code and everything is read and checked again.
+
+On a cache miss, :func:`start` can read the files in a second (``spawn``) process while
+this one imports Great Expectations: the reading (the xlsx safety scan, xlrd and calamine,
+the code matching) is Python that holds the GIL, so a thread would only take turns with
+the import. The checks stay in this process (they need Great Expectations), and anything
+the second process cannot deliver is read here again, so results and errors are the same.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import polars as pl
 
@@ -36,7 +49,10 @@ from ebpm.national.cache import TableCache
 from ebpm.national.extracts import MUNICIPALITY_FILE, read_extracts
 from ebpm.readers import InputError
 
-__all__ = ["read_tables"]
+if TYPE_CHECKING:
+    from multiprocessing.process import BaseProcess
+
+__all__ = ["NationalRead", "read_tables", "start", "worth_a_process"]
 
 Tables = dict[str, pl.DataFrame]
 _FISCAL_NAMES: Final = {
@@ -192,7 +208,11 @@ def _check(tables: Tables) -> list[InputError]:
         population = tables["national_census_population"]
         municipalities = population.filter(pl.col("area_level") == census.MUNICIPALITY)
         target = tables["national_peer_rule"]["target_code"].item()
-        suite = validation.peer_suite(municipalities["area_code"].unique().to_list(), target)
+        # GX serialises a value set again for every metric it computes (≈ 0.2 s for the ~1,900
+        # census codes): the set holds the census codes among the peers', the same outcome.
+        peer_codes = tables["national_peer"]["area_code"].implode()
+        known = municipalities.filter(pl.col("area_code").is_in(peer_codes))["area_code"]
+        suite = validation.peer_suite(known.unique().sort().to_list(), target)
         errors += validation.validate(
             tables["national_peer"], suite, f"national/{peers.PEERS_FILE}"
         )
@@ -209,6 +229,163 @@ def _inputs(raw_dir: Path) -> list[Path]:
     return sorted(files)
 
 
+def _read_in_child(raw_dir: Path, conn: Connection) -> None:
+    """The second process: :func:`_read` sent back to the parent (nothing when it fails).
+
+    Ctrl-C is left to the parent, which stops this process; a failure sends nothing, so
+    the parent reads again itself and raises exactly what reading raises.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with contextlib.suppress(Exception):  # the parent reads again and reports
+            conn.send(_read(raw_dir))
+    finally:
+        conn.close()
+
+
+@contextlib.contextmanager
+def _interrupts_ignored() -> Iterator[None]:
+    """Ctrl-C ignored while a child process starts, so that it starts ignoring it.
+
+    An ignored signal stays ignored in the new interpreter (POSIX), even while it imports
+    its modules, before :func:`_read_in_child` runs; the parent stops the child itself.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may set handlers (nor receives Ctrl-C)
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+class _Child:
+    """:func:`_read` running in a ``spawn`` process (no ``fork``: DuckDB and polars threads)."""
+
+    def __init__(self, raw_dir: Path) -> None:
+        import multiprocessing
+
+        from ebpm.render import _no_main_module
+
+        context = multiprocessing.get_context("spawn")
+        receive, send = context.Pipe(duplex=False)
+        self._conn: Connection | None = receive
+        #: set by :meth:`stop`: the build stopped, so nothing is read again in its place
+        self.stopped = False
+        self.process: BaseProcess = context.Process(
+            target=_read_in_child, args=(raw_dir, send), name="ebpm-national", daemon=True
+        )
+        try:
+            # a script without a __main__ guard is not run again; Ctrl-C is the parent's
+            with _no_main_module(), _interrupts_ignored():
+                self.process.start()
+        finally:
+            send.close()  # the child holds its own end; EOF here once it exits
+
+    def result(self) -> tuple[Tables, list[InputError]] | None:
+        """What the child read, or None when it delivered nothing (read here instead)."""
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return None
+        try:
+            found: tuple[Tables, list[InputError]] = conn.recv()
+        except (EOFError, OSError):
+            return None
+        finally:
+            conn.close()
+            self._end()
+        return found
+
+    def stop(self) -> None:
+        """End the child at once if it still runs (Ctrl-C, an error elsewhere)."""
+        self.stopped = True
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        self._end()
+
+    def _end(self) -> None:
+        if self.process.is_alive():
+            self.process.terminate()
+        self.process.join()
+
+
+def worth_a_process() -> bool:
+    """Whether reading in a second process can overlap anything: Great Expectations is not
+    imported yet (a first build in this process) and there is more than one core."""
+    usable = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None  # not Windows
+    cores = len(usable) if usable else (os.cpu_count() or 1)
+    return "great_expectations" not in sys.modules and cores > 1
+
+
+class NationalRead:
+    """The national tables of one build, from the cache or being read; see :func:`start`."""
+
+    def __init__(self, raw_dir: Path, cache: TableCache, *, process: bool) -> None:
+        self._raw_dir = raw_dir
+        self._cache = cache
+        self._key = cache.key(raw_dir, _inputs(raw_dir))
+        self._cached = cache.load(self._key)
+        self._child: _Child | None = None
+        #: set by :meth:`close`
+        self.closed = False
+        if self._cached is None and process:
+            try:
+                self._child = _Child(raw_dir)
+            except (OSError, RuntimeError):  # no second process (limits, locked-down PC): here
+                self._child = None
+
+    def result(self) -> tuple[Tables, list[InputError]]:
+        """Every table read and checked, and every problem (see :func:`read_tables`)."""
+        if self._cached is not None:
+            return self._cached, []
+        self.raise_if_closed()
+        tables: Tables = {}
+        errors: list[InputError] = []
+        folder = self._raw_dir / "national"
+        if (folder / MUNICIPALITY_FILE).exists():  # read and checked by readers.read_table + GX
+            extracts, errors = read_extracts(folder)
+            if extracts:
+                tables["national_municipality"] = extracts["municipality"]
+                tables["national_population"] = extracts["population"]
+        child, read = self._child, None
+        if child is not None:
+            read = child.result()
+            self._child = None
+        self.raise_if_closed()  # stopped meanwhile: the process is gone, read nothing here
+        found, found_errors = read if read is not None else _read(self._raw_dir)
+        tables.update(found)
+        errors += found_errors + _check(found)
+        if not errors:
+            self._cache.save(self._key, tables)
+        return tables, errors
+
+    def close(self) -> None:
+        """Stop the second process if it still runs (after an error or Ctrl-C elsewhere)."""
+        self.closed = True
+        if self._child is not None:
+            self._child.stop()
+            self._child = None
+
+    def raise_if_closed(self) -> None:
+        """``InterruptedError`` once :meth:`close` was called: the build stopped, read no more."""
+        if self.closed:
+            raise InterruptedError("the build stopped while the national files were read")
+
+
+def start(raw_dir: Path, *, cache: TableCache | None = None, process: bool = False) -> NationalRead:
+    """Start reading every national source under ``raw_dir``; ``result()`` waits for them.
+
+    The cache is looked up at once. On a miss with ``process`` the files are read in a
+    second process meanwhile (see the module's notes); call ``close()`` when the build
+    stops early. ``cache`` as in :func:`read_tables`.
+    """
+    return NationalRead(
+        raw_dir, cache if cache is not None else TableCache.default(), process=process
+    )
+
+
 def read_tables(
     raw_dir: Path, *, cache: TableCache | None = None
 ) -> tuple[Tables, list[InputError]]:
@@ -217,22 +394,4 @@ def read_tables(
     ``cache`` defaults to ``data/processed/cache/national``; pass ``TableCache(None)`` to
     read and check every file again.
     """
-    cache = cache if cache is not None else TableCache.default()
-    key = cache.key(raw_dir, _inputs(raw_dir))
-    cached = cache.load(key)
-    if cached is not None:
-        return cached, []
-    tables: Tables = {}
-    errors: list[InputError] = []
-    folder = raw_dir / "national"
-    if (folder / MUNICIPALITY_FILE).exists():  # read and checked by readers.read_table + GX
-        extracts, errors = read_extracts(folder)
-        if extracts:
-            tables["national_municipality"] = extracts["municipality"]
-            tables["national_population"] = extracts["population"]
-    read, read_errors = _read(raw_dir)
-    tables.update(read)
-    errors += read_errors + _check(read)
-    if not errors:
-        cache.save(key, tables)
-    return tables, errors
+    return start(raw_dir, cache=cache).result()

@@ -39,7 +39,7 @@ from ebpm.readers import FILE, ROW, BuildError
 from ebpm.records.attach import attach_and_swap
 from ebpm.records.store import records_root
 from ebpm.tempfiles import remove_leftovers, tmp_name
-from ebpm.warehouse.sources import definition_history_errors, read_all
+from ebpm.warehouse.sources import definition_history_errors, read_all, start_national
 
 __all__ = ["BuildSummary", "build", "workspace_bands"]
 
@@ -272,8 +272,12 @@ def build(
     bands = workspace_bands(raw) if bands is None else bands
     from ebpm import validation
 
-    validation.prepare()  # GX's import overlaps the hashing and reading of the files
-    tables, provenance = read_all(raw, today)
+    national = start_national(raw)  # first: a second process may read while GX is imported
+    try:
+        validation.prepare()  # GX's import overlaps the hashing and reading of the files
+        tables, provenance = read_all(raw, today, national=national)
+    finally:
+        national.close()
     tables = {name: _tidy(frame) for name, frame in tables.items()}
     tables["provenance"] = _provenance_frame(provenance)
 

@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -37,7 +38,11 @@ __all__ = [
     "read_national",
     "read_samples",
     "read_strategy",
+    "start_national",
 ]
+
+if TYPE_CHECKING:
+    from ebpm.national.tables import NationalRead
 
 Result = tuple[dict[str, pl.DataFrame], list[InputError]]
 AGGREGATIONS = {"単": "single_year", "累": "cumulative"}
@@ -264,6 +269,14 @@ def read_national(raw_dir: Path) -> Result:
     return read_tables(raw_dir)
 
 
+def start_national(raw_dir: Path) -> NationalRead:
+    """Start :func:`read_national`: on a cache miss in a first build of this process, the
+    files are read in a second process while this one imports Great Expectations."""
+    from ebpm.national import tables
+
+    return tables.start(raw_dir, process=tables.worth_a_process())
+
+
 def read_estat(raw_dir: Path) -> Result:
     """``estat_value``: every cached e-Stat response, tidy (empty when nothing is cached)."""
     from ebpm import estat, validation
@@ -326,25 +339,35 @@ def read_samples(raw_dir: Path) -> Result:
     return tables, errors
 
 
-#: Folders beyond the strategy, each read and validated like the KPI tables.
-EXTRA_SOURCES: tuple[Callable[[Path], Result], ...] = (read_national, read_estat, read_samples)
+#: Folders beyond the strategy and the national tables, each read and validated like the KPI tables.
+EXTRA_SOURCES: tuple[Callable[[Path], Result], ...] = (read_estat, read_samples)
 
 
-def _read_extra_sources(raw_dir: Path) -> Result:
-    """Every :data:`EXTRA_SOURCES` folder, in that order."""
+def _read_extra_sources(raw_dir: Path, national: NationalRead | None) -> Result:
+    """Every :data:`EXTRA_SOURCES` folder and the national tables (``national`` when started
+    already); the national ones last, as a second process may still be reading them."""
+    found = []
+    for read in EXTRA_SOURCES:
+        if national is not None:
+            national.raise_if_closed()  # the build stopped: nothing more to validate
+        found.append(read(raw_dir))
+    national_result = national.result() if national is not None else read_national(raw_dir)
     tables: dict[str, pl.DataFrame] = {}
     errors: list[InputError] = []
-    for read in EXTRA_SOURCES:
-        extra, extra_errors = read(raw_dir)
+    for extra, extra_errors in [national_result, *found]:  # the tables in the usual order
         tables.update(extra)
         errors += extra_errors
     return tables, errors
 
 
 def read_all(
-    raw_dir: Path, today: dt.date | None = None
+    raw_dir: Path, today: dt.date | None = None, *, national: NationalRead | None = None
 ) -> tuple[dict[str, pl.DataFrame], list[Provenance]]:
-    """Read and validate every raw table; raises BuildError listing every problem."""
+    """Read and validate every raw table; raises BuildError listing every problem.
+
+    ``national``: the national tables started already (:func:`start_national`); read here
+    when None. It is closed when reading stops early (an error or Ctrl-C).
+    """
     today = today or dt.date.today()
     try:
         provenance = scan_raw(raw_dir, today)
@@ -353,18 +376,23 @@ def read_all(
     # The other folders do not depend on the strategy: a second thread reads them meanwhile
     # (parsing in polars, calamine and hashlib runs outside the GIL; validations take turns).
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ebpm-read") as pool:
-        extras = pool.submit(_read_extra_sources, raw_dir)
-        tables, errors = read_strategy(raw_dir, today)
-        if tables:
-            actuals, actual_errors = read_kpi_actuals(raw_dir, tables["kpi_definition"])
-            errors += actual_errors
-            tables["kpi_actual"] = actuals
-            from ebpm.annotations import read_annotations  # commentary and logic-model stages
+        extras = pool.submit(_read_extra_sources, raw_dir, national)
+        try:
+            tables, errors = read_strategy(raw_dir, today)
+            if tables:
+                actuals, actual_errors = read_kpi_actuals(raw_dir, tables["kpi_definition"])
+                errors += actual_errors
+                tables["kpi_actual"] = actuals
+                from ebpm.annotations import read_annotations  # commentary, logic-model stages
 
-            annotations, annotation_errors = read_annotations(raw_dir, tables["kpi_definition"])
-            tables.update(annotations)
-            errors += annotation_errors
-        extra, extra_errors = extras.result()
+                annotations, annotation_errors = read_annotations(raw_dir, tables["kpi_definition"])
+                tables.update(annotations)
+                errors += annotation_errors
+            extra, extra_errors = extras.result()
+        except BaseException:
+            if national is not None:
+                national.close()  # the thread waiting for it returns at once
+            raise
     tables.update(extra)
     errors += extra_errors
     if errors:
