@@ -68,20 +68,26 @@ def bad_build(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
 
 def test_unknown_kpi_is_named_with_its_cell(bad_build: list[str]) -> None:
     assert any(
-        m.startswith("kpi/commentary/bad.csv 2行目 指標ID（kpi_id）列: 「K99」は登録されていない指標です")
+        m.startswith(
+            "kpi/commentary/bad.csv 2行目 指標ID（kpi_id）列: 「K99」は登録されていない指標です"
+        )
         for m in bad_build
     ), bad_build
 
 
 def test_year_outside_the_plan_is_refused(bad_build: list[str]) -> None:
     assert any(
-        m.startswith("kpi/commentary/bad.csv 3行目 年度（fiscal_year）列: 2031年度は計画の期間外です")
+        m.startswith(
+            "kpi/commentary/bad.csv 3行目 年度（fiscal_year）列: 2031年度は計画の期間外です"
+        )
         for m in bad_build
     ), bad_build
 
 
 def test_department_is_required(bad_build: list[str]) -> None:
-    assert "kpi/commentary/bad.csv 4行目 担当課（department）列: 担当課が空欄です" in "\n".join(bad_build)
+    assert "kpi/commentary/bad.csv 4行目 担当課（department）列: 担当課が空欄です" in "\n".join(
+        bad_build
+    )
 
 
 def test_text_longer_than_400_characters_is_refused_with_its_length(bad_build: list[str]) -> None:
@@ -210,9 +216,15 @@ def test_stage_must_be_output_or_outcome_once_per_kpi(raw: Path, tmp_path: Path)
         "utf-8",
     )
     messages = "\n".join(build_errors(raw, tmp_path / "ebpm.duckdb"))
-    assert "kpi/kpi_logic_model.csv 2行目 指標ID（kpi_id）列: 指標「K01」の区分が複数あります" in messages
+    assert (
+        "kpi/kpi_logic_model.csv 2行目 指標ID（kpi_id）列: 指標「K01」の区分が複数あります"
+        in messages
+    )
     assert "kpi/kpi_logic_model.csv 4行目 区分（stage）列: 「成果」は区分ではありません" in messages
-    assert "kpi/kpi_logic_model.csv 5行目 分類の理由（basis）列: 分類の理由（basis）が空欄です" in messages
+    assert (
+        "kpi/kpi_logic_model.csv 5行目 分類の理由（basis）列: 分類の理由（basis）が空欄です"
+        in messages
+    )
 
 
 TREE = {

@@ -40,7 +40,9 @@ def test_paper_sheets_typed_with_three_extra_zeros_are_refused(ws, capsys):
     # K09: base 5,216,000 sheets → at most 521,600,000; 4,500,000,000 is 4,500,000 × 1,000.
     put(ws[0], "x.csv", ACTUALS + "K09,2026,4500000000\n")
     err = refused(ws, capsys)
-    assert "kpi/actuals/x.csv 2行目 実績値（value）列: 実績値 4,500,000,000枚 は、指標 K09 の" in err
+    assert (
+        "kpi/actuals/x.csv 2行目 実績値（value）列: 実績値 4,500,000,000枚 は、指標 K09 の" in err
+    )
     assert "の大きいほう（5,216,000枚）の100倍（521,600,000枚）を超えています" in err
 
 
