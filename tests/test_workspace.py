@@ -4,6 +4,7 @@ their ``ebpm.toml`` bands and the definitions' promotion period reach every read
 from __future__ import annotations
 
 import html
+import http.client
 import json
 import os
 import re
@@ -261,28 +262,41 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def test_lab_builds_a_missing_warehouse_and_shows_the_workspace_root(tmp_path):
-    ws = small_workspace(tmp_path / "ws")
-    (ws / "notebooks").mkdir()
-    port, token = _free_port(), "ebpm-test-token"
-    options = ["--no-browser", "--ip", "127.0.0.1", "--port", str(port)]
-    server = subprocess.Popen(
-        [sys.executable, "-m", "ebpm", "lab", *options, f"--IdentityProvider.token={token}"],
-        cwd=ws,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env={k: v for k, v in os.environ.items() if k != paths.ENV_VAR},
-    )
-    try:
-        listing = None
+def _lab_listing(ws: Path, token: str) -> tuple[subprocess.Popen[bytes], dict | None]:
+    """Start ``ebpm lab`` in ``ws`` and return the server and its root folder listing (None
+    if it never answered). Another process (a notebook kernel of a parallel test) may take
+    the free port before the server binds it: then the server stops, or something that does
+    not speak HTTP answers, and a new port is tried."""
+    for _ in range(3):
+        port = _free_port()
+        options = ["--no-browser", "--ip", "127.0.0.1", "--port", str(port)]
+        server = subprocess.Popen(
+            [sys.executable, "-m", "ebpm", "lab", *options, f"--IdentityProvider.token={token}"],
+            cwd=ws,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env={k: v for k, v in os.environ.items() if k != paths.ENV_VAR},
+        )
         deadline = time.monotonic() + 120
-        while listing is None and time.monotonic() < deadline and server.poll() is None:
+        while time.monotonic() < deadline and server.poll() is None:
             try:
                 url = f"http://127.0.0.1:{port}/api/contents?token={token}"
                 with urllib.request.urlopen(url, timeout=5) as answer:
-                    listing = json.load(answer)
-            except OSError:
+                    return server, json.load(answer)
+            except http.client.BadStatusLine:
+                break  # not our server on this port
+            except (OSError, http.client.HTTPException):
                 time.sleep(0.2)  # poll: the server answers once it has started
+        server.terminate()
+        server.wait(timeout=30)
+    return server, None
+
+
+def test_lab_builds_a_missing_warehouse_and_shows_the_workspace_root(tmp_path):
+    ws = small_workspace(tmp_path / "ws")
+    (ws / "notebooks").mkdir()
+    server, listing = _lab_listing(ws, "ebpm-test-token")
+    try:
         assert listing is not None, "JupyterLab did not answer"
         names = {item["name"] for item in listing["content"]}
         assert {"data", "notebooks", "README.md", "ebpm.toml"} <= names
