@@ -37,10 +37,12 @@ from pathlib import Path
 from typing import Final
 
 __all__ = [
+    "JST",
     "SAMPLE_LABEL",
     "SIDECAR_SUFFIX",
     "ManifestError",
     "Provenance",
+    "build_date",
     "credit_line",
     "data_files",
     "file_sha256",
@@ -120,14 +122,29 @@ def _as_date(value: object, where: str) -> dt.date:
         ) from None
 
 
+#: Japan Standard Time (no daylight saving): the date e-Stat and the city's staff write.
+JST: Final = dt.timezone(dt.timedelta(hours=9), "JST")
+
+
+def build_date(now: dt.datetime | None = None) -> dt.date:
+    """The latest date a retrieval may carry: the PC's date, or Japan's when that is later.
+
+    A PC whose clock is set to UTC (or any zone west of Japan) is a day behind Japan for part
+    of the day; a file retrieved in Japan today must not be refused there as "in the future".
+    """
+    now = now or dt.datetime.now(dt.UTC)
+    return max(now.astimezone().date(), now.astimezone(JST).date())
+
+
 def _retrieved_at(value: object, where: str, today: dt.date | None) -> dt.date:
-    """The retrieval date, refused when it is after ``today`` (the build's date, local time).
+    """The retrieval date, refused when it is after ``today`` (the build's date; by default
+    :func:`build_date`).
 
     A date in the future is a typo (2062 for 2026) or a wrong PC clock; either way the 出典
     line would state a retrieval that has not happened.
     """
     date = _as_date(value, where)
-    today = today or dt.date.today()
+    today = today or build_date()
     if date > today:
         raise ManifestError(
             f"{where}: 取得日が未来の日付です（retrieved_at = {date.isoformat()}、"

@@ -81,7 +81,7 @@ def test_a_sources_entry_dated_in_the_future_is_refused_naming_entry_file_and_da
     put(ws[0], "x.csv")
     describe(ws[0], "x.csv", "2099-01-01")
     err = refused(ws, capsys)
-    today = dt.date.today().isoformat()
+    today = manifest.build_date().isoformat()
     assert (
         "kpi/actuals/SOURCES.toml の「x.csv」（kpi/actuals/x.csv の出典）: 取得日が未来の日付です"
         f"（retrieved_at = 2099-01-01、今日は {today}）。retrieved_at を実際に取得した日"
@@ -112,6 +112,28 @@ def test_the_build_date_itself_is_accepted(tmp_path):
     describe(tmp_path, "x.csv", "2026-11-27")
     (record,) = manifest.scan_raw(tmp_path, today=dt.date(2026, 11, 27))
     assert (record.path, record.retrieved_at) == ("kpi/actuals/x.csv", dt.date(2026, 11, 27))
+
+
+def test_a_pc_behind_japan_takes_japans_date():
+    """16:00 UTC is 01:00 of the next day in Japan: a file retrieved then in Japan is dated
+    the 28th, and a PC whose clock is set to UTC (27th) must not call that the future."""
+    now = dt.datetime(2026, 11, 27, 16, 0, tzinfo=dt.UTC)
+    assert manifest.build_date(now) >= dt.date(2026, 11, 28)
+    assert manifest.build_date(now) >= now.astimezone().date()
+
+
+def test_the_pc_date_counts_when_it_is_japans_date_or_later():
+    now = dt.datetime(2026, 11, 27, 3, 0, tzinfo=dt.UTC)  # 12:00 in Japan, the same day
+    assert manifest.build_date(now) == max(now.astimezone().date(), dt.date(2026, 11, 27))
+
+
+def test_a_retrieval_dated_today_in_japan_is_accepted(tmp_path):
+    (tmp_path / "kpi" / "actuals").mkdir(parents=True)
+    put(tmp_path, "x.csv")
+    japan_today = dt.datetime.now(manifest.JST).date()
+    describe(tmp_path, "x.csv", japan_today.isoformat())
+    (record,) = manifest.scan_raw(tmp_path)
+    assert record.retrieved_at == japan_today
 
 
 def test_the_day_after_the_build_date_is_refused(tmp_path):

@@ -368,9 +368,10 @@ def read_all(
     ``national``: the national tables started already (:func:`start_national`); read here
     when None. It is closed when reading stops early (an error or Ctrl-C).
     """
+    checked_until = today  # None: the retrieval dates are checked against manifest.build_date()
     today = today or dt.date.today()
     try:
-        provenance = scan_raw(raw_dir, today)
+        provenance = scan_raw(raw_dir, checked_until)
     except ManifestError as error:
         raise BuildError(str(error).splitlines()) from None
     # The other folders do not depend on the strategy: a second thread reads them meanwhile
