@@ -22,14 +22,13 @@ import hashlib
 import importlib
 import json
 import os
-import sys
 import tempfile
-import types
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Final
+
+from ebpm._spawn import no_main_module
 
 __all__ = [
     "CACHE_LIMIT_BYTES",
@@ -117,23 +116,6 @@ def start_worker(font_dir: str | None, preload: Sequence[str] = ()) -> None:
         vlc.register_font_directory(font_dir)
     for module in preload:
         importlib.import_module(module)
-
-
-@contextmanager
-def _no_main_module() -> Iterator[None]:
-    """Start worker processes without the caller's main module.
-
-    ``spawn`` runs the parent's main script again in each worker unless it is guarded by
-    ``if __name__ == "__main__":`` — a script a trainee writes without the guard would make
-    every worker start the report again. The jobs need only ebpm's own modules, so the
-    workers are started while ``__main__`` is an empty module.
-    """
-    main = sys.modules["__main__"]
-    sys.modules["__main__"] = types.ModuleType("__main__")
-    try:
-        yield
-    finally:
-        sys.modules["__main__"] = main
 
 
 def default_workers() -> int:
@@ -342,7 +324,7 @@ class Renderer:
 
     def __enter__(self) -> Renderer:
         if self._workers > 1:  # start the workers now: they load while the caller reads data
-            with _no_main_module():
+            with no_main_module():
                 for _ in range(self._workers):
                     self._executor().submit(os.getpid)
         return self
@@ -364,11 +346,11 @@ class Renderer:
         args = (build, tuple(formats), scale_factor, self._kwargs, self.cache)
         if self._workers <= 1:
             return Pending(self, draw(*args))
-        with _no_main_module():
+        with no_main_module():
             return Pending(self, self._executor().submit(draw, *args))
 
     def _executor(self) -> ProcessPoolExecutor:
-        """The worker pool; processes start on demand inside :func:`_no_main_module`."""
+        """The worker pool; processes start on demand inside :func:`no_main_module`."""
         if self._pool is None:
             import multiprocessing
 

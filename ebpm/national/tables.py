@@ -266,7 +266,7 @@ class _Child:
     def __init__(self, raw_dir: Path) -> None:
         import multiprocessing
 
-        from ebpm.render import _no_main_module
+        from ebpm._spawn import no_main_module
 
         context = multiprocessing.get_context("spawn")
         receive, send = context.Pipe(duplex=False)
@@ -278,7 +278,7 @@ class _Child:
         )
         try:
             # a script without a __main__ guard is not run again; Ctrl-C is the parent's
-            with _no_main_module(), _interrupts_ignored():
+            with no_main_module(), _interrupts_ignored():
                 self.process.start()
         finally:
             send.close()  # the child holds its own end; EOF here once it exits
