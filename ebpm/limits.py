@@ -60,6 +60,7 @@ __all__ = [
     "LimitError",
     "Limits",
     "XlsxReport",
+    "add_hidden_row",
     "check_csv",
     "check_shape",
     "check_table",
@@ -281,6 +282,15 @@ def _local(name: str) -> str:
 _MAX_HIDDEN_RANGES: Final = 50
 
 
+def add_hidden_row(ranges: list[list[int]], row: int) -> None:
+    """Add ``row`` (rows arrive in ascending order) to the (first, last) row ranges of an
+    :class:`XlsxReport`, keeping at most :data:`_MAX_HIDDEN_RANGES` of them."""
+    if ranges and ranges[-1][1] == row - 1:
+        ranges[-1][1] = row
+    elif len(ranges) < _MAX_HIDDEN_RANGES:
+        ranges.append([row, row])
+
+
 def _flag(value: str | None) -> bool:
     return value in ("1", "true")
 
@@ -473,11 +483,7 @@ class _SheetScan:
             return  # another cell of the same row
         self.last_hidden_row = self.row
         self.hidden_row_count += 1
-        ranges = self.hidden_rows
-        if ranges and ranges[-1][1] == self.row - 1:
-            ranges[-1][1] = self.row
-        elif len(ranges) < _MAX_HIDDEN_RANGES:
-            ranges.append([self.row, self.row])
+        add_hidden_row(self.hidden_rows, self.row)
 
 
 @dataclass(frozen=True)

@@ -425,10 +425,7 @@ def _xls_hidden(sheet: Any, columns: dict[str, list[str | None]]) -> limits.Xlsx
     )
     ranges: list[list[int]] = []
     for row in rows:
-        if ranges and ranges[-1][1] == row - 1:
-            ranges[-1][1] = row
-        else:
-            ranges.append([row, row])
+        limits.add_hidden_row(ranges, row)
     from openpyxl.utils import get_column_letter
 
     hidden_columns = tuple(
@@ -443,7 +440,7 @@ def _xls_hidden(sheet: Any, columns: dict[str, list[str | None]]) -> limits.Xlsx
         (),
         sheet=sheet.name,
         sheet_state={1: "hidden", 2: "veryHidden"}.get(sheet.visibility, "visible"),
-        hidden_rows=tuple((a, b) for a, b in ranges[:50]),
+        hidden_rows=tuple((a, b) for a, b in ranges),
         hidden_row_count=len(rows),
         hidden_columns=hidden_columns,
     )
