@@ -139,7 +139,13 @@ def validate(frame: pl.DataFrame, suite: Suite, label: str | None = None) -> lis
         data = data.with_columns(pl.lit(label or suite.name).alias(FILE))
     if ROW not in data.columns:
         data = data.with_columns(pl.lit(None, dtype=pl.Int64).alias(ROW))
-    planned = [check.make(gxe) for check in suite.checks]
+
+    def make(index: int) -> Any:
+        expectation = suite.checks[index].make(gxe)
+        expectation.meta = {"check": index}  # GX does not keep the suite's order in results
+        return expectation
+
+    planned = [make(index) for index in range(len(suite.checks))]
     columns = _checked_columns(planned, gxe, data.columns)
     checked = data.select(columns) if columns else data
     pandas_frame = checked.to_pandas(use_pyarrow_extension_array=True)
@@ -149,12 +155,7 @@ def validate(frame: pl.DataFrame, suite: Suite, label: str | None = None) -> lis
             if numbers is not None:
                 pandas_frame[expectation.column] = numbers
 
-    def run(indices: Sequence[int], result_format: str) -> list[Any]:
-        expectations = []
-        for index in indices:
-            expectation = suite.checks[index].make(gxe)
-            expectation.meta = {"check": index}  # GX does not keep the suite's order in results
-            expectations.append(expectation)
+    def run(expectations: list[Any], result_format: str) -> list[Any]:
         gx_suite = gx.ExpectationSuite(name=f"{suite.name}_suite", expectations=expectations)
         batch = batch_definition.get_batch(batch_parameters={"dataframe": pandas_frame})
         with contextlib.redirect_stderr(io.StringIO()):
@@ -165,9 +166,10 @@ def validate(frame: pl.DataFrame, suite: Suite, label: str | None = None) -> lis
     with _ENGINE.running:
         # Every check runs on every load; only the ones that fail run again for the failing
         # rows (COMPLETE costs about half a build more when it is asked of every check).
-        outcomes = run(range(len(suite.checks)), "BOOLEAN_ONLY")
+        outcomes = run(planned, "BOOLEAN_ONLY")
         failed = [o.expectation_config.meta["check"] for o in outcomes if not o.success]
-        outcomes = run(failed, "COMPLETE") if failed else []
+        # fresh expectations: GX binds each one to the suite it was given to
+        outcomes = run([make(i) for i in failed], "COMPLETE") if failed else []
     files = data[FILE].to_list()
     rows = data[ROW].to_list()
     errors: list[InputError] = []
