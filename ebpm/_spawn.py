@@ -1,13 +1,15 @@
-"""Starting ``spawn`` worker processes from code a trainee may call from an unguarded script."""
+"""Starting ``spawn`` worker processes: how many cores there are, and without re-running an
+unguarded script a trainee wrote."""
 
 from __future__ import annotations
 
+import os
 import sys
 import types
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-__all__ = ["no_main_module"]
+__all__ = ["no_main_module", "usable_cores"]
 
 
 @contextmanager
@@ -25,3 +27,9 @@ def no_main_module() -> Iterator[None]:
         yield
     finally:
         sys.modules["__main__"] = main
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity where the OS tells it)."""
+    usable = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None  # not Windows
+    return len(usable) if usable else (os.cpu_count() or 1)

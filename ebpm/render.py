@@ -28,7 +28,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, Final
 
-from ebpm._spawn import no_main_module
+from ebpm._spawn import no_main_module, usable_cores
 
 __all__ = [
     "CACHE_LIMIT_BYTES",
@@ -127,8 +127,7 @@ def default_workers() -> int:
         except ValueError:
             msg = f"環境変数 {WORKERS_ENV} は 0 以上の整数で指定してください：{named!r}"
             raise ValueError(msg) from None
-    usable = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None  # not Windows
-    return min(len(usable) if usable else (os.cpu_count() or 1), 4)
+    return min(usable_cores(), 4)
 
 
 def _fingerprint(font_dir: str | None, kwargs: dict[str, Any]) -> str:

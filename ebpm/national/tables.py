@@ -32,7 +32,6 @@ the second process cannot deliver is read here again, so results and errors are 
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
 import sys
 import threading
@@ -44,6 +43,7 @@ from typing import TYPE_CHECKING, Final
 import polars as pl
 
 from ebpm import validation
+from ebpm._spawn import no_main_module, usable_cores
 from ebpm.national import census, fiscal, opendata, peers
 from ebpm.national.cache import TableCache
 from ebpm.national.extracts import MUNICIPALITY_FILE, read_extracts
@@ -266,8 +266,6 @@ class _Child:
     def __init__(self, raw_dir: Path) -> None:
         import multiprocessing
 
-        from ebpm._spawn import no_main_module
-
         context = multiprocessing.get_context("spawn")
         receive, send = context.Pipe(duplex=False)
         self._conn: Connection | None = receive
@@ -314,9 +312,7 @@ class _Child:
 def worth_a_process() -> bool:
     """Whether reading in a second process can overlap anything: Great Expectations is not
     imported yet (a first build in this process) and there is more than one core."""
-    usable = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None  # not Windows
-    cores = len(usable) if usable else (os.cpu_count() or 1)
-    return "great_expectations" not in sys.modules and cores > 1
+    return "great_expectations" not in sys.modules and usable_cores() > 1
 
 
 class NationalRead:
