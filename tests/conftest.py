@@ -159,6 +159,26 @@ def shared_chart_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pat
         os.environ[CHART_CACHE_ENV] = saved
 
 
+@pytest.fixture(scope="session", autouse=True)
+def charts_drawn_in_process() -> Iterator[None]:
+    """Reports made by the tests draw in the test's own process (``EBPM_RENDER_WORKERS=0``).
+
+    Each report otherwise starts two render workers that import Altair and the chart
+    builders again (≈ 30 s of CPU over the suite) while the xdist workers already keep both
+    cores busy. The worker path itself is tested where it is named: tests/test_render.py
+    (the same bytes as this process, Ctrl-C, scripts without a ``__main__`` guard) and the
+    ``ebpm report`` command run with the default. A value set before the run is kept.
+    """
+    from ebpm.render import WORKERS_ENV
+
+    if os.environ.get(WORKERS_ENV) is not None:
+        yield
+        return
+    os.environ[WORKERS_ENV] = "0"
+    yield
+    os.environ.pop(WORKERS_ENV, None)
+
+
 @pytest.fixture
 def kpi_workspace(tmp_path: Path, kpi_warehouse: Path) -> tuple[Path, Path]:
     """A private data/raw/kpi and its warehouse (copied from the session's build of the same

@@ -304,7 +304,7 @@ def test_report_command_keeps_the_cache_in_the_workspace_and_no_cache_skips_it(
 
     monkeypatch.delenv(CHART_CACHE_ENV)
     ws = small_workspace(tmp_path / "ws")
-    env: dict[str, str] = {}
+    env = {WORKERS_ENV: ""}  # the default: render workers, as a planner's run has them
     assert ebpm("build", cwd=ws, env=env).returncode == 0
     cache = ws / "data" / "processed" / "cache" / "charts"
     fresh = ebpm("report", "--no-documents", "--no-cache", "--out", "a", cwd=ws, env=env)
