@@ -304,10 +304,12 @@ def test_report_command_keeps_the_cache_in_the_workspace_and_no_cache_skips_it(
 
     monkeypatch.delenv(CHART_CACHE_ENV)
     ws = small_workspace(tmp_path / "ws")
-    env = {WORKERS_ENV: ""}  # the default: render workers, as a planner's run has them
+    env: dict[str, str] = {}
     assert ebpm("build", cwd=ws, env=env).returncode == 0
     cache = ws / "data" / "processed" / "cache" / "charts"
-    fresh = ebpm("report", "--no-documents", "--no-cache", "--out", "a", cwd=ws, env=env)
+    # drawn by the default render workers, as a planner's run draws; the runs below draw here
+    workers = {WORKERS_ENV: ""}
+    fresh = ebpm("report", "--no-documents", "--no-cache", "--out", "a", cwd=ws, env=workers)
     assert fresh.returncode == 0, fresh.stderr
     assert not cache.exists()
     kept = ebpm("report", "--no-documents", "--out", "b", cwd=ws, env=env)
