@@ -286,3 +286,16 @@ def test_jupyterlab_is_configured_in_japanese(tmp_path):
         },
         "@jupyterlab/extensionmanager-extension:plugin": {"enabled": False},
     }
+
+
+def test_lab_configure_only_on_a_read_only_environment_says_so(monkeypatch):
+    from ebpm import cli
+
+    def refuse(prefix=None):
+        raise PermissionError(13, "Permission denied", "/opt/ebpm/share/jupyter/lab/settings")
+
+    monkeypatch.setattr(cli, "configure_jupyterlab", refuse)
+    done = ebpm("lab", "--configure-only")
+    assert done.returncode == 1
+    assert "JupyterLab の設定を書き込めませんでした" in done.stderr
+    assert "/opt/ebpm/share/jupyter/lab/settings" in done.stderr

@@ -88,3 +88,49 @@ def test_altair_and_scipy_stats_imported_after_gx_are_the_real_modules():
         " altair.Chart.__name__, scipy.stats.norm.cdf(0))"
     )
     assert _fresh(code) == "[True, True, True, True] Chart 0.5"
+
+
+def test_configure_kernels_names_the_extension_once_and_keeps_other_settings(tmp_path):
+    from ebpm.cli import KERNEL_EXTENSION, configure_kernels
+
+    config = tmp_path / "etc" / "ipython" / "ipython_kernel_config.json"
+    config.parent.mkdir(parents=True)
+    mine = {"InteractiveShellApp": {"extensions": ["autoreload"]}, "IPKernelApp": {"x": 1}}
+    config.write_text(json.dumps(mine), encoding="utf-8")
+    assert configure_kernels(tmp_path) == config
+    configure_kernels(tmp_path)  # idempotent
+    assert json.loads(config.read_text(encoding="utf-8")) == {
+        "InteractiveShellApp": {"extensions": ["autoreload", KERNEL_EXTENSION]},
+        "IPKernelApp": {"x": 1},
+    }
+
+
+def test_a_kernel_of_this_environment_imports_altair_first_without_rfc3987_syntax(tmp_path):
+    """A trainee's notebook that imports Altair before ebpm: the kernel has loaded ebpm (the
+    environment's kernel config), so jsonschema skips the slow module; no name is added."""
+    import os
+
+    from jupyter_client.manager import start_new_kernel
+
+    from ebpm.cli import configure_kernels
+
+    # without ebpm, importing Altair loads it (what the kernel config avoids)
+    assert (
+        _fresh("import altair, sys; print(sys.modules.get('rfc3987_syntax') is not None)") == "True"
+    )
+    configure_kernels()  # as scripts/setup.sh does (ebpm lab --configure-only)
+    # an empty IPython folder: no profile startup files, only the environment's config
+    env = {**os.environ, "IPYTHONDIR": str(tmp_path)}
+    manager, client = start_new_kernel(kernel_name="python3", env=env)
+    shown: list[str] = []
+    try:
+        client.execute_interactive(
+            "import altair\nimport sys\n"
+            "print(repr(sys.modules.get('rfc3987_syntax', 'absent')), 'ebpm' in globals())",
+            output_hook=lambda m: shown.append(m["content"].get("text", "")),
+            timeout=120,
+        )
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+    assert "".join(shown).split() == ["None", "False"]
