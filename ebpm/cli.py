@@ -420,21 +420,29 @@ def _add_samples(commands: Any) -> None:
 # --- lab -----------------------------------------------------------------------------------
 
 
-def configure_jupyterlab(prefix: Path | None = None) -> Path:
-    """Make JupyterLab start in Japanese and stay offline; idempotent."""
+def _update_json(path: Path, change: Callable[[dict[str, Any]], None]) -> Path:
+    """Apply ``change`` to the JSON object in ``path`` (``{}`` when absent) and write it back."""
     import json
 
+    current = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    change(current)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(current, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def configure_jupyterlab(prefix: Path | None = None) -> Path:
+    """Make JupyterLab start in Japanese and stay offline; idempotent."""
+
+    def change(current: dict[str, Any]) -> None:
+        current.setdefault("@jupyterlab/translation-extension:plugin", {})["locale"] = "ja_JP"
+        # City PCs are offline (LGWAN): no news feed, update check or PyPI extension manager.
+        notification = current.setdefault("@jupyterlab/apputils-extension:notification", {})
+        notification.update({"fetchNews": "false", "checkForUpdates": False})
+        current.setdefault("@jupyterlab/extensionmanager-extension:plugin", {})["enabled"] = False
+
     settings = (prefix or Path(sys.prefix)) / "share" / "jupyter" / "lab" / "settings"
-    overrides = settings / "overrides.json"
-    current = json.loads(overrides.read_text(encoding="utf-8")) if overrides.exists() else {}
-    current.setdefault("@jupyterlab/translation-extension:plugin", {})["locale"] = "ja_JP"
-    # City PCs are offline (LGWAN): no news feed, update check or PyPI extension manager.
-    notification = current.setdefault("@jupyterlab/apputils-extension:notification", {})
-    notification.update({"fetchNews": "false", "checkForUpdates": False})
-    current.setdefault("@jupyterlab/extensionmanager-extension:plugin", {})["enabled"] = False
-    settings.mkdir(parents=True, exist_ok=True)
-    overrides.write_text(json.dumps(current, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    return overrides
+    return _update_json(settings / "overrides.json", change)
 
 
 #: The IPython extension every kernel of the environment loads (see :mod:`ebpm._kernel`).
@@ -448,16 +456,14 @@ def configure_kernels(prefix: Path | None = None) -> Path:
     the kernels of that environment besides the user's own profile; other settings there are
     kept.
     """
-    import json
+
+    def change(current: dict[str, Any]) -> None:
+        extensions = current.setdefault("InteractiveShellApp", {}).setdefault("extensions", [])
+        if KERNEL_EXTENSION not in extensions:
+            extensions.append(KERNEL_EXTENSION)
 
     config = (prefix or Path(sys.prefix)) / "etc" / "ipython" / "ipython_kernel_config.json"
-    current = json.loads(config.read_text(encoding="utf-8")) if config.exists() else {}
-    extensions = current.setdefault("InteractiveShellApp", {}).setdefault("extensions", [])
-    if KERNEL_EXTENSION not in extensions:
-        extensions.append(KERNEL_EXTENSION)
-    config.parent.mkdir(parents=True, exist_ok=True)
-    config.write_text(json.dumps(current, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    return config
+    return _update_json(config, change)
 
 
 def lab_command(root: Path, jupyter_args: Sequence[str] = ()) -> list[str]:
