@@ -22,17 +22,16 @@ _IPYTHONDIR = pytest.StashKey[tuple[Path, str | None]]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Notebook kernels (nbval) start in a profile of their own whose startup runs ``import ebpm``.
-
-    Lessons that import Altair before ebpm would otherwise load ``rfc3987_syntax`` (≈ 1.5 s a
-    kernel, see ebpm/_imports.py); outputs are the same. The profile also keeps the
-    developer's own IPython settings out of the compared outputs. (A run of notebooks alone,
-    without tests/, does not load this file: the kernels then use the usual profile.)
+    """Notebook kernels (nbval) start in an empty IPython profile of their own, so the
+    developer's IPython settings stay out of the compared outputs; they load ebpm first as
+    every kernel of the environment does (:func:`ebpm.cli.configure_kernels`, which
+    ``scripts/setup.sh`` also runs), so lessons that import Altair before ebpm do not load
+    ``rfc3987_syntax`` (≈ 1.5 s a kernel, see ebpm/_imports.py).
     """
+    from ebpm.cli import configure_kernels
+
+    configure_kernels()
     folder = Path(tempfile.mkdtemp(prefix="ebpm-ipython-"))
-    startup = folder / "profile_default" / "startup"
-    startup.mkdir(parents=True)
-    (startup / "00-ebpm.py").write_text("import ebpm  # noqa: F401\n", encoding="utf-8")
     config.stash[_IPYTHONDIR] = (folder, os.environ.get("IPYTHONDIR"))
     os.environ["IPYTHONDIR"] = str(folder)
 
